@@ -1,0 +1,55 @@
+# Lobby: every target creates the virtualenv it needs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CONFIG ?= examples/demo.toml
+DB ?= var/lobby.db
+HOST ?= 127.0.0.1
+PORT ?= 8080
+SERVER ?= http://$(HOST):$(PORT)
+
+.PHONY: run test bench lint kiosk counter display system-deps clean demo-db
+
+$(BIN)/lobby: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+# Debian packages: espeak-ng speaks announcements, chromium runs the page tests.
+system-deps:
+	@command -v espeak-ng >/dev/null && command -v chromium >/dev/null || \
+	  { if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q espeak-ng chromium; \
+	    else sudo apt-get update -q && sudo apt-get install -y -q espeak-ng chromium; fi; }
+
+demo-db: $(BIN)/lobby
+	@mkdir -p var
+	@$(BIN)/lobby demo-setup --config $(CONFIG) --db $(DB)
+
+run: $(BIN)/lobby demo-db
+	$(BIN)/lobby serve --config $(CONFIG) --db $(DB) --host $(HOST) --port $(PORT)
+
+kiosk: $(BIN)/lobby
+	$(BIN)/lobby kiosk --server $(SERVER) --token $$(cat var/demo-kiosk.token) --printer preview:var/tickets
+
+counter: $(BIN)/lobby
+	$(BIN)/lobby counter --server $(SERVER) --counter $${COUNTER:-w1}
+
+display: $(BIN)/lobby
+	$(BIN)/lobby display --server $(SERVER) --token $$(cat var/demo-display.token)
+
+test: $(BIN)/lobby system-deps
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/pytest -q
+
+bench: $(BIN)/lobby
+	$(BIN)/python -m benchmarks
+
+lint: $(BIN)/lobby
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,251 @@
+"""The office configuration file (TOML), loaded into typed records.
+
+A wrong file is the most common way a new install fails, so every problem is reported as one
+sentence naming the field (``services[1].prefix``) and what is wrong with it, never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+from msgspec import Meta
+
+Ident = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+Prefix = Annotated[str, Meta(pattern=r"^[A-Z]{1,3}$")]
+Minutes = Annotated[float, Meta(gt=0, le=600)]
+HOURS_RE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+KNOWN_NEEDS = ("wheelchair", "seated", "hearing", "vision", "interpreter", "assistance")
+
+
+class ConfigError(ValueError):
+    """The configuration file cannot be used; the message names the field."""
+
+
+class _Office(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=120)]
+    timezone: str = "UTC"
+    languages: Annotated[
+        list[Annotated[str, Meta(pattern=r"^[a-z]{2,3}$")]], Meta(min_length=1)
+    ] = msgspec.field(default_factory=lambda: ["en"])
+    public_url: str = "http://127.0.0.1:8080"
+    retention_days: Annotated[int, Meta(ge=1, le=3650)] = 30
+    notice: Annotated[str, Meta(max_length=500)] = ""
+    idle_nudge_sec: Annotated[int, Meta(ge=0, le=3600)] = 60
+    safety_checklist: list[str] = msgspec.field(
+        default_factory=lambda: [
+            "Move away from the person if you can do so safely",
+            "Call security / 911 if anyone is in danger",
+            "Note the time, a description and what was said",
+            "Tell your supervisor once it is safe",
+        ]
+    )
+
+
+class _Priority(msgspec.Struct, forbid_unknown_fields=True):
+    needs: list[str] = msgspec.field(default_factory=lambda: ["wheelchair", "seated"])
+    appointment: bool = True
+    head_start_min: Annotated[float, Meta(ge=0, le=240)] = 10.0
+
+
+class _Service(msgspec.Struct, forbid_unknown_fields=True):
+    id: Ident
+    name: Annotated[str, Meta(min_length=1, max_length=80)]
+    prefix: Prefix
+    target_wait_min: Minutes = 10.0
+    mean_service_min: Minutes = 8.0
+    hours: str = "00:00-23:59"
+    info: Annotated[str, Meta(max_length=300)] = ""
+    max_recalls: Annotated[int, Meta(ge=0, le=10)] = 3
+
+
+class _Counter(msgspec.Struct, forbid_unknown_fields=True):
+    id: Ident
+    name: Annotated[str, Meta(min_length=1, max_length=40)]
+    services: Annotated[list[str], Meta(min_length=1)]
+
+
+class _File(msgspec.Struct, forbid_unknown_fields=True):
+    office: _Office
+    services: Annotated[list[_Service], Meta(min_length=1)]
+    counters: Annotated[list[_Counter], Meta(min_length=1)]
+    priority: _Priority = msgspec.field(default_factory=_Priority)
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    id: str
+    name: str
+    prefix: str
+    target_wait_min: float
+    mean_service_min: float
+    opens: time
+    closes: time
+    info: str
+    max_recalls: int
+
+    @property
+    def hours_text(self) -> str:
+        return f"{self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+@dataclass(frozen=True)
+class CounterConfig:
+    id: str
+    name: str
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PriorityRule:
+    """Who is called ahead: visitors with one of ``needs`` or an appointment get ``head_start_min``.
+
+    A head start (counted as if they had arrived earlier) rather than an absolute jump keeps the
+    queue fair: nobody can be overtaken forever.
+    """
+
+    needs: tuple[str, ...]
+    appointment: bool
+    head_start_min: float
+
+
+@dataclass(frozen=True)
+class OfficeConfig:
+    name: str
+    timezone: str
+    languages: tuple[str, ...]
+    public_url: str
+    retention_days: int
+    notice: str
+    idle_nudge_sec: int
+    safety_checklist: tuple[str, ...]
+    services: tuple[ServiceConfig, ...]
+    counters: tuple[CounterConfig, ...]
+    priority: PriorityRule
+    source: str = field(default="", compare=False)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def service(self, service_id: str) -> ServiceConfig | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+    def counter(self, counter_id: str) -> CounterConfig | None:
+        return next((c for c in self.counters if c.id == counter_id), None)
+
+
+def _where(path: str) -> str:
+    """Turn msgspec's ``$.services[0].prefix`` into ``services[0].prefix``."""
+    return path.removeprefix("$.").removeprefix("$") or "the file"
+
+
+def _parse_hours(text: str, where: str) -> tuple[time, time]:
+    match = HOURS_RE.match(text)
+    if not match:
+        raise ConfigError(f"{where}: expected opening hours like '08:00-16:30', got {text!r}")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise ConfigError(f"{where}: {text!r} is not a valid time range")
+    opens, closes = time(h1, m1), time(h2, m2)
+    if closes <= opens:
+        raise ConfigError(f"{where}: closing time must be after opening time in {text!r}")
+    return opens, closes
+
+
+def parse_config(text: str, source: str = "<config>") -> OfficeConfig:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    try:
+        data = msgspec.convert(raw, _File)
+    except msgspec.ValidationError as exc:
+        message, _, path = str(exc).rpartition(" - at `")
+        if not message:
+            message, path = str(exc), "$`"
+        raise ConfigError(f"{source}: {_where(path.rstrip('`'))}: {message}") from None
+    return _build(data, source)
+
+
+def _build(data: _File, source: str) -> OfficeConfig:
+    try:
+        ZoneInfo(data.office.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{source}: office.timezone: unknown time zone {data.office.timezone!r}"
+        ) from None
+    if not data.office.public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{source}: office.public_url: must start with http:// or https://")
+    services: list[ServiceConfig] = []
+    seen_prefix: set[str] = set()
+    for i, s in enumerate(data.services):
+        where = f"{source}: services[{i}]"
+        if any(s.id == other.id for other in services):
+            raise ConfigError(f"{where}.id: duplicate service id {s.id!r}")
+        if s.prefix in seen_prefix:
+            raise ConfigError(f"{where}.prefix: prefix {s.prefix!r} is used by another service")
+        seen_prefix.add(s.prefix)
+        opens, closes = _parse_hours(s.hours, f"{where}.hours")
+        services.append(
+            ServiceConfig(
+                s.id,
+                s.name,
+                s.prefix,
+                s.target_wait_min,
+                s.mean_service_min,
+                opens,
+                closes,
+                s.info,
+                s.max_recalls,
+            )
+        )
+    ids = {s.id for s in services}
+    counters: list[CounterConfig] = []
+    for i, c in enumerate(data.counters):
+        where = f"{source}: counters[{i}]"
+        if any(c.id == other.id for other in counters):
+            raise ConfigError(f"{where}.id: duplicate counter id {c.id!r}")
+        unknown = [s for s in c.services if s not in ids]
+        if unknown:
+            raise ConfigError(f"{where}.services: unknown service {unknown[0]!r}")
+        counters.append(CounterConfig(c.id, c.name, tuple(dict.fromkeys(c.services))))
+    bad_needs = [n for n in data.priority.needs if n not in KNOWN_NEEDS]
+    if bad_needs:
+        raise ConfigError(
+            f"{source}: priority.needs: unknown need {bad_needs[0]!r} "
+            f"(known: {', '.join(KNOWN_NEEDS)})"
+        )
+    o = data.office
+    return OfficeConfig(
+        name=o.name,
+        timezone=o.timezone,
+        languages=tuple(o.languages),
+        public_url=o.public_url.rstrip("/"),
+        retention_days=o.retention_days,
+        notice=o.notice,
+        idle_nudge_sec=o.idle_nudge_sec,
+        safety_checklist=tuple(o.safety_checklist),
+        services=tuple(services),
+        counters=tuple(counters),
+        priority=PriorityRule(
+            tuple(data.priority.needs), data.priority.appointment, data.priority.head_start_min
+        ),
+        source=source,
+    )
+
+
+def load_config(path: str | Path) -> OfficeConfig:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read the configuration file ({exc.strerror})") from None
+    return parse_config(text, str(p))

@@ -1,0 +1,122 @@
+"""The application factory: ``create_app(config, db_path)`` returns a ready aiohttp app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from lobby.config import OfficeConfig
+from server import pages
+from server.auth import COOKIE, PRINCIPAL, Principal, hash_token, token_from
+from server.errors import api_error
+from server.keys import OFFICE
+from server.live import stream
+from server.office import Office
+from server.openapi import build_openapi
+from server.store import Store
+from server.views import ROUTES
+
+log = logging.getLogger("lobby.server")
+HOUSEKEEPING_SEC = 30.0
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    """Attach the caller (if any) to the request; roles are checked by each handler."""
+    token, from_query = token_from(request)
+    if token:
+        principal = await _principal(request.app, token)
+        if principal is None and not request.path.startswith(("/status/", "/healthz")):
+            raise api_error(401, "unauthorized", "token not recognised; sign in again")
+        request[PRINCIPAL] = principal
+    response = await handler(request)
+    if token and from_query and request.get(PRINCIPAL) is not None:
+        response.set_cookie(COOKIE, token, httponly=True, samesite="Strict")
+    return response
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    """Unknown paths and methods answer in the same JSON error shape as the API."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.content_type == "application/json" or exc.status < 400:
+            raise
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "error")
+        raise api_error(exc.status, code, exc.reason) from None
+
+
+async def _principal(app: web.Application, token: str) -> Principal | None:
+    digest = hash_token(token)
+    office = app[OFFICE]
+    cache = app[PRINCIPALS]
+    if digest in cache:
+        return cache[digest]
+    account = await office.store.run(lambda conn: Store.account_for_token(conn, digest))
+    if account is None:
+        return None
+    principal = Principal(account.name, account.role, account.kind, account.id)
+    cache[digest] = principal
+    return principal
+
+
+PRINCIPALS = web.AppKey("principals", dict)
+
+
+async def housekeeping(office: Office) -> None:
+    """Close yesterday's open tickets (reported, never dropped) and keep idle time current."""
+    while True:
+        try:
+            today = office.now().date()
+            if any(t.day < today for t in office.engine.open_tickets()):
+                await office.act(lambda now: office.engine.close_day(now))
+                log.info("closed tickets left open from a previous day")
+        except Exception:  # keep the office running; the next round tries again
+            log.exception("housekeeping failed")
+        await asyncio.sleep(HOUSEKEEPING_SEC)
+
+
+def create_app(
+    config: OfficeConfig, db_path: str | Path, clock: Callable[[], datetime] | None = None
+) -> web.Application:
+    app = web.Application(middlewares=[json_errors, authenticate], client_max_size=256 * 1024)
+    store = Store(db_path)
+    office = Office(config, store, clock)
+    app[OFFICE] = office
+    app[PRINCIPALS] = {}
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        store.open()
+        replayed = office.load()
+        store.start(asyncio.get_running_loop())
+        log.info("replayed %d events from %s", replayed, db_path)
+        task = asyncio.create_task(housekeeping(office))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await store.close()
+
+    async def on_shutdown(app: web.Application) -> None:
+        await office.hub.close_all()
+
+    app.cleanup_ctx.append(lifecycle)
+    app.on_shutdown.append(on_shutdown)
+    openapi = build_openapi(config.name)
+
+    async def openapi_json(request: web.Request) -> web.Response:
+        return web.json_response(openapi)
+
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, route.handler)
+    app.router.add_get("/api/openapi.json", openapi_json)
+    app.router.add_get("/ws", stream)
+    pages.add_routes(app)
+    return app

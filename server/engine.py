@@ -1,0 +1,731 @@
+"""The queue engine: every rule about who is called, when, and by whom.
+
+The engine is pure on purpose: no IO and no clock reads (the caller passes ``now``, an aware
+datetime in the office's time zone). That lets property-based tests drive it through millions of
+random command sequences, and lets the server rebuild its exact state after a restart by replaying
+the event log through :meth:`Engine.apply`.
+
+Every command follows the same shape: check the current state (raising :class:`Refused` without
+changing anything), build the events that describe the change, apply them, return the result.
+State changes only in :meth:`Engine.apply`, so a live command and a replayed event can never
+disagree.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from lobby.config import OfficeConfig, ServiceConfig
+
+OPEN_STATES = frozenset({"waiting", "called", "serving"})
+ACTIVE_STATES = frozenset({"called", "serving"})
+HISTORY_WINDOW = timedelta(minutes=60)
+HISTORY_MIN_COMPLETIONS = 3
+
+
+class Refused(Exception):
+    """A command the current state does not allow. ``kind`` is not_found, conflict or invalid."""
+
+    def __init__(self, kind: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the append-only log. ``data`` holds plain JSON values only."""
+
+    kind: str
+    at: datetime
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Note:
+    at: datetime
+    text: str
+    by: str
+
+
+@dataclass(frozen=True)
+class TransferRecord:
+    at: datetime
+    from_service: str
+    to_service: str
+    by_counter: str | None
+
+
+@dataclass(frozen=True)
+class WaitEstimate:
+    """Minutes. Visitors see ``low``..``high``; the range errs high on purpose."""
+
+    low: int
+    high: int
+    point: float
+
+
+@dataclass
+class Ticket:
+    id: int
+    number: str
+    service: str
+    day: date
+    arrived_at: datetime
+    status_token: str
+    state: str = "waiting"
+    called_at: datetime | None = None
+    last_called_at: datetime | None = None
+    counter: str | None = None
+    recalls: int = 0
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    needs_met: bool | None = None
+    name: str | None = None
+    address_as: str | None = None
+    language: str | None = None
+    needs: tuple[str, ...] = ()
+    appointment: bool = False
+    priority: bool = False
+    notes: list[Note] = field(default_factory=list)
+    transfers: list[TransferRecord] = field(default_factory=list)
+    quoted: WaitEstimate | None = None
+    acknowledged_via: str | None = None
+    acknowledged_at: datetime | None = None
+    flagged: str | None = None
+    request_id: str | None = None
+    served_by: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def queue_key(self, head_start: timedelta) -> tuple[datetime, int]:
+        """Order within a service: arrival (minus any priority head start), then ticket id."""
+        return (self.arrived_at - (head_start if self.priority else timedelta(0)), self.id)
+
+
+@dataclass
+class Counter:
+    id: str
+    name: str
+    services: tuple[str, ...]
+    state: str = "closed"
+    ticket: int | None = None
+    staff: str | None = None
+    idle_while_waiting_sec: float = 0.0
+    idle_waiting_since: datetime | None = None
+
+
+@dataclass
+class Alert:
+    id: int
+    kind: str
+    at: datetime
+    counter: str | None
+    staff: str | None
+    detail: str = ""
+    done: tuple[int, ...] = ()
+    note: str = ""
+    resolved: bool = False
+
+
+@dataclass(frozen=True)
+class Call:
+    """A number called to a counter, as the lobby display shows it."""
+
+    at: datetime
+    ticket: int
+    number: str
+    service: str
+    counter: str
+    recall: int
+
+
+class Engine:
+    """Holds the day's queue and decides every command against it."""
+
+    def __init__(self, config: OfficeConfig) -> None:
+        self.config = config
+        self.services: dict[str, ServiceConfig] = {s.id: s for s in config.services}
+        self.counters: dict[str, Counter] = {
+            c.id: Counter(c.id, c.name, c.services) for c in config.counters
+        }
+        self.tickets: dict[int, Ticket] = {}
+        self.waiting: dict[str, list[tuple[datetime, int]]] = {s: [] for s in self.services}
+        self.day_sequence: dict[tuple[str, date], int] = {}
+        self.request_ids: dict[str, int] = {}
+        self.completions: dict[str, deque[datetime]] = {c: deque(maxlen=30) for c in self.counters}
+        self.calls: deque[Call] = deque(maxlen=20)
+        self.alerts: dict[int, Alert] = {}
+        self.printers: dict[str, str] = {}
+        self.notice = config.notice
+        self.service_override: dict[str, bool] = {}
+        self.clock: datetime | None = None
+        self.head_start = timedelta(minutes=config.priority.head_start_min)
+
+    # ----------------------------------------------------------------- queries
+
+    def ticket(self, ticket_id: int) -> Ticket:
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None:
+            raise Refused("not_found", f"no ticket with id {ticket_id}")
+        return ticket
+
+    def counter(self, counter_id: str) -> Counter:
+        counter = self.counters.get(counter_id)
+        if counter is None:
+            raise Refused("not_found", f"no counter with id {counter_id!r}")
+        return counter
+
+    def open_tickets(self) -> list[Ticket]:
+        return [t for t in self.tickets.values() if t.is_open]
+
+    def waiting_in(self, service_id: str) -> list[Ticket]:
+        return [self.tickets[tid] for _, tid in self.waiting[service_id]]
+
+    def eligible_waiting(self, counter: Counter) -> int:
+        return sum(len(self.waiting[s]) for s in counter.services)
+
+    def longest_wait_min(self, service_id: str, now: datetime) -> float:
+        queue = self.waiting[service_id]
+        if not queue:
+            return 0.0
+        oldest = min(self.tickets[tid].arrived_at for _, tid in queue)
+        return max(0.0, (now - oldest).total_seconds() / 60)
+
+    def idle_while_waiting(self, counter_id: str, now: datetime) -> float:
+        """Seconds this counter has been open and idle while a visitor it serves waited."""
+        counter = self.counter(counter_id)
+        extra = 0.0
+        if counter.idle_waiting_since is not None:
+            extra = max(0.0, (now - counter.idle_waiting_since).total_seconds())
+        return counter.idle_while_waiting_sec + extra
+
+    def service_state(self, service_id: str, now: datetime) -> str:
+        """open, closing (a new arrival would likely be served after closing) or closed."""
+        service = self.services[service_id]
+        override = self.service_override.get(service_id)
+        local = now.timetz().replace(tzinfo=None)
+        within_hours = service.opens <= local < service.closes
+        if override is False or (override is None and not within_hours):
+            return "closed"
+        closes_at = now.replace(
+            hour=service.closes.hour, minute=service.closes.minute, second=0, microsecond=0
+        )
+        expected = self.estimate(service_id, now)
+        if now + timedelta(minutes=expected.point) > closes_at and override is None:
+            return "closing"
+        return "open"
+
+    def pool(self, service_id: str) -> set[str]:
+        """Services that compete for the same counters as ``service_id``."""
+        services = {service_id}
+        for counter in self.counters.values():
+            if service_id in counter.services:
+                services.update(counter.services)
+        return services
+
+    def serving_counters(self, service_id: str) -> list[Counter]:
+        return [c for c in self.counters.values() if service_id in c.services]
+
+    def completion_interval_min(self, service_id: str, now: datetime) -> float:
+        """Recent mean minutes between completions at the counters serving ``service_id``.
+
+        Falls back to the configured mean service time split over the open counters while
+        there is not yet enough history (the start of the day, a quiet afternoon).
+        """
+        counters = self.serving_counters(service_id)
+        recent = sorted(
+            t for c in counters for t in self.completions[c.id] if now - t <= HISTORY_WINDOW
+        )
+        if len(recent) >= HISTORY_MIN_COMPLETIONS:
+            span = (recent[-1] - recent[0]).total_seconds() / 60
+            if span > 0:
+                return span / (len(recent) - 1)
+        staffed = sum(1 for c in counters if c.state in ("open", "calling", "serving"))
+        return self.services[service_id].mean_service_min / max(1, staffed)
+
+    def people_ahead(self, service_id: str, key: tuple[datetime, int] | None) -> int:
+        """Waiting visitors in the same counter pool who would be called first."""
+        total = 0
+        for sid in self.pool(service_id):
+            queue = self.waiting[sid]
+            total += len(queue) if key is None else bisect.bisect_left(queue, key)
+        return total
+
+    def estimate(
+        self, service_id: str, now: datetime, ticket: Ticket | None = None
+    ) -> WaitEstimate:
+        key = ticket.queue_key(self.head_start) if ticket is not None else None
+        ahead = self.people_ahead(service_id, key)
+        interval = self.completion_interval_min(service_id, now)
+        point = (ahead + 1) * interval
+        low = max(0, math.floor(ahead * interval * 0.8))
+        high = max(low + 2, math.ceil(point * 1.25))
+        return WaitEstimate(low, high, round(point, 2))
+
+    def position(self, ticket: Ticket) -> int | None:
+        if ticket.state != "waiting":
+            return None
+        return self.people_ahead(ticket.service, ticket.queue_key(self.head_start)) + 1
+
+    def recent_calls(self, limit: int = 8) -> list[Call]:
+        return list(self.calls)[-limit:][::-1]
+
+    # ---------------------------------------------------------------- commands
+
+    def check_in(
+        self,
+        now: datetime,
+        *,
+        service: str,
+        request_id: str,
+        status_token: str,
+        name: str | None = None,
+        address_as: str | None = None,
+        language: str | None = None,
+        needs: tuple[str, ...] = (),
+        appointment: bool = False,
+        by: str = "kiosk",
+    ) -> tuple[Ticket, list[Event]]:
+        existing = self.request_ids.get(request_id)
+        if existing is not None:
+            ticket = self.tickets[existing]
+            if ticket.service != service:
+                raise Refused(
+                    "conflict",
+                    "client_request_id was already used for another service",
+                    "client_request_id",
+                )
+            return ticket, []
+        if service not in self.services:
+            raise Refused("invalid", f"unknown service {service!r}", "service")
+        if language is not None and language not in self.config.languages:
+            raise Refused("invalid", f"language {language!r} is not offered here", "language")
+        if self.service_state(service, now) == "closed":
+            config = self.services[service]
+            raise Refused("conflict", f"{config.name} is closed (hours {config.hours_text})")
+        day = now.date()
+        sequence = self.day_sequence.get((service, day), 0) + 1
+        number = f"{self.services[service].prefix}-{sequence:03d}"
+        name = (name or "").strip() or None
+        rule = self.config.priority
+        priority = bool(set(needs) & set(rule.needs)) or (appointment and rule.appointment)
+        quote = self.estimate(service, now)
+        event = Event(
+            "ticket.checked_in",
+            now,
+            {
+                "id": len(self.tickets) + 1,
+                "number": number,
+                "service": service,
+                "sequence": sequence,
+                "status_token": status_token,
+                "request_id": request_id,
+                "name": name,
+                "address_as": address_as if name else None,
+                "language": language,
+                "needs": list(needs),
+                "appointment": appointment,
+                "priority": priority,
+                "by": by,
+                "quoted": [quote.low, quote.high, quote.point],
+            },
+        )
+        self.apply(event)
+        return self.tickets[event.data["id"]], [event]
+
+    def call_next(self, now: datetime, counter_id: str) -> tuple[Ticket, list[Event]]:
+        counter = self.counter(counter_id)
+        self._require_free(counter)
+        best: tuple[float, int, int] | None = None
+        for preference, service_id in enumerate(counter.services):
+            queue = self.waiting[service_id]
+            if not queue:
+                continue
+            head = self.tickets[queue[0][1]]
+            waited = (now - head.queue_key(self.head_start)[0]).total_seconds()
+            urgency = waited / (self.services[service_id].target_wait_min * 60)
+            candidate = (-urgency, preference, head.id)
+            if best is None or candidate < best:
+                best = candidate
+        if best is None:
+            raise Refused("conflict", f"nobody {counter.name} serves is waiting")
+        ticket = self.tickets[best[2]]
+        event = Event("ticket.called", now, {"id": ticket.id, "counter": counter.id})
+        self.apply(event)
+        return ticket, [event]
+
+    def recall(self, now: datetime, ticket_id: int) -> list[Event]:
+        ticket = self._in_state(ticket_id, {"called"}, "recall")
+        limit = self.services[ticket.service].max_recalls
+        if ticket.recalls >= limit:
+            raise Refused(
+                "conflict", f"{ticket.number} was already recalled {limit} times; mark a no-show"
+            )
+        return self._emit(Event("ticket.recalled", now, {"id": ticket.id}))
+
+    def start(self, now: datetime, ticket_id: int) -> list[Event]:
+        ticket = self._in_state(ticket_id, {"called"}, "start serving")
+        return self._emit(Event("ticket.started", now, {"id": ticket.id}))
+
+    def complete(
+        self, now: datetime, ticket_id: int, needs_met: bool | None, notes: str | None, by: str
+    ) -> list[Event]:
+        ticket = self._in_state(ticket_id, {"serving"}, "complete")
+        return self._emit(
+            Event(
+                "ticket.completed",
+                now,
+                {"id": ticket.id, "needs_met": needs_met, "notes": notes, "by": by},
+            )
+        )
+
+    def no_show(self, now: datetime, ticket_id: int) -> list[Event]:
+        ticket = self._in_state(ticket_id, {"called"}, "mark as no-show")
+        return self._emit(Event("ticket.no_show", now, {"id": ticket.id}))
+
+    def cancel(self, now: datetime, ticket_id: int) -> list[Event]:
+        ticket = self._in_state(ticket_id, {"waiting"}, "cancel")
+        return self._emit(Event("ticket.walkaway", now, {"id": ticket.id}))
+
+    def transfer(
+        self, now: datetime, ticket_id: int, service: str, note: str | None, by: str
+    ) -> list[Event]:
+        ticket = self._in_state(ticket_id, {"called", "serving"}, "transfer")
+        if service not in self.services:
+            raise Refused("invalid", f"unknown service {service!r}", "service")
+        if service == ticket.service:
+            raise Refused("conflict", f"{ticket.number} is already in {service!r}", "service")
+        return self._emit(
+            Event(
+                "ticket.transferred",
+                now,
+                {"id": ticket.id, "service": service, "note": note, "by": by},
+            )
+        )
+
+    def acknowledge(self, now: datetime, ticket_id: int, via: str) -> list[Event]:
+        ticket = self.ticket(ticket_id)
+        if ticket.acknowledged_via == "printed" or ticket.acknowledged_via == via:
+            return []
+        return self._emit(Event("ticket.acknowledged", now, {"id": ticket.id, "via": via}))
+
+    def add_note(self, now: datetime, ticket_id: int, text: str, by: str) -> list[Event]:
+        ticket = self.ticket(ticket_id)
+        return self._emit(Event("ticket.noted", now, {"id": ticket.id, "text": text, "by": by}))
+
+    def flag(self, now: datetime, ticket_id: int, reason: str, by: str) -> list[Event]:
+        ticket = self.ticket(ticket_id)
+        return self._emit(
+            Event("ticket.flagged", now, {"id": ticket.id, "reason": reason, "by": by})
+        )
+
+    def open_counter(self, now: datetime, counter_id: str, staff: str) -> list[Event]:
+        counter = self.counter(counter_id)
+        if counter.state in ("open", "calling", "serving") and counter.staff == staff:
+            return []
+        if counter.state in ("calling", "serving"):
+            raise Refused("conflict", f"{counter.name} is busy with {counter.staff}")
+        return self._emit(Event("counter.opened", now, {"counter": counter.id, "staff": staff}))
+
+    def take_break(self, now: datetime, counter_id: str) -> list[Event]:
+        counter = self.counter(counter_id)
+        if counter.state == "break":
+            return []
+        self._require_free(counter, "go on break")
+        return self._emit(Event("counter.on_break", now, {"counter": counter.id}))
+
+    def close_counter(self, now: datetime, counter_id: str) -> list[Event]:
+        counter = self.counter(counter_id)
+        if counter.state == "closed":
+            return []
+        if counter.ticket is not None:
+            raise Refused(
+                "conflict", f"{counter.name} still has {self.tickets[counter.ticket].number}"
+            )
+        return self._emit(Event("counter.closed", now, {"counter": counter.id}))
+
+    def close_day(self, now: datetime) -> list[Event]:
+        """Close every ticket still open; each one is reported, never silently dropped."""
+        ids = sorted(t.id for t in self.tickets.values() if t.is_open)
+        if not ids:
+            return []
+        return self._emit(Event("day.closed", now, {"ids": ids}))
+
+    def raise_alert(
+        self, now: datetime, counter_id: str | None, staff: str | None, request_id: str | None
+    ) -> tuple[Alert, list[Event]]:
+        if request_id is not None and request_id in self.request_ids:
+            return self.alerts[self.request_ids[request_id]], []
+        alert_id = len(self.alerts) + 1
+        event = Event(
+            "alert.raised",
+            now,
+            {"alert": alert_id, "counter": counter_id, "staff": staff, "request_id": request_id},
+        )
+        self.apply(event)
+        return self.alerts[alert_id], [event]
+
+    def update_checklist(
+        self, now: datetime, alert_id: int, done: tuple[int, ...], note: str | None, by: str
+    ) -> list[Event]:
+        if alert_id not in self.alerts:
+            raise Refused("not_found", f"no alert with id {alert_id}")
+        size = len(self.config.safety_checklist)
+        if any(i >= size for i in done):
+            raise Refused("invalid", f"checklist has {size} items (0..{size - 1})", "done")
+        return self._emit(
+            Event(
+                "alert.checklist",
+                now,
+                {"alert": alert_id, "done": sorted(set(done)), "note": note or "", "by": by},
+            )
+        )
+
+    def set_notice(self, now: datetime, text: str) -> list[Event]:
+        return self._emit(Event("office.notice", now, {"text": text}))
+
+    def printer_status(self, now: datetime, device: str, status: str, detail: str) -> list[Event]:
+        if self.printers.get(device) == status and status == "ok":
+            return []
+        return self._emit(
+            Event("printer.status", now, {"device": device, "status": status, "detail": detail})
+        )
+
+    def set_service_open(self, now: datetime, service_id: str, is_open: bool | None) -> list[Event]:
+        if service_id not in self.services:
+            raise Refused("not_found", f"no service with id {service_id!r}")
+        return self._emit(Event("service.override", now, {"service": service_id, "open": is_open}))
+
+    # ------------------------------------------------------------ state change
+
+    def apply(self, event: Event) -> None:
+        """Apply one logged event. The only place state changes; replay uses it too."""
+        self._advance(event.at)
+        handler = getattr(self, "_on_" + event.kind.replace(".", "_"))
+        handler(event.at, event.data)
+        self._refresh_idle(event.at)
+
+    def advance(self, now: datetime) -> None:
+        """Bring time-based accounting (idle while waiting) up to ``now``."""
+        self._advance(now)
+        self._refresh_idle(now)
+
+    def _advance(self, now: datetime) -> None:
+        for counter in self.counters.values():
+            if counter.idle_waiting_since is not None:
+                elapsed = (now - counter.idle_waiting_since).total_seconds()
+                counter.idle_while_waiting_sec += max(0.0, elapsed)
+                counter.idle_waiting_since = None
+        if self.clock is None or now > self.clock:
+            self.clock = now
+
+    def _refresh_idle(self, now: datetime) -> None:
+        for counter in self.counters.values():
+            idle = counter.state == "open" and self.eligible_waiting(counter) > 0
+            counter.idle_waiting_since = now if idle else None
+
+    def _on_ticket_checked_in(self, at: datetime, d: dict[str, Any]) -> None:
+        quoted = d.get("quoted")
+        ticket = Ticket(
+            id=d["id"],
+            number=d["number"],
+            service=d["service"],
+            day=at.date(),
+            arrived_at=at,
+            status_token=d["status_token"],
+            name=d.get("name"),
+            address_as=d.get("address_as"),
+            language=d.get("language"),
+            needs=tuple(d.get("needs") or ()),
+            appointment=bool(d.get("appointment")),
+            priority=bool(d.get("priority")),
+            request_id=d.get("request_id"),
+            quoted=WaitEstimate(*quoted) if quoted else None,
+        )
+        self.tickets[ticket.id] = ticket
+        key = (ticket.service, ticket.day)
+        self.day_sequence[key] = max(self.day_sequence.get(key, 0), d["sequence"])
+        if ticket.request_id:
+            self.request_ids[ticket.request_id] = ticket.id
+        self._enqueue(ticket)
+
+    def _on_ticket_called(self, at: datetime, d: dict[str, Any]) -> None:
+        ticket = self.tickets[d["id"]]
+        counter = self.counters[d["counter"]]
+        self._dequeue(ticket)
+        ticket.state = "called"
+        ticket.counter = counter.id
+        ticket.called_at = ticket.called_at or at
+        ticket.last_called_at = at
+        counter.state = "calling"
+        counter.ticket = ticket.id
+        ticket.served_by = counter.staff
+        self.calls.append(Call(at, ticket.id, ticket.number, ticket.service, counter.id, 0))
+
+    def _on_ticket_recalled(self, at: datetime, d: dict[str, Any]) -> None:
+        ticket = self.tickets[d["id"]]
+        ticket.recalls += 1
+        ticket.last_called_at = at
+        assert ticket.counter is not None
+        self.calls.append(
+            Call(at, ticket.id, ticket.number, ticket.service, ticket.counter, ticket.recalls)
+        )
+
+    def _on_ticket_started(self, at: datetime, d: dict[str, Any]) -> None:
+        ticket = self.tickets[d["id"]]
+        ticket.state = "serving"
+        ticket.started_at = at
+        if ticket.counter:
+            self.counters[ticket.counter].state = "serving"
+
+    def _on_ticket_completed(self, at: datetime, d: dict[str, Any]) -> None:
+        ticket = self.tickets[d["id"]]
+        ticket.needs_met = d.get("needs_met")
+        if d.get("notes"):
+            ticket.notes.append(Note(at, d["notes"], d.get("by", "")))
+        if ticket.counter:
+            self.completions[ticket.counter].append(at)
+        self._finish(ticket, "done", at)
+
+    def _on_ticket_no_show(self, at: datetime, d: dict[str, Any]) -> None:
+        self._finish(self.tickets[d["id"]], "no_show", at)
+
+    def _on_ticket_walkaway(self, at: datetime, d: dict[str, Any]) -> None:
+        ticket = self.tickets[d["id"]]
+        self._dequeue(ticket)
+        self._finish(ticket, "walkaway", at)
+
+    def _on_ticket_transferred(self, at: datetime, d: dict[str, Any]) -> None:
+        ticket = self.tickets[d["id"]]
+        self._release_counter(ticket)
+        ticket.transfers.append(TransferRecord(at, ticket.service, d["service"], ticket.counter))
+        if d.get("note"):
+            ticket.notes.append(Note(at, d["note"], d.get("by", "")))
+        ticket.service = d["service"]
+        ticket.state = "waiting"
+        ticket.counter = None
+        ticket.started_at = None
+        self._enqueue(ticket)
+
+    def _on_ticket_acknowledged(self, at: datetime, d: dict[str, Any]) -> None:
+        ticket = self.tickets[d["id"]]
+        ticket.acknowledged_via = d["via"]
+        ticket.acknowledged_at = ticket.acknowledged_at or at
+
+    def _on_ticket_noted(self, at: datetime, d: dict[str, Any]) -> None:
+        self.tickets[d["id"]].notes.append(Note(at, d["text"], d.get("by", "")))
+
+    def _on_ticket_flagged(self, at: datetime, d: dict[str, Any]) -> None:
+        self.tickets[d["id"]].flagged = d["reason"]
+
+    def _on_tickets_purged(self, at: datetime, d: dict[str, Any]) -> None:
+        for ticket_id in d["ids"]:
+            ticket = self.tickets.get(ticket_id)
+            if ticket is not None:
+                ticket.name = ticket.address_as = ticket.language = None
+                ticket.needs = ()
+                ticket.notes = []
+                ticket.flagged = "(erased)" if ticket.flagged else None
+
+    def _on_counter_opened(self, at: datetime, d: dict[str, Any]) -> None:
+        counter = self.counters[d["counter"]]
+        counter.staff = d["staff"]
+        if counter.ticket is None:
+            counter.state = "open"
+
+    def _on_counter_on_break(self, at: datetime, d: dict[str, Any]) -> None:
+        self.counters[d["counter"]].state = "break"
+
+    def _on_counter_closed(self, at: datetime, d: dict[str, Any]) -> None:
+        counter = self.counters[d["counter"]]
+        counter.state = "closed"
+        counter.staff = None
+
+    def _on_day_closed(self, at: datetime, d: dict[str, Any]) -> None:
+        for ticket_id in d["ids"]:
+            ticket = self.tickets[ticket_id]
+            if ticket.state == "waiting":
+                self._dequeue(ticket)
+            self._finish(ticket, "closed_at_end_of_day", at)
+
+    def _on_alert_raised(self, at: datetime, d: dict[str, Any]) -> None:
+        alert = Alert(d["alert"], "safety", at, d.get("counter"), d.get("staff"))
+        self.alerts[alert.id] = alert
+        if d.get("request_id"):
+            self.request_ids[d["request_id"]] = alert.id
+
+    def _on_alert_checklist(self, at: datetime, d: dict[str, Any]) -> None:
+        alert = self.alerts[d["alert"]]
+        alert.done = tuple(d["done"])
+        alert.note = d.get("note", "")
+        alert.resolved = len(alert.done) == len(self.config.safety_checklist)
+
+    def _on_office_notice(self, at: datetime, d: dict[str, Any]) -> None:
+        self.notice = d["text"]
+
+    def _on_printer_status(self, at: datetime, d: dict[str, Any]) -> None:
+        self.printers[d["device"]] = d["status"]
+
+    def _on_service_override(self, at: datetime, d: dict[str, Any]) -> None:
+        if d["open"] is None:
+            self.service_override.pop(d["service"], None)
+        else:
+            self.service_override[d["service"]] = bool(d["open"])
+
+    # ----------------------------------------------------------------- helpers
+
+    def _emit(self, event: Event) -> list[Event]:
+        self.apply(event)
+        return [event]
+
+    def _in_state(self, ticket_id: int, allowed: set[str], action: str) -> Ticket:
+        ticket = self.ticket(ticket_id)
+        if ticket.state not in allowed:
+            raise Refused(
+                "conflict",
+                f"cannot {action} {ticket.number}: it is {ticket.state.replace('_', ' ')}",
+            )
+        return ticket
+
+    def _require_free(self, counter: Counter, action: str = "call the next visitor") -> None:
+        if counter.ticket is not None:
+            number = self.tickets[counter.ticket].number
+            raise Refused(
+                "conflict", f"{counter.name} is still with {number}; finish it before you {action}"
+            )
+        if counter.state in ("closed", "break") and action == "call the next visitor":
+            state = "closed" if counter.state == "closed" else "on break"
+            raise Refused("conflict", f"{counter.name} is {state}; open it first")
+
+    def _enqueue(self, ticket: Ticket) -> None:
+        bisect.insort(self.waiting[ticket.service], ticket.queue_key(self.head_start))
+
+    def _dequeue(self, ticket: Ticket) -> None:
+        queue = self.waiting[ticket.service]
+        key = ticket.queue_key(self.head_start)
+        index = bisect.bisect_left(queue, key)
+        if index < len(queue) and queue[index] == key:
+            del queue[index]
+
+    def _release_counter(self, ticket: Ticket) -> None:
+        if ticket.counter is None:
+            return
+        counter = self.counters[ticket.counter]
+        if counter.ticket == ticket.id:
+            counter.ticket = None
+            if counter.state in ("calling", "serving"):
+                counter.state = "open"
+
+    def _finish(self, ticket: Ticket, outcome: str, at: datetime) -> None:
+        self._release_counter(ticket)
+        ticket.state = outcome
+        ticket.ended_at = at

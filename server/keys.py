@@ -1,0 +1,9 @@
+"""Typed application keys, in one place so a reader finds what the app holds."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.office import Office
+
+OFFICE = web.AppKey("office", Office)

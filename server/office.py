@@ -1,0 +1,175 @@
+"""The running office: the engine, its durable log and the live stream, wired in one direction.
+
+command -> engine decides and applies -> store commits -> stream pushes -> caller answered.
+
+A command is decided and applied synchronously (no ``await`` in between), so two counters
+pressing "call next" at the same moment are simply two commands in a row: the second sees the
+first's result. The caller is answered only after the events are durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+import msgspec
+
+from lobby import protocol as p
+from lobby.config import OfficeConfig
+from server import presenters as present
+from server.engine import Engine, Event
+from server.store import Projection, Store
+from server.stream import AUDIENCES, Hub, Outgoing
+
+log = logging.getLogger("lobby.office")
+T = TypeVar("T")
+PRIVATE_KINDS = frozenset({"ticket.noted", "ticket.flagged", "tickets.purged"})
+SUPERVISOR_KINDS = frozenset({"alert.raised", "alert.checklist", "printer.status"})
+AUDIENCE_ROLE = {"public": "display", "staff": "clerk", "supervisor": "supervisor"}
+_encoder = msgspec.json.Encoder()
+
+
+class Office:
+    def __init__(
+        self, config: OfficeConfig, store: Store, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self.config = config
+        self.engine = Engine(config)
+        self.store = store
+        self.hub = Hub()
+        self._clock = clock
+        self.committed_seq = 0
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+
+    def now(self) -> datetime:
+        if self._clock is not None:
+            return self._clock().astimezone(self.config.tz)
+        return datetime.now(self.config.tz)
+
+    def load(self) -> int:
+        """Rebuild the engine from the log; returns how many events were replayed."""
+        count = 0
+        for stored in self.store.replay():
+            self.engine.apply(stored.event)
+            count += 1
+        self.committed_seq = self.hub.last_seq = self.store.last_seq
+        return count
+
+    async def run(self, command: Callable[[datetime], tuple[T, list[Event]]]) -> T:
+        """Decide, apply, commit durably, publish; answer only once it is on disk."""
+        now = self.now()
+        result, events = command(now)
+        if not events:
+            await self.wait_committed(self.store.last_seq)
+            return result
+        outgoing = self._outgoing(events, now)
+        projection = self._projection(events, now)
+        seqs, done = self.store.append(events, projection)
+        for seq, item in zip(seqs, outgoing, strict=True):
+            item.seq = seq
+            for audience, message in item.messages.items():
+                if message is not None:
+                    item.messages[audience] = message.replace('"seq":0,', f'"seq":{seq},')
+        await done
+        self._committed(seqs[-1], outgoing)
+        return result
+
+    async def act(self, command: Callable[[datetime], list[Event]]) -> None:
+        await self.run(lambda now: (None, command(now)))
+
+    async def wait_committed(self, seq: int) -> None:
+        if seq <= self.committed_seq:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((seq, future))
+        await future
+
+    def _committed(self, seq: int, outgoing: list[Outgoing]) -> None:
+        for item in outgoing:
+            self.hub.publish(item)
+        self.committed_seq = max(self.committed_seq, seq)
+        ready = [w for w in self._waiters if w[0] <= self.committed_seq]
+        self._waiters = [w for w in self._waiters if w[0] > self.committed_seq]
+        for _, future in ready:
+            if not future.done():
+                future.set_result(None)
+
+    def _affected(self, events: list[Event]) -> tuple[set[int], set[str]]:
+        tickets: set[int] = set()
+        counters: set[str] = set()
+        for event in events:
+            if "id" in event.data and event.kind.startswith("ticket."):
+                tickets.add(event.data["id"])
+            tickets.update(event.data.get("ids", ()))
+            if isinstance(event.data.get("counter"), str):
+                counters.add(event.data["counter"])
+        for ticket_id in tickets:
+            ticket = self.engine.tickets.get(ticket_id)
+            if ticket is not None and ticket.counter:
+                counters.add(ticket.counter)
+            for transfer in ticket.transfers if ticket else ():
+                if transfer.by_counter:
+                    counters.add(transfer.by_counter)
+        return tickets, counters
+
+    def _projection(self, events: list[Event], now: datetime) -> Projection:
+        tickets, counters = self._affected(events)
+        engine = self.engine
+        return Projection(
+            tickets=[present.projection_row(engine, engine.tickets[t], now) for t in tickets],
+            counters=[present.counter_row(engine, engine.counters[c], now) for c in counters],
+        )
+
+    def _outgoing(self, events: list[Event], now: datetime) -> list[Outgoing]:
+        services = present.service_views(self.engine, now)
+        return [
+            Outgoing(0, {a: self._message(event, a, now, services) for a in AUDIENCES})
+            for event in events
+        ]
+
+    def _message(
+        self, event: Event, audience: str, now: datetime, services: list[p.ServiceView]
+    ) -> str | None:
+        """The event as ``audience`` may see it. ``seq`` is filled in once it is assigned."""
+        if event.kind in SUPERVISOR_KINDS and audience != "supervisor":
+            return None
+        if event.kind in PRIVATE_KINDS and audience == "public":
+            return None
+        role = AUDIENCE_ROLE[audience]
+        engine = self.engine
+        message = p.StreamEvent(
+            seq=0,
+            type="event",
+            kind=event.kind,
+            at=present.iso(event.at) or "",
+            services=services,
+        )
+        ticket_id = event.data.get("id") if event.kind.startswith("ticket.") else None
+        if ticket_id is not None and ticket_id in engine.tickets:
+            ticket = engine.tickets[ticket_id]
+            message.ticket = present.ticket_view(engine, ticket, role, now)
+            if ticket.counter:
+                message.counter = present.counter_view(
+                    engine, engine.counters[ticket.counter], role, now
+                )
+        elif isinstance(event.data.get("counter"), str):
+            message.counter = present.counter_view(
+                engine, engine.counters[event.data["counter"]], role, now
+            )
+        if event.kind in ("ticket.called", "ticket.recalled") and engine.calls:
+            message.call = present.call_view(engine, engine.calls[-1])
+        if event.kind.startswith("alert."):
+            message.alert = present.alert_view(engine, engine.alerts[event.data["alert"]])
+        if event.kind == "office.notice":
+            message.notice = engine.notice
+        return _encoder.encode(message).decode()
+
+    def snapshot_message(self, role: str) -> tuple[int, str]:
+        seq = self.store.last_seq
+        state = present.snapshot(self.engine, role, self.now(), seq)
+        return seq, _encoder.encode(
+            p.StreamSnapshot(seq=seq, type="snapshot", state=state)
+        ).decode()

@@ -1,0 +1,64 @@
+"""``/api/openapi.json``, generated from the route declarations and the protocol Structs."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from lobby.protocol import ErrorResponse
+from server.views import ROUTES
+
+
+def build_openapi(title: str) -> dict[str, Any]:
+    types: list[Any] = [ErrorResponse]
+    for route in ROUTES:
+        types += [t for t in (route.body, route.response) if t is not None]
+    unique = list(dict.fromkeys(types))
+    schemas, components = msgspec.json.schema_components(
+        unique, ref_template="#/components/schemas/{name}"
+    )
+    refs = dict(zip(unique, schemas, strict=True))
+    error = {"application/json": {"schema": refs[ErrorResponse]}}
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        operation: dict[str, Any] = {
+            "summary": route.summary,
+            "operationId": route.handler.__name__,
+            "responses": {
+                str(route.status): {
+                    "description": "success",
+                    **(
+                        {"content": {"application/json": {"schema": refs[route.response]}}}
+                        if route.response
+                        else {}
+                    ),
+                },
+                "4XX": {"description": "refused; nothing changed", "content": error},
+            },
+        }
+        if route.roles:
+            operation["security"] = [{"bearer": []}]
+            operation["description"] = "Roles: " + ", ".join(route.roles)
+        if route.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": refs[route.body]}},
+            }
+        params = re.findall(r"{(\w+)}", route.path)
+        if params:
+            operation["parameters"] = [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in params
+            ]
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": f"Lobby API — {title}", "version": "1"},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

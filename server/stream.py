@@ -1,0 +1,121 @@
+"""The live stream: one WebSocket per client, every message numbered with the log's ``seq``.
+
+Each committed event is encoded once per audience (public, staff, supervisor) and queued to every
+client of that audience; a sender task per client drains its queue. Broadcasting therefore never
+waits on a slow client: one that falls too far behind is disconnected and, when it reconnects with
+``?since=SEQ``, gets what it missed from the replay buffer or a fresh snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+
+from aiohttp import WSCloseCode, web
+
+log = logging.getLogger("lobby.stream")
+
+AUDIENCES = ("public", "staff", "supervisor")
+REPLAY_LIMIT = 2000
+CLIENT_QUEUE_LIMIT = 500
+
+
+def audience_of(role: str) -> str:
+    if role in ("supervisor", "admin"):
+        return "supervisor"
+    if role == "clerk":
+        return "staff"
+    return "public"
+
+
+@dataclass
+class Outgoing:
+    """One event as each audience sees it; ``None`` where that audience must not see it."""
+
+    seq: int
+    messages: dict[str, str | None]
+
+
+@dataclass(eq=False)
+class Client:
+    ws: web.WebSocketResponse
+    audience: str
+    after_seq: int
+    queue: asyncio.Queue[str | None] = field(
+        default_factory=lambda: asyncio.Queue(CLIENT_QUEUE_LIMIT)
+    )
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.clients: set[Client] = set()
+        self.buffer: deque[Outgoing] = deque(maxlen=REPLAY_LIMIT)
+        self.last_seq = 0
+
+    def publish(self, item: Outgoing) -> None:
+        """Called in seq order once the event is durable."""
+        self.buffer.append(item)
+        self.last_seq = item.seq
+        for client in list(self.clients):
+            message = item.messages.get(client.audience)
+            if message is None or item.seq <= client.after_seq:
+                continue
+            try:
+                client.queue.put_nowait(message)
+            except asyncio.QueueFull:
+                log.warning("stream client too slow; disconnecting it so it resyncs")
+                self._drop(client)
+
+    def missed_since(self, since: int, audience: str) -> list[str] | None:
+        """Messages after ``since``, or ``None`` when the buffer no longer reaches back."""
+        if since > self.last_seq:
+            return None
+        if since < self.last_seq and (not self.buffer or self.buffer[0].seq > since + 1):
+            return None
+        return [
+            m
+            for item in self.buffer
+            if item.seq > since
+            if (m := item.messages.get(audience)) is not None
+        ]
+
+    async def serve(self, client: Client, first: list[str]) -> None:
+        """Send ``first`` then everything published, until the socket closes."""
+        self.clients.add(client)
+        sender = asyncio.create_task(self._send(client, first))
+        try:
+            async for _ in client.ws:  # clients send nothing we act on; this waits for close
+                pass
+        finally:
+            self.clients.discard(client)
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+
+    async def _send(self, client: Client, first: list[str]) -> None:
+        try:
+            for message in first:
+                await client.ws.send_str(message)
+            while True:
+                message = await client.queue.get()
+                if message is None:
+                    await client.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"resync")
+                    return
+                await client.ws.send_str(message)
+        except (ConnectionError, RuntimeError):
+            return
+
+    def _drop(self, client: Client) -> None:
+        self.clients.discard(client)
+        while not client.queue.empty():
+            client.queue.get_nowait()
+        client.queue.put_nowait(None)
+
+    async def close_all(self) -> None:
+        for client in list(self.clients):
+            with contextlib.suppress(Exception):
+                await client.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+        self.clients.clear()

@@ -1,0 +1,526 @@
+"""HTTP handlers for the JSON API. Each one: who may call it, what body, what it answers.
+
+The ``@api`` decorator records method, path, body and response types and the roles allowed, so
+the route table and ``/api/openapi.json`` come from the same declarations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from lobby import protocol as p
+from server import presenters as present
+from server.auth import (
+    DUMMY_HASH,
+    Principal,
+    hash_token,
+    new_token,
+    require,
+    verify_password,
+)
+from server.engine import Refused
+from server.errors import STATUS_BY_KIND, api_error
+from server.keys import OFFICE
+from server.office import Office
+from server.reports import summarize
+from server.store import Store
+from server.validation import read_body
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+CLERKS = ("clerk", "supervisor", "admin")
+SUPERVISORS = ("supervisor", "admin")
+ANY_ROLE = ("kiosk", "display", "clerk", "supervisor", "admin")
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    roles: tuple[str, ...]
+    body: type | None
+    response: type | None
+    status: int
+
+
+ROUTES: list[Route] = []
+
+
+def api(
+    method: str,
+    path: str,
+    summary: str,
+    *,
+    roles: tuple[str, ...] = (),
+    body: type | None = None,
+    response: type | None = None,
+    status: int = 200,
+) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        ROUTES.append(Route(method, path, handler, summary, roles, body, response, status))
+        return handler
+
+    return register
+
+
+def reply(payload: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        body=_encoder.encode(payload), status=status, content_type="application/json"
+    )
+
+
+def office_of(request: web.Request) -> Office:
+    return request.app[OFFICE]
+
+
+def ticket_id(request: web.Request) -> int:
+    raw = request.match_info["ticket_id"]
+    if not raw.isdigit() or len(raw) > 12:
+        raise api_error(404, "not_found", f"no ticket with id {raw!r}")
+    return int(raw)
+
+
+async def guarded(coro: Awaitable[Any]) -> Any:
+    """Turn an engine refusal into the matching 4xx; nothing was changed."""
+    try:
+        return await coro
+    except Refused as refused:
+        raise api_error(
+            STATUS_BY_KIND[refused.kind], refused.kind, refused.message, refused.field
+        ) from None
+
+
+def ticket_reply(
+    request: web.Request, ticket_id_: int, role: str, status: int = 200
+) -> web.Response:
+    office = office_of(request)
+    ticket = office.engine.tickets[ticket_id_]
+    return reply(present.ticket_view(office.engine, ticket, role, office.now()), status)
+
+
+def check_clerk_ticket(office: Office, principal: Principal, tid: int) -> None:
+    """A clerk acts on the visitor at a counter they hold; supervisors on any."""
+    ticket = office.engine.tickets.get(tid)
+    if ticket is None:
+        raise api_error(404, "not_found", f"no ticket with id {tid}")
+    if principal.role != "clerk" or ticket.counter is None:
+        return
+    counter = office.engine.counters[ticket.counter]
+    if counter.staff != principal.name:
+        raise api_error(403, "forbidden", f"{ticket.number} is with {counter.name}, not yours")
+
+
+def check_clerk_counter(office: Office, principal: Principal, counter_id: str) -> None:
+    counter = office.engine.counters.get(counter_id)
+    if counter is None:
+        raise api_error(404, "not_found", f"no counter with id {counter_id!r}")
+    taken = counter.staff not in (None, principal.name) and counter.state != "closed"
+    if principal.role == "clerk" and taken:
+        raise api_error(403, "forbidden", f"{counter.name} is signed in by {counter.staff}")
+
+
+# ------------------------------------------------------------------ public
+
+
+@api("GET", "/healthz", "Liveness check")
+async def healthz(request: web.Request) -> web.Response:
+    return reply({"ok": True})
+
+
+@api("POST", "/api/login", "Staff sign-in", body=p.LoginRequest, response=p.LoginResponse)
+async def login(request: web.Request) -> web.Response:
+    body = await read_body(request, p.LoginRequest)
+    office = office_of(request)
+    found = await office.store.run(lambda conn: Store.staff_password(conn, body.name))
+    stored_hash = found[1] if found else DUMMY_HASH
+    ok = await asyncio.to_thread(verify_password, stored_hash, body.password)
+    if not found or not ok:
+        raise api_error(401, "bad_credentials", "name or password is not right")
+    account = found[0]
+    token = new_token()
+    await office.store.run(lambda conn: Store.add_session(conn, hash_token(token), account.id))
+    return reply(p.LoginResponse(token=token, role=account.role, name=account.name))
+
+
+# ----------------------------------------------------------------- tickets
+
+
+@api(
+    "POST",
+    "/api/tickets",
+    "Check in a visitor (kiosk) or a walk-in (clerk)",
+    roles=("kiosk", *CLERKS),
+    body=p.CheckInRequest,
+    response=p.TicketView,
+    status=201,
+)
+async def check_in(request: web.Request) -> web.Response:
+    principal = require(request, "kiosk", *CLERKS)
+    body = await read_body(request, p.CheckInRequest)
+    office = office_of(request)
+    if body.appointment and principal.role == "kiosk":
+        raise api_error(403, "forbidden", "appointments are confirmed by staff", "appointment")
+    known = body.client_request_id in office.engine.request_ids
+    token = secrets.token_urlsafe(12)
+    ticket = await guarded(
+        office.run(
+            lambda now: office.engine.check_in(
+                now,
+                service=body.service,
+                request_id=body.client_request_id,
+                status_token=token,
+                name=body.name,
+                address_as=body.address_as,
+                language=body.language,
+                needs=tuple(dict.fromkeys(body.needs)),
+                appointment=body.appointment,
+                by=principal.name,
+            )
+        )
+    )
+    return ticket_reply(request, ticket.id, principal.role, 200 if known else 201)
+
+
+@api("GET", "/api/tickets/{ticket_id}", "One ticket", roles=CLERKS, response=p.TicketView)
+async def get_ticket(request: web.Request) -> web.Response:
+    principal = require(request, *CLERKS)
+    tid = ticket_id(request)
+    if tid not in office_of(request).engine.tickets:
+        raise api_error(404, "not_found", f"no ticket with id {tid}")
+    return ticket_reply(request, tid, principal.role)
+
+
+def ticket_action(
+    path: str,
+    summary: str,
+    body_type: type | None,
+    decide: Callable[[Office, int, Any, Principal], Callable[[datetime], list[Any]]],
+    roles: tuple[str, ...] = CLERKS,
+    own_counter: bool = True,
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        principal = require(request, *roles)
+        body = await read_body(request, body_type) if body_type else None
+        office = office_of(request)
+        tid = ticket_id(request)
+        if own_counter:
+            check_clerk_ticket(office, principal, tid)
+        await guarded(office.act(decide(office, tid, body, principal)))
+        return ticket_reply(request, tid, principal.role)
+
+    handler.__name__ = path.rsplit("/", 1)[-1].replace("-", "_")
+    api(
+        "POST",
+        f"/api/tickets/{{ticket_id}}/{path}",
+        summary,
+        roles=roles,
+        body=body_type,
+        response=p.TicketView,
+    )(handler)
+
+
+ticket_action(
+    "recall",
+    "Call the visitor again (counted)",
+    None,
+    lambda o, t, b, who: lambda now: o.engine.recall(now, t),
+)
+ticket_action(
+    "start",
+    "The visitor reached the counter",
+    None,
+    lambda o, t, b, who: lambda now: o.engine.start(now, t),
+)
+ticket_action(
+    "no-show",
+    "The visitor did not come",
+    None,
+    lambda o, t, b, who: lambda now: o.engine.no_show(now, t),
+)
+ticket_action(
+    "cancel",
+    "The visitor left before being called (walkaway)",
+    None,
+    lambda o, t, b, who: lambda now: o.engine.cancel(now, t),
+    own_counter=False,
+)
+ticket_action(
+    "complete",
+    "Visit done; were the needs met?",
+    p.CompleteRequest,
+    lambda o, t, b, who: lambda now: o.engine.complete(now, t, b.needs_met, b.notes, who.name),
+)
+ticket_action(
+    "transfer",
+    "Refer to another service; arrival time is kept",
+    p.TransferRequest,
+    lambda o, t, b, who: lambda now: o.engine.transfer(now, t, b.service, b.note, who.name),
+)
+ticket_action(
+    "notes",
+    "Add a note that travels with the ticket",
+    p.NoteRequest,
+    lambda o, t, b, who: lambda now: o.engine.add_note(now, t, b.text, who.name),
+    own_counter=False,
+)
+ticket_action(
+    "flag",
+    "Flag the visit for a supervisor debrief",
+    p.FlagRequest,
+    lambda o, t, b, who: lambda now: o.engine.flag(now, t, b.reason, who.name),
+    own_counter=False,
+)
+ticket_action(
+    "acknowledged",
+    "The kiosk printed the ticket or showed it on screen",
+    p.AcknowledgedRequest,
+    lambda o, t, b, who: lambda now: o.engine.acknowledge(now, t, b.via),
+    roles=("kiosk", *CLERKS),
+    own_counter=False,
+)
+
+
+# ---------------------------------------------------------------- counters
+
+
+def counter_reply(request: web.Request, counter_id: str, role: str) -> web.Response:
+    office = office_of(request)
+    counter = office.engine.counters[counter_id]
+    return reply(present.counter_view(office.engine, counter, role, office.now()))
+
+
+def counter_action(
+    path: str,
+    summary: str,
+    decide: Callable[[Office, str, Principal], Callable[[datetime], list[Any]]],
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        principal = require(request, *CLERKS)
+        office = office_of(request)
+        counter_id = request.match_info["counter_id"]
+        check_clerk_counter(office, principal, counter_id)
+        await read_body(request, p.EmptyBody)
+        await guarded(office.act(decide(office, counter_id, principal)))
+        return counter_reply(request, counter_id, principal.role)
+
+    handler.__name__ = f"counter_{path}"
+    api(
+        "POST",
+        f"/api/counters/{{counter_id}}/{path}",
+        summary,
+        roles=CLERKS,
+        response=p.CounterView,
+    )(handler)
+
+
+counter_action(
+    "open",
+    "Open the counter (or resume after a break) and sign in to it",
+    lambda o, c, who: lambda now: o.engine.open_counter(now, c, who.name),
+)
+counter_action("break", "Go on break", lambda o, c, who: lambda now: o.engine.take_break(now, c))
+counter_action(
+    "close", "Close the counter", lambda o, c, who: lambda now: o.engine.close_counter(now, c)
+)
+
+
+@api(
+    "POST",
+    "/api/counters/{counter_id}/call-next",
+    "Call the next visitor this counter serves",
+    roles=CLERKS,
+    response=p.CallNextResponse,
+)
+async def call_next(request: web.Request) -> web.Response:
+    principal = require(request, *CLERKS)
+    office = office_of(request)
+    counter_id = request.match_info["counter_id"]
+    check_clerk_counter(office, principal, counter_id)
+    await read_body(request, p.EmptyBody)
+    ticket = await guarded(office.run(lambda now: office.engine.call_next(now, counter_id)))
+    view = present.ticket_view(office.engine, ticket, principal.role, office.now())
+    return reply(p.CallNextResponse(ticket=view))
+
+
+@api(
+    "POST",
+    "/api/counters/{counter_id}/alert",
+    "Silent safety alert: reaches supervisors only, never a display",
+    roles=CLERKS,
+    body=p.AlertRequest,
+    response=p.AlertView,
+)
+async def safety_alert(request: web.Request) -> web.Response:
+    principal = require(request, *CLERKS)
+    office = office_of(request)
+    counter_id = request.match_info["counter_id"]
+    if counter_id not in office.engine.counters:
+        raise api_error(404, "not_found", f"no counter with id {counter_id!r}")
+    body = await read_body(request, p.AlertRequest)
+    alert = await guarded(
+        office.run(
+            lambda now: office.engine.raise_alert(
+                now, counter_id, principal.name, body.client_request_id
+            )
+        )
+    )
+    return reply(present.alert_view(office.engine, alert))
+
+
+@api(
+    "POST",
+    "/api/alerts/checklist",
+    "Record the safety checklist for an alert",
+    roles=CLERKS,
+    body=p.ChecklistRequest,
+    response=p.AlertView,
+)
+async def alert_checklist(request: web.Request) -> web.Response:
+    principal = require(request, *CLERKS)
+    office = office_of(request)
+    body = await read_body(request, p.ChecklistRequest)
+    await guarded(
+        office.act(
+            lambda now: office.engine.update_checklist(
+                now, body.alert_id, tuple(body.done), body.note, principal.name
+            )
+        )
+    )
+    return reply(present.alert_view(office.engine, office.engine.alerts[body.alert_id]))
+
+
+# ---------------------------------------------------------- office / state
+
+
+@api(
+    "GET",
+    "/api/state",
+    "Live state, filtered for the caller's role",
+    roles=ANY_ROLE,
+    response=p.StateSnapshot,
+)
+async def state(request: web.Request) -> web.Response:
+    principal = require(request, *ANY_ROLE)
+    office = office_of(request)
+    return reply(
+        present.snapshot(office.engine, principal.role, office.now(), office.store.last_seq)
+    )
+
+
+@api(
+    "POST",
+    "/api/office/notice",
+    "Set the notice shown on displays and kiosks",
+    roles=SUPERVISORS,
+    body=p.NoticeRequest,
+    response=p.OfficeView,
+)
+async def notice(request: web.Request) -> web.Response:
+    principal = require(request, *SUPERVISORS)
+    body = await read_body(request, p.NoticeRequest)
+    office = office_of(request)
+    await office.act(lambda now: office.engine.set_notice(now, body.text.strip()))
+    return reply(present.office_view(office.engine, principal.role))
+
+
+@api(
+    "POST",
+    "/api/day/close",
+    "Close every open ticket as closed_at_end_of_day",
+    roles=SUPERVISORS,
+    response=None,
+)
+async def close_day(request: web.Request) -> web.Response:
+    require(request, *SUPERVISORS)
+    office = office_of(request)
+    before = {t.id for t in office.engine.open_tickets()}
+    await office.act(lambda now: office.engine.close_day(now))
+    closed = [office.engine.tickets[t].number for t in sorted(before)]
+    return reply({"closed": closed})
+
+
+@api(
+    "POST",
+    "/api/devices/printer-status",
+    "A kiosk reports its printer's health",
+    roles=("kiosk",),
+    body=p.PrinterStatusRequest,
+    response=None,
+)
+async def printer_status(request: web.Request) -> web.Response:
+    principal = require(request, "kiosk")
+    body = await read_body(request, p.PrinterStatusRequest)
+    office = office_of(request)
+    await office.act(
+        lambda now: office.engine.printer_status(now, principal.name, body.status, body.detail)
+    )
+    return reply({"device": principal.name, "status": body.status})
+
+
+@api(
+    "GET",
+    "/api/reports/summary",
+    "Wait, service and standard figures for a period",
+    roles=SUPERVISORS,
+    response=None,
+)
+async def report_summary(request: web.Request) -> web.Response:
+    require(request, *SUPERVISORS)
+    office = office_of(request)
+    tz = office.config.tz
+    today = office.now().date()
+    try:
+        start = date.fromisoformat(request.query.get("from", today.isoformat()))
+        end = date.fromisoformat(request.query.get("to", start.isoformat()))
+    except ValueError:
+        raise api_error(
+            422, "invalid", "from and to must be dates like 2026-11-23", "from"
+        ) from None
+    if end < start:
+        raise api_error(422, "invalid", "'to' is before 'from'", "to")
+    events = await office.store.run(Store.all_events)
+    summary = summarize(
+        office.config,
+        events,
+        datetime.combine(start, time(0), tz),
+        datetime.combine(end, time(23, 59, 59, 999999), tz),
+        office.now(),
+    )
+    return reply(summary)
+
+
+def service_override(path: str, is_open: bool | None, summary: str) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        require(request, *SUPERVISORS)
+        office = office_of(request)
+        service_id = request.match_info["service_id"]
+        await read_body(request, p.EmptyBody)
+        await guarded(
+            office.act(lambda now: office.engine.set_service_open(now, service_id, is_open))
+        )
+        views = present.service_views(office.engine, office.now())
+        return reply(next(v for v in views if v.id == service_id))
+
+    handler.__name__ = f"service_{path}"
+    api(
+        "POST",
+        f"/api/services/{{service_id}}/{path}",
+        summary,
+        roles=SUPERVISORS,
+        response=p.ServiceView,
+    )(handler)
+
+
+service_override("open", True, "Open a service outside its hours")
+service_override("close", False, "Close a service now (check-in refused, hours shown)")
+service_override("hours", None, "Follow the configured hours again")

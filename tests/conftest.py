@@ -1,0 +1,115 @@
+"""Shared fixtures: a real Lobby server on a loopback port with a real SQLite file."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from lobby.client import LobbyClient
+from lobby.config import OfficeConfig, load_config
+from server.app import create_app
+from server.auth import hash_password, hash_token
+from server.store import Store, open_sync
+
+TESTS = Path(__file__).parent
+CONFIG_PATH = TESTS / "office.toml"
+STAFF = {"clerk": "clerk", "clerk2": "clerk2", "clerk3": "clerk3", "super": "super"}
+ROLES = {"clerk": "clerk", "clerk2": "clerk", "clerk3": "clerk", "super": "supervisor"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def seed_accounts(db: Path) -> dict[str, str]:
+    """Staff with password == name, and one kiosk and one display token."""
+    conn = open_sync(db)
+    tokens = {"kiosk": "kiosk-token-for-tests", "display": "display-token-for-tests"}
+    try:
+        for name, password in STAFF.items():
+            Store.add_staff(conn, name, ROLES[name], hash_password(password))
+        for role, token in tokens.items():
+            Store.add_device(conn, f"test-{role}", role, hash_token(token))
+    finally:
+        conn.close()
+    return tokens
+
+
+@dataclass
+class RunningServer:
+    """A server in this test's event loop; ``restart()`` stops it and starts it on the same file."""
+
+    config: OfficeConfig
+    db: Path
+    port: int
+    tokens: dict[str, str]
+    runner: web.AppRunner | None = None
+    clients: list[LobbyClient] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def app(self) -> web.Application:
+        assert self.runner is not None
+        return self.runner.app
+
+    async def start(self) -> None:
+        self.runner = web.AppRunner(create_app(self.config, self.db), shutdown_timeout=1.0)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    def client(self, token: str | None = None) -> LobbyClient:
+        client = LobbyClient(self.url, token)
+        self.clients.append(client)
+        return client
+
+    def kiosk(self) -> LobbyClient:
+        return self.client(self.tokens["kiosk"])
+
+    def display(self) -> LobbyClient:
+        return self.client(self.tokens["display"])
+
+    async def staff(self, name: str) -> LobbyClient:
+        client = self.client()
+        await client.login(name, STAFF[name])
+        return client
+
+
+@pytest.fixture
+def office_config() -> OfficeConfig:
+    return load_config(CONFIG_PATH)
+
+
+@pytest.fixture
+async def server(tmp_path: Path, office_config: OfficeConfig) -> AsyncIterator[RunningServer]:
+    db = tmp_path / "lobby.db"
+    running = RunningServer(office_config, db, free_port(), seed_accounts(db))
+    await running.start()
+    try:
+        yield running
+    finally:
+        for client in running.clients:
+            await client.close()
+        await running.stop()
+
+
+PYTHON = sys.executable

@@ -1,0 +1,109 @@
+"""The full visit over HTTP against a real server, and what the stream shows of it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+
+from lobby import protocol as p
+from lobby.client import ApiError, live
+from tests.conftest import RunningServer
+
+
+def check_in(service: str = "permits", rid: str = "req-00001", **extra: object) -> p.CheckInRequest:
+    return p.CheckInRequest(service=service, client_request_id=rid, **extra)  # type: ignore[arg-type]
+
+
+async def test_full_visit_from_check_in_to_needs_met(server: RunningServer) -> None:
+    kiosk = server.kiosk()
+    clerk = await server.staff("clerk")
+    ticket = await kiosk.check_in(check_in(name="Maria Garcia", address_as="ms"))
+    assert ticket.number == "P-001" and ticket.state == "waiting" and ticket.position == 1
+    assert ticket.name is None, "the kiosk must not get private fields back"
+    assert ticket.status_url.startswith("http://127.0.0.1:8080/status/")
+
+    await clerk.counter_action("w1", "open")
+    called = await clerk.call_next("w1")
+    assert (called.id, called.state, called.counter) == (ticket.id, "called", "w1")
+    assert called.addressed_as == "Ms. Garcia"
+    recalled = await clerk.ticket_action(ticket.id, "recall")
+    assert recalled.recalls == 1
+    serving = await clerk.ticket_action(ticket.id, "start")
+    assert serving.state == "serving"
+    done = await clerk.ticket_action(
+        ticket.id, "complete", p.CompleteRequest(needs_met=True, notes="Permit renewed")
+    )
+    assert done.state == "done" and done.needs_met is True
+    assert [n.text for n in done.notes or []] == ["Permit renewed"]
+    with pytest.raises(ApiError) as refused:
+        await clerk.call_next("w1")
+    assert refused.value.status == 409
+
+
+async def test_retry_with_same_request_id_returns_the_same_ticket(server: RunningServer) -> None:
+    kiosk = server.kiosk()
+    first = await kiosk.check_in(check_in(rid="retry-0001"))
+    again = await kiosk.check_in(check_in(rid="retry-0001"))
+    other = await kiosk.check_in(check_in(rid="retry-0002"))
+    assert first.id == again.id and first.number == again.number == "P-001"
+    assert other.number == "P-002"
+    state = await (await server.staff("super")).state()
+    assert len(state.tickets) == 2
+
+
+async def test_stream_sends_snapshot_then_numbered_events(server: RunningServer) -> None:
+    clerk = await server.staff("clerk")
+    received: list[p.StreamSnapshot | p.StreamEvent] = []
+
+    async def watch() -> None:
+        async for message in live(server.url, server.tokens["display"]):
+            received.append(message)
+
+    task = asyncio.create_task(watch())
+    try:
+        await _until(lambda: bool(received))
+        assert received[0].type == "snapshot"
+        await server.kiosk().check_in(check_in(name="Secret Person"))
+        await clerk.counter_action("w1", "open")
+        await clerk.call_next("w1")
+        await _until(lambda: any(m.type == "event" and m.kind == "ticket.called" for m in received))
+        events = [m for m in received if isinstance(m, p.StreamEvent)]
+        seqs = [m.seq for m in events]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+        called = next(m for m in events if m.kind == "ticket.called")
+        assert called.call is not None and called.call.number == "P-001"
+        assert called.call.counter_name == "Window 1"
+        assert called.ticket is not None and called.ticket.name is None
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_restart_rebuilds_the_same_state(server: RunningServer) -> None:
+    kiosk = server.kiosk()
+    clerk = await server.staff("clerk")
+    for i in range(3):
+        await kiosk.check_in(check_in(rid=f"restart-{i:04d}"))
+    await clerk.counter_action("w1", "open")
+    await clerk.call_next("w1")
+    before = await (await server.staff("super")).state()
+    await server.restart()
+    after = await (await server.staff("super")).state()
+    assert [(t.number, t.state, t.counter) for t in after.tickets] == [
+        (t.number, t.state, t.counter) for t in before.tickets
+    ]
+    assert after.seq == before.seq
+    assert [c.state for c in after.counters] == [c.state for c in before.counters]
+    fourth = await server.kiosk().check_in(check_in(rid="restart-0009"))
+    assert fourth.number == "P-004"
+
+
+async def _until(condition, timeout: float = 3.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
