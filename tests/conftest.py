@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from argon2 import PasswordHasher
 
 from lobby.client import LobbyClient
 from lobby.config import OfficeConfig, load_config
 from server.app import create_app
-from server.auth import hash_password, hash_token
+from server.auth import hash_token
 from server.store import Store, open_sync
 
 TESTS = Path(__file__).parent
@@ -29,13 +30,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# Cheap argon2 parameters: the stored hash carries them, so sign-ins in tests stay fast.
+_FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_HASHES = {name: _FAST.hash(password) for name, password in STAFF.items()}
+
+
 def seed_accounts(db: Path) -> dict[str, str]:
     """Staff with password == name, and one kiosk and one display token."""
     conn = open_sync(db)
     tokens = {"kiosk": "kiosk-token-for-tests", "display": "display-token-for-tests"}
     try:
-        for name, password in STAFF.items():
-            Store.add_staff(conn, name, ROLES[name], hash_password(password))
+        for name in STAFF:
+            Store.add_staff(conn, name, ROLES[name], _HASHES[name])
         for role, token in tokens.items():
             Store.add_device(conn, f"test-{role}", role, hash_token(token))
     finally:
