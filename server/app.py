@@ -71,13 +71,10 @@ PRINCIPALS = web.AppKey("principals", dict)
 
 
 async def housekeeping(office: Office) -> None:
-    """Close yesterday's open tickets (reported, never dropped) and keep idle time current."""
+    """Run the office's periodic duties for as long as the server runs."""
     while True:
         try:
-            today = office.now().date()
-            if any(t.day < today for t in office.engine.open_tickets()):
-                await office.act(lambda now: office.engine.close_day(now))
-                log.info("closed tickets left open from a previous day")
+            await office.housekeep()
         except Exception:  # keep the office running; the next round tries again
             log.exception("housekeeping failed")
         await asyncio.sleep(HOUSEKEEPING_SEC)

@@ -453,9 +453,14 @@ class Engine:
             )
         return self._emit(Event("counter.closed", now, {"counter": counter.id}))
 
-    def close_day(self, now: datetime) -> list[Event]:
-        """Close every ticket still open; each one is reported, never silently dropped."""
-        ids = sorted(t.id for t in self.tickets.values() if t.is_open)
+    def close_day(self, now: datetime, before: date | None = None) -> list[Event]:
+        """Close every ticket still open (or only those from days before ``before``).
+
+        Each one is recorded as closed_at_end_of_day and reported, never silently dropped.
+        """
+        ids = sorted(
+            t.id for t in self.tickets.values() if t.is_open and (before is None or t.day < before)
+        )
         if not ids:
             return []
         return self._emit(Event("day.closed", now, {"ids": ids}))
@@ -489,6 +494,18 @@ class Engine:
                 {"alert": alert_id, "done": sorted(set(done)), "note": note or "", "by": by},
             )
         )
+
+    def purge_private(self, now: datetime) -> list[Event]:
+        """Erase names, needs and notes of visits older than the retention period."""
+        cutoff = now.date() - timedelta(days=self.config.retention_days)
+        ids = sorted(
+            t.id
+            for t in self.tickets.values()
+            if t.day < cutoff and not t.is_open and (t.name or t.needs or t.notes or t.flagged)
+        )
+        if not ids:
+            return []
+        return self._emit(Event("tickets.purged", now, {"ids": ids}))
 
     def set_notice(self, now: datetime, text: str) -> list[Event]:
         return self._emit(Event("office.notice", now, {"text": text}))
@@ -634,7 +651,7 @@ class Engine:
                 ticket.name = ticket.address_as = ticket.language = None
                 ticket.needs = ()
                 ticket.notes = []
-                ticket.flagged = "(erased)" if ticket.flagged else None
+                ticket.flagged = "(erased after the retention period)" if ticket.flagged else None
 
     def _on_counter_opened(self, at: datetime, d: dict[str, Any]) -> None:
         counter = self.counters[d["counter"]]

@@ -80,6 +80,14 @@ class Office:
     async def act(self, command: Callable[[datetime], list[Event]]) -> None:
         await self.run(lambda now: (None, command(now)))
 
+    async def housekeep(self) -> None:
+        """Close visits left open from a previous day and erase expired private data."""
+        today = self.now().date()
+        if any(t.day < today for t in self.engine.open_tickets()):
+            await self.act(lambda now: self.engine.close_day(now, before=today))
+            log.info("closed tickets left open from a previous day")
+        await self.act(self.engine.purge_private)
+
     async def wait_committed(self, seq: int) -> None:
         if seq <= self.committed_seq:
             return

@@ -120,18 +120,25 @@ def summarize(
     config: OfficeConfig, events: list[Event], start: datetime, end: datetime, now: datetime
 ) -> dict[str, Any]:
     engine = Engine(config)
-    idle_at_start: dict[str, float] | None = None
     horizon = min(end, now)
+    idle_at_start: dict[str, float] | None = None
+    idle_at_end: dict[str, float] | None = None
+
+    def idle_at(moment: datetime) -> dict[str, float]:
+        engine.advance(moment)
+        return {c: engine.idle_while_waiting(c, moment) for c in engine.counters}
+
+    # Visits are followed to their outcome (even a next-day close); idle time stops at the end.
     for event in events:
         if idle_at_start is None and event.at >= start:
-            engine.advance(start)
-            idle_at_start = {c: engine.idle_while_waiting(c, start) for c in engine.counters}
-        if event.at > horizon:
-            break
+            idle_at_start = idle_at(start)
+        if idle_at_end is None and event.at > horizon:
+            idle_at_end = idle_at(horizon)
         engine.apply(event)
     if idle_at_start is None:
-        engine.advance(start)
-        idle_at_start = {c: engine.idle_while_waiting(c, start) for c in engine.counters}
+        idle_at_start = idle_at(start)
+    if idle_at_end is None:
+        idle_at_end = idle_at(horizon) if horizon >= start else dict(idle_at_start)
     period = [t for t in engine.tickets.values() if start <= t.arrived_at <= end]
     services = {}
     for service in config.services:
@@ -143,9 +150,7 @@ def summarize(
     idle = {
         c.id: {
             "name": c.name,
-            "idle_while_waiting_sec": round(
-                max(0.0, engine.idle_while_waiting(c.id, horizon) - idle_at_start[c.id]), 1
-            ),
+            "idle_while_waiting_sec": round(max(0.0, idle_at_end[c.id] - idle_at_start[c.id]), 1),
         }
         for c in engine.counters.values()
     }

@@ -306,6 +306,9 @@ class Store:
                     " DO UPDATE SET view=excluded.view, seq=excluded.seq",
                     [(*row, last) for row in write.projection.counters],
                 )
+                for event in write.events:
+                    if event.kind == "tickets.purged":
+                        scrub_private(conn, event.data["ids"])
             conn.execute("COMMIT")
         except BaseException as exc:
             if conn.in_transaction:
@@ -375,6 +378,30 @@ class Store:
     def all_events(conn: sqlite3.Connection) -> list[Event]:
         rows = conn.execute("SELECT at, kind, data FROM events ORDER BY seq").fetchall()
         return [decode_event(*row) for row in rows]
+
+
+PRIVATE_FIELDS = {
+    "ticket.checked_in": ("name", "address_as", "language", "needs"),
+    "ticket.completed": ("notes",),
+    "ticket.transferred": ("note",),
+    "ticket.noted": ("text",),
+    "ticket.flagged": ("reason",),
+}
+
+
+def scrub_private(conn: sqlite3.Connection, ticket_ids: list[int]) -> None:
+    """Erase private fields from the logged events of these tickets.
+
+    The log is append-only for everything except this: the retention promise made to visitors
+    outranks keeping their names in history. Replaying a scrubbed log gives the same queue.
+    """
+    for kind, fields in PRIVATE_FIELDS.items():
+        setters = ", ".join(f"'$.{f}', NULL" for f in fields)
+        conn.execute(
+            f"UPDATE events SET data = json_set(data, {setters}) WHERE kind = ?"
+            " AND json_extract(data, '$.id') IN (SELECT value FROM json_each(?))",
+            (kind, json.dumps(ticket_ids)),
+        )
 
 
 def open_sync(path: str | Path) -> sqlite3.Connection:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import socket
-import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -59,6 +59,7 @@ class RunningServer:
     tokens: dict[str, str]
     runner: web.AppRunner | None = None
     clients: list[LobbyClient] = field(default_factory=list)
+    clock: Callable[[], datetime] | None = None
 
     @property
     def url(self) -> str:
@@ -70,7 +71,9 @@ class RunningServer:
         return self.runner.app
 
     async def start(self) -> None:
-        self.runner = web.AppRunner(create_app(self.config, self.db), shutdown_timeout=1.0)
+        self.runner = web.AppRunner(
+            create_app(self.config, self.db, self.clock), shutdown_timeout=1.0
+        )
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
 
@@ -118,4 +121,30 @@ async def server(tmp_path: Path, office_config: OfficeConfig) -> AsyncIterator[R
         await running.stop()
 
 
-PYTHON = sys.executable
+@dataclass
+class FakeClock:
+    """Office time that moves only when a test says so."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+async def clocked_server(
+    tmp_path: Path, office_config: OfficeConfig
+) -> AsyncIterator[tuple[RunningServer, FakeClock]]:
+    clock = FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=office_config.tz))
+    db = tmp_path / "lobby.db"
+    running = RunningServer(office_config, db, free_port(), seed_accounts(db), clock=clock)
+    await running.start()
+    try:
+        yield running, clock
+    finally:
+        for client in running.clients:
+            await client.close()
+        await running.stop()

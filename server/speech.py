@@ -1,0 +1,244 @@
+"""Spoken announcements made offline with espeak-ng, one WAV per phrase and language, on disk.
+
+The lobby display plays "Ticket P 14, please go to Window 3" in each office language that has a
+voice. Speech is made here, on the server, by the Debian ``espeak-ng`` program: no online speech
+service is ever involved, and a lobby without network still talks. Only validated pieces reach
+espeak-ng (a ticket number matching a strict pattern, a counter name from the configuration,
+phrases from the catalogue below), passed as one argument to an exec'd process, never a shell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+log = logging.getLogger("lobby.speech")
+
+NUMBER_RE = re.compile(r"^([A-Z]{1,3})-(\d{1,4})$")
+COUNTER_KIND_RE = re.compile(r"^(window|counter|desk)\s+([A-Za-z0-9]{1,4})$", re.IGNORECASE)
+SPEED_WPM = 140
+CACHE_LIMIT = 3000
+TIMEOUT_SEC = 15.0
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    """How one language announces a call. ``to_counter`` covers "Window 3"-style names."""
+
+    voice: str
+    template: str  # {number} and {counter} are filled in
+    to_counter: dict[str, str]  # counter kind -> "to the window" (the number is appended)
+    to_named: str  # any other counter name: {name}
+
+
+CATALOGUE: dict[str, Phrasing] = {
+    "en": Phrasing(
+        "en-us",
+        "Ticket {number}, please go to {counter}.",
+        {"window": "window", "counter": "counter", "desk": "desk"},
+        "{name}",
+    ),
+    "es": Phrasing(
+        "es-419",
+        "Número {number}, pase {counter}.",
+        {"window": "a la ventanilla", "counter": "al mostrador", "desk": "al escritorio"},
+        "a {name}",
+    ),
+    "fr": Phrasing(
+        "fr-fr",
+        "Numéro {number}, veuillez vous présenter {counter}.",
+        {"window": "au guichet", "counter": "au comptoir", "desk": "au bureau"},
+        "à {name}",
+    ),
+    "pt": Phrasing(
+        "pt-br",
+        "Senha {number}, dirija-se {counter}.",
+        {"window": "ao guichê", "counter": "ao balcão", "desk": "à mesa"},
+        "a {name}",
+    ),
+}
+
+
+class SpeechUnavailable(Exception):
+    """espeak-ng is missing or failed; the display still chimes."""
+
+
+def valid_number(number: str) -> bool:
+    return NUMBER_RE.match(number) is not None
+
+
+def spoken_number(number: str) -> str:
+    """``P-014`` -> SSML that spells the letters and says the number: "P, 14"."""
+    match = NUMBER_RE.match(number)
+    if match is None:
+        raise ValueError(f"not a ticket number: {number!r}")
+    letters, digits = match.groups()
+    return f'<say-as interpret-as="characters">{letters}</say-as> {int(digits)}'
+
+
+def spoken_counter(phrasing: Phrasing, counter_name: str) -> str:
+    match = COUNTER_KIND_RE.match(counter_name.strip())
+    if match is not None:
+        kind, label = match.groups()
+        return f"{phrasing.to_counter[kind.lower()]} {escape(label)}"
+    return phrasing.to_named.format(name=escape(counter_name.strip()))
+
+
+def phrase_ssml(lang: str, number: str, counter_name: str) -> str:
+    """The whole announcement as SSML, built only from the catalogue and validated parts."""
+    phrasing = CATALOGUE[lang]
+    text = phrasing.template.format(
+        number=spoken_number(number), counter=spoken_counter(phrasing, counter_name)
+    )
+    return f"<speak>{text}</speak>"
+
+
+def parse_voices(listing: str) -> set[str]:
+    """Language codes with an installed espeak-ng voice, from ``espeak-ng --voices``.
+
+    mbrola voices (file ``mb/...``) are skipped: they need separate data files.
+    """
+    codes: set[str] = set()
+    for line in listing.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 5 or fields[4].startswith("mb/"):
+            continue
+        language = fields[1].lower()
+        codes.add(language)
+        codes.add(language.split("-")[0])
+        for other in re.findall(r"\(([a-z-]+)", " ".join(fields[5:])):
+            codes.add(other)
+            codes.add(other.split("-")[0])
+    return codes
+
+
+class Speech:
+    """Makes and caches announcement WAVs. One instance per running app.
+
+    Files are keyed by (voice, phrase): the same call said twice is made once. At most
+    ``concurrency`` espeak-ng processes run at a time, and two requests for the same phrase
+    share one run.
+    """
+
+    def __init__(
+        self, cache_dir: Path, program: str = "espeak-ng", concurrency: int = 2
+    ) -> None:
+        self.cache_dir = cache_dir
+        self.program = shutil.which(program)
+        self._concurrency = concurrency
+        self._slots: asyncio.Semaphore | None = None
+        self._voices: set[str] | None = None
+        self._running: dict[Path, asyncio.Future[Path]] = {}
+
+    @property
+    def available(self) -> bool:
+        return self.program is not None
+
+    async def languages(self, wanted: tuple[str, ...]) -> list[str]:
+        """Which of ``wanted`` can be spoken: a catalogue phrase and an installed voice."""
+        voices = await self._installed_voices()
+        return [
+            lang
+            for lang in wanted
+            if lang in CATALOGUE and CATALOGUE[lang].voice.split("-")[0] in voices
+        ]
+
+    async def announcement(self, lang: str, number: str, counter_name: str) -> Path:
+        """The WAV file for this call in ``lang``; made on first use, then served from disk."""
+        if lang not in CATALOGUE:
+            raise SpeechUnavailable(f"no phrases for language {lang!r}")
+        if not valid_number(number):
+            raise ValueError(f"not a ticket number: {number!r}")
+        voice = CATALOGUE[lang].voice
+        ssml = phrase_ssml(lang, number, counter_name)
+        digest = hashlib.sha256(f"{voice}\n{SPEED_WPM}\n{ssml}".encode()).hexdigest()[:24]
+        path = self.cache_dir / f"{lang}-{digest}.wav"
+        if path.exists():
+            return path
+        running = self._running.get(path)
+        if running is not None:
+            return await asyncio.shield(running)
+        future: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
+        self._running[path] = future
+        try:
+            await self._synthesize(voice, ssml, path)
+            future.set_result(path)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: nobody else may be waiting
+            raise
+        finally:
+            del self._running[path]
+        self._prune()
+        return path
+
+    async def _installed_voices(self) -> set[str]:
+        if self._voices is None:
+            if self.program is None:
+                self._voices = set()
+            else:
+                try:
+                    out = await self._run(self.program, "--voices")
+                    self._voices = parse_voices(out.decode(errors="replace"))
+                except SpeechUnavailable as exc:
+                    log.warning("cannot list espeak-ng voices: %s", exc)
+                    return set()
+        return self._voices
+
+    async def _synthesize(self, voice: str, ssml: str, path: Path) -> None:
+        if self.program is None:
+            raise SpeechUnavailable("espeak-ng is not installed on the server")
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.part")
+        try:
+            await self._run(
+                self.program, "-m", "-v", voice, "-s", str(SPEED_WPM), "-w", str(partial), ssml
+            )
+            if not partial.exists() or partial.stat().st_size <= 44:
+                raise SpeechUnavailable("espeak-ng produced no audio")
+            partial.replace(path)
+        finally:
+            with contextlib.suppress(OSError):
+                partial.unlink()
+
+    async def _run(self, *argv: str) -> bytes:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._concurrency)
+        async with self._slots:
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    *argv,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.PIPE,
+                )
+            except OSError as exc:
+                raise SpeechUnavailable(f"cannot start espeak-ng: {exc.strerror}") from None
+            try:
+                out, err = await asyncio.wait_for(process.communicate(), TIMEOUT_SEC)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+                raise SpeechUnavailable("espeak-ng took too long") from None
+            if process.returncode != 0:
+                message = err.decode(errors="replace").strip()[:200]
+                raise SpeechUnavailable(f"espeak-ng failed ({process.returncode}): {message}")
+            return out
+
+    def _prune(self) -> None:
+        """Keep the cache bounded: a busy year of numbers must not fill the disk."""
+        try:
+            files = sorted(self.cache_dir.glob("*.wav"), key=lambda f: f.stat().st_mtime)
+        except OSError:
+            return
+        for stale in files[: max(0, len(files) - CACHE_LIMIT)]:
+            with contextlib.suppress(OSError):
+                stale.unlink()

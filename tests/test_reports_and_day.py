@@ -1,0 +1,113 @@
+"""Supervisor figures match the definitions in DESIGN.md; every visit ends the same day."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from lobby import protocol as p
+from server.keys import OFFICE
+from tests.conftest import FakeClock, RunningServer
+
+
+def visit(rid: str, service: str = "permits", **extra: object) -> p.CheckInRequest:
+    return p.CheckInRequest(service=service, client_request_id=rid, **extra)  # type: ignore[arg-type]
+
+
+async def test_a_scripted_morning_gives_the_defined_figures(
+    clocked_server: tuple[RunningServer, FakeClock],
+) -> None:
+    server, clock = clocked_server
+    kiosk, clerk = server.kiosk(), await server.staff("clerk")
+    supervisor = await server.staff("super")
+    await clerk.counter_action("w1", "open")  # 09:00, idle from here
+    served = await kiosk.check_in(visit("r-served-1"))  # 09:00
+    clock.advance(minutes=1)
+    walked = await kiosk.check_in(visit("r-walked-1", "billing"))  # 09:01
+    clock.advance(minutes=1)
+    late = await kiosk.check_in(visit("r-late-01"))  # 09:02
+    await kiosk.acknowledged(late.id, "screen")
+    clock.advance(minutes=1)
+    await clerk.ticket_action(walked.id, "cancel")  # left at 09:03, before billing's 5 min
+    clock.advance(minutes=1)
+    assert (await clerk.call_next("w1")).id == served.id  # 09:04: waited 4 min
+    clock.advance(minutes=1)
+    await clerk.ticket_action(served.id, "start")  # 09:05
+    clock.advance(minutes=7)
+    await clerk.ticket_action(served.id, "complete", p.CompleteRequest(needs_met=True))  # 09:12
+    clock.advance(minutes=8)
+    assert (await clerk.call_next("w1")).id == late.id  # 09:20: waited 18 min, over target
+    await clerk.ticket_action(late.id, "no-show")
+
+    report = await supervisor.request(
+        "GET", "/api/reports/summary", params={"from": "2026-11-02", "to": "2026-11-02"}
+    )
+    permits = report["services"]["permits"]
+    assert permits["check_ins"] == 2
+    assert permits["wait_min"]["mean"] == 11.0  # (4 + 18) / 2
+    assert permits["service_level"] == {"met": 1, "counted": 2, "rate": 0.5}
+    assert permits["service_time_min"]["mean"] == 7.0
+    assert permits["call_to_counter_min"]["mean"] == 1.0
+    assert permits["needs_met_rate"] == 1.0
+    assert permits["no_show_rate"] == 0.5
+    billing = report["services"]["billing"]
+    assert billing["walkaway_rate"] == 1.0
+    assert billing["service_level"]["counted"] == 0, "left before the target: not counted"
+    assert report["overall"]["check_ins"] == 3
+    assert report["overall"]["acknowledged_via"] == {"printed": 0, "screen": 1}
+    # w1 open and idle with a permits visitor waiting: 09:00-09:04 and 09:12-09:20
+    assert report["counters"]["w1"]["idle_while_waiting_sec"] == 720.0
+    assert report["counters"]["w2"]["idle_while_waiting_sec"] == 0.0
+    estimate = permits["estimate_error"]
+    assert estimate["count"] == 2 and estimate["mean_abs_error_min"] is not None
+
+    other_day = await supervisor.request(
+        "GET", "/api/reports/summary", params={"from": "2026-11-03", "to": "2026-11-30"}
+    )
+    assert other_day["overall"]["check_ins"] == 0
+
+
+async def test_visits_left_open_are_closed_next_day_and_reported(
+    clocked_server: tuple[RunningServer, FakeClock],
+) -> None:
+    server, clock = clocked_server
+    kiosk, clerk = server.kiosk(), await server.staff("clerk")
+    await kiosk.check_in(visit("r-open-1"))
+    await kiosk.check_in(visit("r-open-2"))
+    await clerk.counter_action("w1", "open")
+    await clerk.call_next("w1")
+    clock.advance(days=1)
+    await server.app[OFFICE].housekeep()
+    supervisor = await server.staff("super")
+    assert (await supervisor.state()).tickets == []
+    report = await supervisor.request("GET", "/api/reports/summary", params={"from": "2026-11-02"})
+    assert report["closed_at_end_of_day"] == ["P-001", "P-002"]
+    fresh = await kiosk.check_in(visit("r-next-day"))
+    assert fresh.number == "P-001", "numbers start again each day"
+
+
+async def test_private_data_is_erased_after_the_retention_period(
+    clocked_server: tuple[RunningServer, FakeClock],
+) -> None:
+    server, clock = clocked_server
+    kiosk, clerk = server.kiosk(), await server.staff("clerk")
+    ticket = await kiosk.check_in(visit("r-private", name="Amina Warsame", needs=["hearing"]))
+    await clerk.counter_action("w1", "open")
+    await clerk.call_next("w1")
+    await clerk.ticket_action(ticket.id, "start")
+    await clerk.ticket_action(
+        ticket.id, "complete", p.CompleteRequest(needs_met=True, notes="Amina's permit")
+    )
+    clock.advance(days=server.config.retention_days - 1)
+    await server.app[OFFICE].housekeep()
+    assert (await clerk.ticket(ticket.id)).name == "Amina Warsame"
+    clock.advance(days=2)
+    await server.app[OFFICE].housekeep()
+    erased = await clerk.ticket(ticket.id)
+    assert erased.name is None and erased.needs == [] and erased.notes == []
+    assert erased.number == "P-001" and erased.needs_met is True, "the measures stay"
+    await server.restart()
+    with sqlite3.connect(server.db) as conn:
+        dump = "\n".join(conn.iterdump())
+    assert "Amina" not in dump and "hearing" not in dump
+    again = await (await server.staff("clerk")).ticket(ticket.id)
+    assert again.name is None and again.state == "done"
