@@ -1,0 +1,110 @@
+"""The command line and the configuration file: plain errors, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lobby.config import ConfigError, load_config, parse_config
+from server.auth import hash_token, verify_password
+from server.store import Store, open_sync
+from tests.conftest import CONFIG_PATH
+
+LOBBY = [sys.executable, "-m", "lobby.cli"]
+GOOD = CONFIG_PATH.read_text()
+
+
+def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*LOBBY, *args], input=stdin, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_the_demo_and_test_offices_load() -> None:
+    demo = load_config(Path(__file__).parent.parent / "examples" / "demo.toml")
+    assert len(demo.services) == 3 and len(demo.counters) == 4
+    assert demo.languages[0] == "en"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (('prefix = "P"', 'prefix = "p1"'), "services[0].prefix"),
+        (('prefix = "B"', 'prefix = "P"'), "services[1].prefix: prefix 'P' is used"),
+        (("target_wait_min = 10", 'target_wait_min = "ten"'), "services[0].target_wait_min"),
+        (('hours = "00:00-23:59"', 'hours = "9 to 5"'), "services[0].hours"),
+        (('timezone = "America/Chicago"', 'timezone = "Mars/Olympus"'), "office.timezone"),
+        (('services = ["permits", "billing"]', 'services = ["passports"]'), "counters[0].services"),
+        (('name = "Test City Hall"', 'nmae = "Test City Hall"'), "office"),
+        (("[office]", "[office"), "not valid TOML"),
+    ],
+)
+def test_a_wrong_config_names_the_field(change: tuple[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config(GOOD.replace(*change, 1), "office.toml")
+    assert expected in str(error.value)
+
+
+def test_serve_with_a_wrong_config_prints_one_line_not_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(GOOD.replace('prefix = "P"', "prefix = 5", 1))
+    result = run("serve", "--config", str(bad), "--db", str(tmp_path / "x.db"))
+    assert result.returncode == 2
+    assert "services[0].prefix" in result.stderr and "Traceback" not in result.stderr
+    missing = run("serve", "--config", str(tmp_path / "nope.toml"))
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_staff_add_reads_the_password_from_stdin_and_stores_a_hash(tmp_path: Path) -> None:
+    db = tmp_path / "lobby.db"
+    result = run("staff", "add", "Dana", "--role", "supervisor", "--db", str(db), stdin="s3cret!\n")
+    assert result.returncode == 0, result.stderr
+    conn = open_sync(db)
+    try:
+        found = Store.staff_password(conn, "dana")
+    finally:
+        conn.close()
+    assert found is not None
+    account, stored = found
+    assert account.role == "supervisor" and stored.startswith("$argon2")
+    assert "s3cret" not in stored and verify_password(stored, "s3cret!")
+
+
+def test_device_add_prints_the_token_once_on_its_last_line(tmp_path: Path) -> None:
+    db = tmp_path / "lobby.db"
+    result = run("device", "add", "lobby-tv", "--role", "display", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    assert len(token) >= 32
+    conn = open_sync(db)
+    try:
+        account = Store.account_for_token(conn, hash_token(token))
+        stored = conn.execute("SELECT token_hash FROM devices").fetchone()[0]
+    finally:
+        conn.close()
+    assert account is not None and account.role == "display"
+    assert stored != token
+
+
+def test_openapi_lists_every_endpoint_with_its_schema() -> None:
+    from server.openapi import build_openapi
+
+    spec = build_openapi("Test")
+    paths = spec["paths"]
+    for path in (
+        "/api/tickets",
+        "/api/login",
+        "/api/counters/{counter_id}/call-next",
+        "/api/tickets/{ticket_id}/complete",
+        "/api/reports/summary",
+        "/healthz",
+    ):
+        assert path in paths
+    check_in = paths["/api/tickets"]["post"]["requestBody"]["content"]["application/json"]
+    assert check_in["schema"] == {"$ref": "#/components/schemas/CheckInRequest"}
+    schema = spec["components"]["schemas"]["CheckInRequest"]
+    assert schema["additionalProperties"] is False
+    assert set(schema["required"]) == {"service", "client_request_id"}
