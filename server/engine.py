@@ -101,6 +101,7 @@ class Ticket:
     flagged: str | None = None
     request_id: str | None = None
     served_by: str | None = None
+    ui_language: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -294,6 +295,7 @@ class Engine:
         needs: tuple[str, ...] = (),
         appointment: bool = False,
         by: str = "kiosk",
+        ui_language: str | None = None,
     ) -> tuple[Ticket, list[Event]]:
         existing = self.request_ids.get(request_id)
         if existing is not None:
@@ -336,6 +338,7 @@ class Engine:
                 "appointment": appointment,
                 "priority": priority,
                 "by": by,
+                "ui_language": ui_language if ui_language in self.config.languages else None,
                 "quoted": [quote.low, quote.high, quote.point],
             },
         )
@@ -566,6 +569,7 @@ class Engine:
             appointment=bool(d.get("appointment")),
             priority=bool(d.get("priority")),
             request_id=d.get("request_id"),
+            ui_language=d.get("ui_language"),
             quoted=WaitEstimate(*quoted) if quoted else None,
         )
         self.tickets[ticket.id] = ticket

@@ -5,5 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.office import Office
+from server.speech import Speech
 
 OFFICE = web.AppKey("office", Office)
+SPEECH = web.AppKey("speech", Speech)

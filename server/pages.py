@@ -2,65 +2,145 @@
 
 The status page is public (anyone holding the printed QR code) and therefore shows only the
 public ticket view: number, service, place in line, estimate, what to bring. Never a name.
+
+The supervisor page is served to anyone: it holds no data, only the code that asks
+``/api/state`` with the caller's session and offers a sign-in form when there is none. Both
+pages load their script and style from a fixed list of files, so a strict Content-Security-Policy
+(no inline code, nothing from elsewhere) holds.
 """
 
 from __future__ import annotations
 
 from importlib import resources
 
+import msgspec
 from aiohttp import web
 
 from server import presenters as present
-from server.auth import require
+from server.display_page import add_display_routes
+from server.engine import Ticket
 from server.errors import api_error
 from server.keys import OFFICE
+from server.office import Office
 
 WEB = resources.files("server") / "web"
+STATUS_ASSETS = {"status.js": "text/javascript", "status.css": "text/css"}
+SUPERVISOR_ASSETS = {"supervisor.js": "text/javascript", "supervisor.css": "text/css"}
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+# The status URL is a bearer secret for one visit: keep it out of search engines.
+STATUS_HEADERS = PAGE_HEADERS | {"X-Robots-Tag": "noindex, nofollow"}
+
+# Shown when a QR code points at a visit this office does not know (another day, a typo, or
+# erased). The visitor's language is unknown here, so the page says it in every catalogue
+# language the status page speaks.
+UNKNOWN_TICKET_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Ticket not found</title>
+<link rel="stylesheet" href="/status/assets/status.css">
+</head>
+<body>
+<main class="page">
+  <header class="office"><span>{office}</span></header>
+  <section class="card unknown" lang="en">
+    <h1>We could not find this ticket</h1>
+    <p>It may be from another day, or the address was not copied in full.</p>
+    <p class="ask">Please ask at the front desk. We are happy to help.</p>
+  </section>
+  <section class="card unknown" lang="es">
+    <h2>No encontramos este turno</h2>
+    <p>Puede ser de otro día, o la dirección no se copió completa.</p>
+    <p class="ask">Por favor, pregunte en la recepción. Con gusto le ayudamos.</p>
+  </section>
+  <section class="card unknown" lang="so">
+    <h2>Tigidhkan lama helin</h2>
+    <p>Waxaa laga yaabaa inuu ka yimid maalin kale, ama cinwaanka si buuxda looma koobiyeyn.</p>
+    <p class="ask">Fadlan weydii miiska hore. Waan ku caawin doonnaa.</p>
+  </section>
+</main>
+</body>
+</html>
+"""
+
+
+def _ticket_by_token(office: Office, token: str) -> Ticket | None:
+    for ticket in reversed(list(office.engine.tickets.values())):
+        if ticket.status_token == token:
+            return ticket
+    return None
 
 
 def _asset(name: str, content_type: str) -> web.Response:
-    return web.Response(text=(WEB / name).read_text(encoding="utf-8"), content_type=content_type)
+    return web.Response(
+        text=(WEB / name).read_text(encoding="utf-8"),
+        content_type=content_type,
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
 
 
-def _ticket_by_token(request: web.Request):  # type: ignore[no-untyped-def]
-    office = request.app[OFFICE]
-    token = request.match_info["token"]
-    for ticket in reversed(list(office.engine.tickets.values())):
-        if ticket.status_token == token:
-            return office, ticket
-    raise api_error(404, "not_found", "this ticket is not known (it may be from another day)")
+def _page(name: str, headers: dict[str, str]) -> web.Response:
+    html = (WEB / name).read_text(encoding="utf-8")
+    return web.Response(text=html, content_type="text/html", headers=headers)
 
 
 async def status_page(request: web.Request) -> web.Response:
-    _ticket_by_token(request)
-    return _asset("status.html", "text/html")
+    office = request.app[OFFICE]
+    if _ticket_by_token(office, request.match_info["token"]) is None:
+        return web.Response(
+            status=404,
+            text=UNKNOWN_TICKET_PAGE.format(office=present.html_escape(office.config.name)),
+            content_type="text/html",
+            headers=STATUS_HEADERS,
+        )
+    return _page("status.html", STATUS_HEADERS)
 
 
 async def status_json(request: web.Request) -> web.Response:
-    office, ticket = _ticket_by_token(request)
-    now = office.now()
-    view = present.ticket_view(office.engine, ticket, "public", now)
+    """The visitor's view of one visit: the public ticket view and nothing private."""
+    office = request.app[OFFICE]
+    ticket = _ticket_by_token(office, request.match_info["token"])
+    if ticket is None:
+        raise api_error(404, "not_found", "this ticket is not known (it may be from another day)")
+    view = present.ticket_view(office.engine, ticket, "public", office.now())
     service = office.engine.services[ticket.service]
     return web.json_response(
         {
             "office": office.config.name,
-            "ticket": _plain(view),
+            "ticket": msgspec.to_builtins(view),
             "info": service.info,
             "notice": office.engine.notice,
             "languages": list(office.config.languages),
-        }
+        },
+        headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"},
     )
 
 
-def _plain(view: object) -> object:
-    import msgspec
-
-    return msgspec.to_builtins(view)
+async def status_asset(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    if name not in STATUS_ASSETS:
+        raise api_error(404, "not_found", f"no status page file named {name!r}")
+    return _asset(name, STATUS_ASSETS[name])
 
 
 async def supervisor_page(request: web.Request) -> web.Response:
-    require(request, "supervisor", "admin")
-    return _asset("supervisor.html", "text/html")
+    return _page("supervisor.html", PAGE_HEADERS)
+
+
+async def supervisor_asset(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    if name not in SUPERVISOR_ASSETS:
+        raise api_error(404, "not_found", f"no supervisor page file named {name!r}")
+    return _asset(name, SUPERVISOR_ASSETS[name])
 
 
 async def index(request: web.Request) -> web.Response:
@@ -69,7 +149,7 @@ async def index(request: web.Request) -> web.Response:
         f'<li><a href="{href}">{label}</a></li>'
         for href, label in (
             ("/display", "Lobby display (needs a display token)"),
-            ("/supervisor", "Supervisor dashboard (needs a supervisor session)"),
+            ("/supervisor", "Supervisor dashboard (sign in as a supervisor)"),
             ("/api/openapi.json", "API description (OpenAPI 3.1)"),
         )
     )
@@ -82,6 +162,9 @@ async def index(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
+    app.router.add_get("/status/assets/{name}", status_asset)
     app.router.add_get("/status/{token}", status_page)
     app.router.add_get("/status/{token}/json", status_json)
     app.router.add_get("/supervisor", supervisor_page)
+    app.router.add_get("/supervisor/assets/{name}", supervisor_asset)
+    add_display_routes(app)

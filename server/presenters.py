@@ -39,7 +39,11 @@ def estimate_view(estimate: WaitEstimate | None) -> p.Estimate | None:
 
 
 def status_url(engine: Engine, ticket: Ticket) -> str:
-    return f"{engine.config.public_url}/status/{ticket.status_token}"
+    """The QR code's target; opens in the language the visitor used at the kiosk."""
+    url = f"{engine.config.public_url}/status/{ticket.status_token}"
+    if ticket.ui_language and ticket.ui_language != engine.config.languages[0]:
+        url += f"?lang={ticket.ui_language}"
+    return url
 
 
 def ticket_view(engine: Engine, ticket: Ticket, role: str, now: datetime) -> p.TicketView:

@@ -163,20 +163,21 @@ class Speech:
         path = self.cache_dir / f"{lang}-{digest}.wav"
         if path.exists():
             return path
-        running = self._running.get(path)
-        if running is not None:
-            return await asyncio.shield(running)
-        future: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
-        self._running[path] = future
-        try:
-            await self._synthesize(voice, ssml, path)
-            future.set_result(path)
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: nobody else may be waiting
-            raise
-        finally:
-            del self._running[path]
+        task = self._running.get(path)
+        if task is None:
+            task = asyncio.ensure_future(self._make(voice, ssml, path))
+            self._running[path] = task
+            task.add_done_callback(lambda done: self._finished(path, done))
+        # shielded: a display that hangs up mid-request does not waste the work for the others
+        return await asyncio.shield(task)
+
+    def _finished(self, path: Path, task: asyncio.Future[Path]) -> None:
+        self._running.pop(path, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("announcement not made: %s", task.exception())
+
+    async def _make(self, voice: str, ssml: str, path: Path) -> Path:
+        await self._synthesize(voice, ssml, path)
         self._prune()
         return path
 

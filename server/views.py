@@ -185,6 +185,7 @@ async def check_in(request: web.Request) -> web.Response:
                 needs=tuple(dict.fromkeys(body.needs)),
                 appointment=body.appointment,
                 by=principal.name,
+                ui_language=body.kiosk_language,
             )
         )
     )

@@ -107,3 +107,14 @@ async def _until(condition, timeout: float = 3.0) -> None:  # type: ignore[no-un
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+async def test_the_status_link_opens_in_the_language_used_at_the_kiosk(
+    server: RunningServer,
+) -> None:
+    kiosk = server.kiosk()
+    spanish = await kiosk.check_in(check_in(rid="lang-0001", kiosk_language="es"))
+    english = await kiosk.check_in(check_in(rid="lang-0002", kiosk_language="en"))
+    unknown = await kiosk.check_in(check_in(rid="lang-0003", kiosk_language="fr"))
+    assert spanish.status_url.endswith("?lang=es")
+    assert "?" not in english.status_url and "?" not in unknown.status_url

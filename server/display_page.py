@@ -1,0 +1,126 @@
+"""The lobby display page: ``GET /display`` with its assets, its settings and spoken calls.
+
+The page is for display devices only: its live stream (``/ws``) is the public audience, so the
+browser never receives a name, a note or a need. The page's files live in the ``display``
+package (``display/web/``) and are read from there; the server imports no display code.
+Announcements are WAVs made on this server by :mod:`server.speech` (espeak-ng, offline).
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+
+from aiohttp import web
+
+from server.auth import PRINCIPAL, Principal, require
+from server.errors import api_error
+from server.keys import OFFICE, SPEECH
+from server.speech import Speech, SpeechUnavailable, valid_number
+
+log = logging.getLogger("lobby.display")
+WEB = resources.files("display") / "web"
+ASSETS = {
+    "display.js": "text/javascript",
+    "display.css": "text/css",
+    "labels.json": "application/json",
+    "chime.wav": "audio/wav",
+}
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; media-src 'self' blob:; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+SIGN_IN_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8">
+<title>Lobby display: not signed in</title>
+<body style="background:#000;color:#fff;font:2rem/1.4 sans-serif;padding:8vh 8vw">
+<h1 style="color:#ffd60a">This lobby display is not signed in</h1>
+<p>{reason}</p>
+<p>Open <code>/display?token=DISPLAY-TOKEN</code> once with the token printed by
+<code>lobby device add NAME --role display</code>. The browser keeps it after that.</p>
+</body></html>"""
+
+
+async def display_page(request: web.Request) -> web.Response:
+    principal: Principal | None = request.get(PRINCIPAL)
+    if principal is None or principal.role != "display":
+        reason = (
+            "It has no display token yet."
+            if principal is None
+            else f"It is signed in as a {principal.role}, and this page is for display devices."
+        )
+        return web.Response(
+            status=401 if principal is None else 403,
+            text=SIGN_IN_PAGE.format(reason=reason),
+            content_type="text/html",
+            headers={"Cache-Control": "no-store"},
+        )
+    html = (WEB / "display.html").read_text(encoding="utf-8")
+    return web.Response(text=html, content_type="text/html", headers=PAGE_HEADERS)
+
+
+async def display_asset(request: web.Request) -> web.Response:
+    """The page's own files: a fixed list, so the path can never reach outside ``web/``."""
+    name = request.match_info["name"]
+    content_type = ASSETS.get(name)
+    if content_type is None:
+        raise api_error(404, "not_found", f"no display file named {name!r}")
+    body = (WEB / name).read_bytes()
+    return web.Response(body=body, content_type=content_type, headers={"Cache-Control": "no-cache"})
+
+
+async def display_settings(request: web.Request) -> web.Response:
+    """What the page cannot know by itself: which office languages can be spoken here."""
+    require(request, "display")
+    office = request.app[OFFICE]
+    speech = request.app[SPEECH]
+    return web.json_response(
+        {
+            "languages": list(office.config.languages),
+            "speech": await speech.languages(office.config.languages),
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def announcement(request: web.Request) -> web.Response:
+    """``?number=P-014&counter=w3&lang=es``: the spoken call as a WAV (cached on disk)."""
+    require(request, "display")
+    office = request.app[OFFICE]
+    config = office.config
+    speech: Speech = request.app[SPEECH]
+    number = request.query.get("number", "")
+    counter_id = request.query.get("counter", "")
+    lang = request.query.get("lang", "")
+    prefixes = {s.prefix for s in config.services}
+    if not valid_number(number) or number.split("-")[0] not in prefixes:
+        raise api_error(422, "invalid", "number must be a ticket number like P-014", "number")
+    counter = config.counter(counter_id)
+    if counter is None:
+        raise api_error(422, "invalid", "counter must be one of the office's counters", "counter")
+    if lang not in config.languages:
+        raise api_error(422, "invalid", "lang must be one of the office's languages", "lang")
+    if lang not in await speech.languages(config.languages):
+        raise api_error(404, "not_found", f"no voice for language {lang!r} on this server", "lang")
+    try:
+        path = await speech.announcement(lang, number, counter.name)
+    except SpeechUnavailable as exc:
+        log.warning("announcement unavailable: %s", exc)
+        raise api_error(503, "unavailable", "speech is not available right now") from None
+    return web.Response(
+        body=path.read_bytes(),
+        content_type="audio/wav",
+        headers={"Cache-Control": "private, max-age=3600"},
+    )
+
+
+def add_display_routes(app: web.Application) -> None:
+    cache = app[OFFICE].store.path.parent / "speech-cache"
+    app[SPEECH] = Speech(cache)
+    app.router.add_get("/display", display_page)
+    app.router.add_get("/display/settings.json", display_settings)
+    app.router.add_get("/display/announce.wav", announcement)
+    app.router.add_get("/display/{name}", display_asset)
