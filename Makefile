@@ -16,11 +16,14 @@ $(BIN)/lobby: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	@touch $@
 
-# Debian packages: espeak-ng speaks announcements, chromium runs the page tests.
+# Debian packages: espeak-ng speaks announcements, chromium runs the page tests,
+# DejaVu gives ticket previews their accented letters.
+DEBIAN_PACKAGES := espeak-ng chromium fonts-dejavu-core
 system-deps:
-	@command -v espeak-ng >/dev/null && command -v chromium >/dev/null || \
-	  { if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q espeak-ng chromium; \
-	    else sudo apt-get update -q && sudo apt-get install -y -q espeak-ng chromium; fi; }
+	@command -v espeak-ng >/dev/null && command -v chromium >/dev/null && \
+	  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || \
+	  { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    $$SUDO apt-get update -q && $$SUDO apt-get install -y -q $(DEBIAN_PACKAGES); }
 
 demo-db: $(BIN)/lobby
 	@mkdir -p var
