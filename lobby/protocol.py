@@ -78,6 +78,13 @@ class ChecklistRequest(Body):
     note: Annotated[str, Meta(max_length=2000)] | None = None
 
 
+class SurveyRequest(Body):
+    """A visitor's answer from their status page. No free text: the page is public."""
+
+    needs_met: bool
+    rating: Annotated[int, Meta(ge=1, le=5)] | None = None
+
+
 class NoticeRequest(Body):
     text: Annotated[str, Meta(max_length=500)]
 
@@ -132,6 +139,8 @@ class TicketView(msgspec.Struct, omit_defaults=True):
     acknowledged: str | None = None
     acknowledged_at: str | None = None
     priority: bool = False
+    survey_needs_met: bool | None = None
+    survey_rating: int | None = None
     transfers: list[Transfer] = msgspec.field(default_factory=list)
     # private: staff only
     name: str | None = None

@@ -102,6 +102,7 @@ class Ticket:
     request_id: str | None = None
     served_by: str | None = None
     ui_language: str | None = None
+    survey: tuple[bool, int | None] | None = None
 
     @property
     def is_open(self) -> bool:
@@ -421,6 +422,20 @@ class Engine:
             return []
         return self._emit(Event("ticket.acknowledged", now, {"id": ticket.id, "via": via}))
 
+    def answer_survey(
+        self, now: datetime, ticket_id: int, needs_met: bool, rating: int | None
+    ) -> list[Event]:
+        ticket = self.ticket(ticket_id)
+        if ticket.state != "done":
+            raise Refused("conflict", "the survey opens once the visit is done")
+        if ticket.survey is not None:
+            raise Refused("conflict", "this visit's survey was already answered")
+        return self._emit(
+            Event(
+                "ticket.surveyed", now, {"id": ticket.id, "needs_met": needs_met, "rating": rating}
+            )
+        )
+
     def add_note(self, now: datetime, ticket_id: int, text: str, by: str) -> list[Event]:
         ticket = self.ticket(ticket_id)
         return self._emit(Event("ticket.noted", now, {"id": ticket.id, "text": text, "by": by}))
@@ -641,6 +656,9 @@ class Engine:
         ticket = self.tickets[d["id"]]
         ticket.acknowledged_via = d["via"]
         ticket.acknowledged_at = ticket.acknowledged_at or at
+
+    def _on_ticket_surveyed(self, at: datetime, d: dict[str, Any]) -> None:
+        self.tickets[d["id"]].survey = (bool(d["needs_met"]), d.get("rating"))
 
     def _on_ticket_noted(self, at: datetime, d: dict[str, Any]) -> None:
         self.tickets[d["id"]].notes.append(Note(at, d["text"], d.get("by", "")))

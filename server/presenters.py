@@ -70,6 +70,8 @@ def ticket_view(engine: Engine, ticket: Ticket, role: str, now: datetime) -> p.T
         acknowledged=ticket.acknowledged_via,
         acknowledged_at=iso(ticket.acknowledged_at),
         priority=ticket.priority,
+        survey_needs_met=ticket.survey[0] if ticket.survey else None,
+        survey_rating=ticket.survey[1] if ticket.survey else None,
         transfers=[
             p.Transfer(iso(t.at) or "", t.from_service, t.to_service, t.by_counter)
             for t in ticket.transfers

@@ -57,6 +57,15 @@ def _service_level(tickets: list[Ticket], target_min: float, now: datetime) -> d
     return {"met": met, "counted": counted, "rate": _rate(met, counted)}
 
 
+def _survey(answers: list[tuple[bool, int | None]]) -> dict[str, Any]:
+    ratings = [r for _, r in answers if r is not None]
+    return {
+        "answers": len(answers),
+        "needs_met_rate": _rate(sum(met for met, _ in answers), len(answers)),
+        "mean_rating": round(statistics.fmean(ratings), 2) if ratings else None,
+    }
+
+
 def _estimates(tickets: list[Ticket]) -> dict[str, Any]:
     errors = []
     for t in tickets:
@@ -109,6 +118,7 @@ def _figures(tickets: list[Ticket], target_min: float | None, now: datetime) -> 
             via: sum(t.acknowledged_via == via for t in tickets) for via in ("printed", "screen")
         },
         "estimate_error": _estimates(tickets),
+        "survey": _survey([t.survey for t in tickets if t.survey is not None]),
     }
     if target_min is not None:
         figures["target_wait_min"] = target_min
