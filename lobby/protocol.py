@@ -198,6 +198,14 @@ class AlertView(msgspec.Struct, omit_defaults=True):
     staff: str | None = None
     detail: str = ""
     resolved: bool = False
+    done: list[int] = msgspec.field(default_factory=list)
+    note: str = ""
+
+
+class PrinterView(msgspec.Struct):
+    device: str
+    status: str
+    detail: str = ""
 
 
 class LoginResponse(msgspec.Struct):
@@ -262,6 +270,9 @@ class StreamEvent(msgspec.Struct, omit_defaults=True):
     call: CallView | None = None
     alert: AlertView | None = None
     notice: str | None = None
+    printer: PrinterView | None = None
+    tickets: list[TicketView] = msgspec.field(default_factory=list)
+    counters: list[CounterView] = msgspec.field(default_factory=list)
 
 
 class StreamSnapshot(msgspec.Struct):

@@ -15,7 +15,7 @@ from lobby.config import OfficeConfig
 from server import pages
 from server.auth import COOKIE, PRINCIPAL, Principal, hash_token, token_from
 from server.errors import api_error
-from server.keys import OFFICE
+from server.keys import OFFICE, PRINCIPALS
 from server.live import stream
 from server.office import Office
 from server.openapi import build_openapi
@@ -29,15 +29,25 @@ HOUSEKEEPING_SEC = 30.0
 @web.middleware
 async def authenticate(request: web.Request, handler: web.Handler) -> web.StreamResponse:
     """Attach the caller (if any) to the request; roles are checked by each handler."""
-    token, from_query = token_from(request)
+    token, source = token_from(request)
+    stale_cookie = False
     if token:
         principal = await _principal(request.app, token)
-        if principal is None and not request.path.startswith(("/status/", "/healthz")):
+        if principal is None and source == "cookie":
+            stale_cookie = True  # an old session: carry on signed out and forget it
+        elif principal is None and not request.path.startswith(("/status/", "/healthz")):
             raise api_error(401, "unauthorized", "token not recognised; sign in again")
         request[PRINCIPAL] = principal
-    response = await handler(request)
-    if token and from_query and request.get(PRINCIPAL) is not None:
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if stale_cookie:
+            exc.del_cookie(COOKIE)
+        raise
+    if token and source == "query" and request.get(PRINCIPAL) is not None:
         response.set_cookie(COOKIE, token, httponly=True, samesite="Strict")
+    if stale_cookie:
+        response.del_cookie(COOKIE)
     return response
 
 
@@ -65,9 +75,6 @@ async def _principal(app: web.Application, token: str) -> Principal | None:
     principal = Principal(account.name, account.role, account.kind, account.id)
     cache[digest] = principal
     return principal
-
-
-PRINCIPALS = web.AppKey("principals", dict)
 
 
 async def housekeeping(office: Office) -> None:

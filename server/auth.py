@@ -53,15 +53,15 @@ def verify_password(stored_hash: str, password: str) -> bool:
 DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
 
 
-def token_from(request: web.Request) -> tuple[str | None, bool]:
-    """The token and whether it came from the query string (to be moved into a cookie)."""
+def token_from(request: web.Request) -> tuple[str | None, str]:
+    """The token and where it came from: header, query (to become a cookie) or cookie."""
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        return header[7:].strip() or None, False
+        return header[7:].strip() or None, "header"
     query = request.query.get("token")
     if query:
-        return query, True
-    return request.cookies.get(COOKIE), False
+        return query, "query"
+    return request.cookies.get(COOKIE), "cookie"
 
 
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -163,6 +163,7 @@ class Engine:
         self.waiting: dict[str, list[tuple[datetime, int]]] = {s: [] for s in self.services}
         self.day_sequence: dict[tuple[str, date], int] = {}
         self.request_ids: dict[str, int] = {}
+        self.status_tokens: dict[str, int] = {}
         self.completions: dict[str, deque[datetime]] = {c: deque(maxlen=30) for c in self.counters}
         self.calls: deque[Call] = deque(maxlen=20)
         self.alerts: dict[int, Alert] = {}
@@ -588,6 +589,7 @@ class Engine:
             quoted=WaitEstimate(*quoted) if quoted else None,
         )
         self.tickets[ticket.id] = ticket
+        self.status_tokens[ticket.status_token] = ticket.id
         key = (ticket.service, ticket.day)
         self.day_sequence[key] = max(self.day_sequence.get(key, 0), d["sequence"])
         if ticket.request_id:

@@ -8,4 +8,6 @@ from server.office import Office
 from server.speech import Speech
 
 OFFICE = web.AppKey("office", Office)
+# token hash -> who it belongs to; filled on first use, emptied on sign-out
+PRINCIPALS = web.AppKey("principals", dict)
 SPEECH = web.AppKey("speech", Speech)

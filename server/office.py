@@ -167,6 +167,22 @@ class Office:
             message.counter = present.counter_view(
                 engine, engine.counters[event.data["counter"]], role, now
             )
+        if event.kind == "ticket.transferred" and message.ticket and message.counter is None:
+            freed = engine.tickets[ticket_id].transfers[-1].by_counter
+            if freed:
+                message.counter = present.counter_view(engine, engine.counters[freed], role, now)
+        if event.kind == "day.closed":
+            closed = [engine.tickets[t] for t in event.data["ids"]]
+            if audience != "public":
+                message.tickets = [present.ticket_view(engine, t, role, now) for t in closed]
+            freed_ids = dict.fromkeys(t.counter for t in closed if t.counter)
+            message.counters = [
+                present.counter_view(engine, engine.counters[c], role, now) for c in freed_ids
+            ]
+        if event.kind == "printer.status":
+            message.printer = p.PrinterView(
+                event.data["device"], event.data["status"], event.data.get("detail", "")
+            )
         if event.kind in ("ticket.called", "ticket.recalled") and engine.calls:
             message.call = present.call_view(engine, engine.calls[-1])
         if event.kind.startswith("alert."):

@@ -11,17 +11,20 @@ pages load their script and style from a fixed list of files, so a strict Conten
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 import msgspec
 from aiohttp import web
 
+from lobby.protocol import SurveyRequest
 from server import presenters as present
 from server.display_page import add_display_routes
-from server.engine import Ticket
-from server.errors import api_error
+from server.engine import Refused, Ticket
+from server.errors import STATUS_BY_KIND, api_error
 from server.keys import OFFICE
 from server.office import Office
+from server.validation import read_body
 
 WEB = resources.files("server") / "web"
 STATUS_ASSETS = {"status.js": "text/javascript", "status.css": "text/css"}
@@ -35,6 +38,7 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
+HOST_RE = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 # The status URL is a bearer secret for one visit: keep it out of search engines.
 STATUS_HEADERS = PAGE_HEADERS | {"X-Robots-Tag": "noindex, nofollow"}
 
@@ -74,10 +78,8 @@ UNKNOWN_TICKET_PAGE = """<!doctype html>
 
 
 def _ticket_by_token(office: Office, token: str) -> Ticket | None:
-    for ticket in reversed(list(office.engine.tickets.values())):
-        if ticket.status_token == token:
-            return ticket
-    return None
+    ticket_id = office.engine.status_tokens.get(token)
+    return office.engine.tickets[ticket_id] if ticket_id is not None else None
 
 
 def _asset(name: str, content_type: str) -> web.Response:
@@ -133,7 +135,14 @@ async def status_asset(request: web.Request) -> web.Response:
 
 
 async def supervisor_page(request: web.Request) -> web.Response:
-    return _page("supervisor.html", PAGE_HEADERS)
+    # Older browsers do not count ws:// to the same host as 'self'; name it for the live stream.
+    policy = PAGE_HEADERS["Content-Security-Policy"]
+    host = request.host
+    if HOST_RE.fullmatch(host):
+        policy = policy.replace(
+            "connect-src 'self'", f"connect-src 'self' ws://{host} wss://{host}"
+        )
+    return _page("supervisor.html", PAGE_HEADERS | {"Content-Security-Policy": policy})
 
 
 async def supervisor_asset(request: web.Request) -> web.Response:
@@ -160,7 +169,24 @@ async def index(request: web.Request) -> web.Response:
     )
 
 
+async def status_survey(request: web.Request) -> web.Response:
+    """The visitor's own "were your needs met?" answer, once, after the visit."""
+    office = request.app[OFFICE]
+    ticket = _ticket_by_token(office, request.match_info["token"])
+    if ticket is None:
+        raise api_error(404, "not_found", "this ticket is not known")
+    body = await read_body(request, SurveyRequest)
+    try:
+        await office.act(
+            lambda now: office.engine.answer_survey(now, ticket.id, body.needs_met, body.rating)
+        )
+    except Refused as refused:
+        raise api_error(STATUS_BY_KIND[refused.kind], refused.kind, refused.message) from None
+    return web.json_response({"ok": True})
+
+
 def add_routes(app: web.Application) -> None:
+    app.router.add_post("/status/{token}/survey", status_survey)
     app.router.add_get("/", index)
     app.router.add_get("/status/assets/{name}", status_asset)
     app.router.add_get("/status/{token}", status_page)

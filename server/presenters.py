@@ -69,7 +69,6 @@ def ticket_view(engine: Engine, ticket: Ticket, role: str, now: datetime) -> p.T
         quoted_estimate=estimate_view(ticket.quoted),
         acknowledged=ticket.acknowledged_via,
         acknowledged_at=iso(ticket.acknowledged_at),
-        priority=ticket.priority,
         survey_needs_met=ticket.survey[0] if ticket.survey else None,
         survey_rating=ticket.survey[1] if ticket.survey else None,
         transfers=[
@@ -78,6 +77,7 @@ def ticket_view(engine: Engine, ticket: Ticket, role: str, now: datetime) -> p.T
         ],
     )
     if role in STAFF_ROLES:
+        view.priority = ticket.priority  # it hints at a need or an appointment
         view.name = ticket.name
         view.address_as = ticket.address_as
         view.addressed_as = addressed_as(ticket)
@@ -149,6 +149,8 @@ def alert_view(engine: Engine, alert: Alert) -> p.AlertView:
         staff=alert.staff,
         detail=f"{len(alert.done)}/{len(engine.config.safety_checklist)} checklist items done",
         resolved=alert.resolved,
+        done=list(alert.done),
+        note=alert.note,
     )
 
 

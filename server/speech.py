@@ -128,9 +128,7 @@ class Speech:
     share one run.
     """
 
-    def __init__(
-        self, cache_dir: Path, program: str = "espeak-ng", concurrency: int = 2
-    ) -> None:
+    def __init__(self, cache_dir: Path, program: str = "espeak-ng", concurrency: int = 2) -> None:
         self.cache_dir = cache_dir
         self.program = shutil.which(program)
         self._concurrency = concurrency

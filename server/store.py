@@ -359,6 +359,10 @@ class Store:
         )
 
     @staticmethod
+    def remove_session(conn: sqlite3.Connection, token_hash: str) -> None:
+        conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+
+    @staticmethod
     def account_for_token(conn: sqlite3.Connection, token_hash: str) -> Account | None:
         row = conn.execute(
             "SELECT s.id, s.name, s.role FROM sessions JOIN staff s ON s.id = sessions.staff_id"

@@ -19,16 +19,18 @@ from aiohttp import web
 from lobby import protocol as p
 from server import presenters as present
 from server.auth import (
+    COOKIE,
     DUMMY_HASH,
     Principal,
     hash_token,
     new_token,
     require,
+    token_from,
     verify_password,
 )
 from server.engine import Refused
 from server.errors import STATUS_BY_KIND, api_error
-from server.keys import OFFICE
+from server.keys import OFFICE, PRINCIPALS
 from server.office import Office
 from server.reports import summarize
 from server.store import Store
@@ -150,6 +152,20 @@ async def login(request: web.Request) -> web.Response:
     token = new_token()
     await office.store.run(lambda conn: Store.add_session(conn, hash_token(token), account.id))
     return reply(p.LoginResponse(token=token, role=account.role, name=account.name))
+
+
+@api("POST", "/api/logout", "Staff sign-out: the session token stops working", roles=CLERKS)
+async def logout(request: web.Request) -> web.Response:
+    principal = require(request, *CLERKS)
+    token, _ = token_from(request)
+    if principal.kind != "staff" or not token:
+        raise api_error(409, "conflict", "only a staff session can sign out")
+    digest = hash_token(token)
+    await office_of(request).store.run(lambda conn: Store.remove_session(conn, digest))
+    request.app[PRINCIPALS].pop(digest, None)
+    response = reply({"ok": True})
+    response.del_cookie(COOKIE)
+    return response
 
 
 # ----------------------------------------------------------------- tickets

@@ -118,3 +118,22 @@ async def test_the_status_link_opens_in_the_language_used_at_the_kiosk(
     unknown = await kiosk.check_in(check_in(rid="lang-0003", kiosk_language="fr"))
     assert spanish.status_url.endswith("?lang=es")
     assert "?" not in english.status_url and "?" not in unknown.status_url
+
+
+async def test_sign_out_ends_the_session_and_a_stale_cookie_reads_as_signed_out(
+    server: RunningServer,
+) -> None:
+    import aiohttp
+
+    clerk = await server.staff("clerk")
+    token = clerk.token
+    await clerk.request("POST", "/api/logout")
+    with pytest.raises(ApiError) as gone:
+        await clerk.state()
+    assert gone.value.status == 401
+    async with aiohttp.ClientSession(cookies={"lobby_token": token or ""}) as browser:
+        async with browser.get(server.url + "/supervisor") as page:
+            assert page.status == 200
+            assert "lobby_token" in page.headers.get("Set-Cookie", "")
+        async with browser.get(server.url + "/api/state") as api:
+            assert api.status == 401

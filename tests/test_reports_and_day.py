@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from lobby import protocol as p
+from lobby.client import ApiError
 from server.keys import OFFICE
 from tests.conftest import FakeClock, RunningServer
 
@@ -111,3 +114,31 @@ async def test_private_data_is_erased_after_the_retention_period(
     assert "Amina" not in dump and "hearing" not in dump
     again = await (await server.staff("clerk")).ticket(ticket.id)
     assert again.name is None and again.state == "done"
+
+
+async def test_a_visitor_answers_the_survey_once_after_the_visit(
+    clocked_server: tuple[RunningServer, FakeClock],
+) -> None:
+    server, _ = clocked_server
+    kiosk, clerk = server.kiosk(), await server.staff("clerk")
+    ticket = await kiosk.check_in(visit("r-survey-1"))
+    survey_url = ticket.status_url.replace("http://127.0.0.1:8080", server.url) + "/survey"
+    anonymous = server.client()
+    with pytest.raises(ApiError) as early:
+        await anonymous.request(
+            "POST", survey_url.removeprefix(server.url), p.SurveyRequest(needs_met=True, rating=5)
+        )
+    assert early.value.status == 409
+    await clerk.counter_action("w1", "open")
+    await clerk.call_next("w1")
+    await clerk.ticket_action(ticket.id, "start")
+    await clerk.ticket_action(ticket.id, "complete")
+    path = survey_url.removeprefix(server.url)
+    await anonymous.request("POST", path, p.SurveyRequest(needs_met=False, rating=2))
+    with pytest.raises(ApiError) as twice:
+        await anonymous.request("POST", path, p.SurveyRequest(needs_met=True, rating=5))
+    assert twice.value.status == 409
+    report = await (await server.staff("super")).request(
+        "GET", "/api/reports/summary", params={"from": "2026-11-02"}
+    )
+    assert report["overall"]["survey"] == {"answers": 1, "needs_met_rate": 0.0, "mean_rating": 2}

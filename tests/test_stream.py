@@ -91,3 +91,21 @@ async def test_displays_never_receive_private_data_or_safety_alerts(
     clerk = await server.staff("clerk2")
     clerk_text = json.dumps(await frames(server, clerk.token or "", "?since=0", 6))
     assert "Ayaan Hirsi" in clerk_text and "alert.raised" not in clerk_text
+
+
+async def test_a_transfer_event_carries_the_counter_it_freed(server: RunningServer) -> None:
+    kiosk, clerk = server.kiosk(), await server.staff("clerk")
+    ticket = await kiosk.check_in(
+        p.CheckInRequest(service="billing", client_request_id="transfer-1", needs=["wheelchair"])
+    )
+    await clerk.counter_action("w1", "open")
+    await clerk.call_next("w1")
+    await clerk.ticket_action(ticket.id, "start")
+    start = server.app[OFFICE].hub.last_seq
+    moved = await clerk.ticket_action(ticket.id, "transfer", p.TransferRequest(service="records"))
+    assert moved.state == "waiting" and moved.arrived_at == ticket.arrived_at
+    assert moved.priority is True, "staff see the priority flag"
+    event = (await frames(server, server.tokens["display"], f"?since={start}"))[0]
+    assert event["kind"] == "ticket.transferred"
+    assert event["counter"]["id"] == "w1" and event["counter"]["state"] == "open"
+    assert "priority" not in event["ticket"], "priority hints at a need: staff only"

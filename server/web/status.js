@@ -1,0 +1,390 @@
+// Visitor status page: polls /status/{token}/json and says, in the visitor's language, where
+// they stand. Everything inserted into the page goes through textContent: the office's texts
+// (service name, notice, what to bring) are never treated as HTML.
+"use strict";
+
+(function () {
+  const CATALOGUE = {
+    en: {
+      language_name: "English",
+      title: "Your place in line",
+      your_ticket: "Your ticket",
+      loading: "Loading…",
+      position_next: "You are next in line",
+      position_n: "You are number {n} in line",
+      estimate_range: "Estimated wait: about {low}–{high} minutes",
+      estimate_upto: "Estimated wait: up to {high} minutes",
+      waiting_hint: "Keep this page open. It updates by itself.",
+      called: "Please go to {counter} now",
+      called_title: "Go to {counter} now",
+      called_hint: "It is your turn.",
+      serving: "You are being served at {counter}",
+      done: "Thank you for visiting",
+      done_hint: "Your visit is complete.",
+      no_show: "We called your number, but we could not find you.",
+      walkaway: "This ticket was cancelled.",
+      closed_at_end_of_day: "The office closed before your number was called.",
+      ask_desk: "If you still need help, please ask at the front desk.",
+      not_found: "We could not find this ticket.",
+      bring: "What to bring",
+      notice: "Notice",
+      privacy: "Your name is never shown on screens or on this page.",
+      updated: "Last updated {time}",
+      offline: "No connection. Showing what we knew at {time}. Trying again…",
+      offline_never: "No connection yet. Trying again…",
+      language: "Language",
+      survey_question: "Were your needs met today?",
+      yes: "Yes",
+      no: "No",
+      survey_thanks: "Thank you for telling us.",
+      survey_note: "Your answer helps us serve everyone better.",
+      survey_failed: "Your answer was not sent. Please try again.",
+    },
+    es: {
+      language_name: "Español",
+      title: "Su lugar en la fila",
+      your_ticket: "Su turno",
+      loading: "Cargando…",
+      position_next: "Usted es el siguiente en la fila",
+      position_n: "Usted es el número {n} en la fila",
+      estimate_range: "Espera estimada: unos {low}–{high} minutos",
+      estimate_upto: "Espera estimada: hasta {high} minutos",
+      waiting_hint: "Mantenga esta página abierta. Se actualiza sola.",
+      called: "Por favor, diríjase ahora a {counter}",
+      called_title: "Diríjase a {counter}",
+      called_hint: "Es su turno.",
+      serving: "Le están atendiendo en {counter}",
+      done: "Gracias por su visita",
+      done_hint: "Su visita ha terminado.",
+      no_show: "Llamamos su número, pero no le encontramos.",
+      walkaway: "Este turno fue cancelado.",
+      closed_at_end_of_day: "La oficina cerró antes de que llamaran su número.",
+      ask_desk: "Si todavía necesita ayuda, por favor pregunte en la recepción.",
+      not_found: "No encontramos este turno.",
+      bring: "Qué traer",
+      notice: "Aviso",
+      privacy: "Su nombre nunca se muestra en las pantallas ni en esta página.",
+      updated: "Actualizado a las {time}",
+      offline: "Sin conexión. Mostrando lo que sabíamos a las {time}. Reintentando…",
+      offline_never: "Todavía sin conexión. Reintentando…",
+      language: "Idioma",
+      survey_question: "¿Pudimos atender lo que necesitaba hoy?",
+      yes: "Sí",
+      no: "No",
+      survey_thanks: "Gracias por decírnoslo.",
+      survey_note: "Su respuesta nos ayuda a atender mejor a todos.",
+      survey_failed: "No se pudo enviar su respuesta. Inténtelo de nuevo.",
+    },
+    so: {
+      language_name: "Soomaali",
+      title: "Kaalintaada safka",
+      your_ticket: "Tigidhkaaga",
+      loading: "Waa la soo rarayaa…",
+      position_next: "Adiga ayaa xiga safka",
+      position_n: "Waxaad tahay lambarka {n} ee safka",
+      estimate_range: "Sugitaanka la filayo: qiyaastii {low}–{high} daqiiqo",
+      estimate_upto: "Sugitaanka la filayo: ilaa {high} daqiiqo",
+      waiting_hint: "Boggan furan ku hay. Isagaa is cusboonaysiiya.",
+      called: "Fadlan hadda u tag {counter}",
+      called_title: "U tag {counter}",
+      called_hint: "Waa markaagii.",
+      serving: "Waxaa lagugu adeegayaa {counter}",
+      done: "Waad ku mahadsan tahay booqashadaada",
+      done_hint: "Booqashadaadu way dhammaatay.",
+      no_show: "Lambarkaaga waan wacnay, laakiin lama helin.",
+      walkaway: "Tigidhkan waa la joojiyay.",
+      closed_at_end_of_day: "Xafiisku wuu xirmay ka hor intaan lambarkaaga la wicin.",
+      ask_desk: "Haddii aad weli caawimaad u baahan tahay, fadlan weydii miiska hore.",
+      not_found: "Tigidhkan lama helin.",
+      bring: "Waxa aad keenayso",
+      notice: "Ogeysiis",
+      privacy: "Magacaaga weligii laguma muujiyo shaashadaha ama boggan.",
+      updated: "La cusboonaysiiyay {time}",
+      offline: "Xiriir ma jiro. Waxaa la muujinayaa xogtii {time}. Mar kale ayaa la isku dayayaa…",
+      offline_never: "Weli xiriir ma jiro. Mar kale ayaa la isku dayayaa…",
+      language: "Luqadda",
+      survey_question: "Ma laguu qabtay waxaad u baahnayd maanta?",
+      yes: "Haa",
+      no: "Maya",
+      survey_thanks: "Waad ku mahadsan tahay inaad noo sheegtay.",
+      survey_note: "Jawaabtaadu waxay naga caawinaysaa inaan qof walba si fiican ugu adeegno.",
+      survey_failed: "Jawaabtaada lama dirin. Fadlan isku day mar kale.",
+    },
+  };
+  const FINAL_STATES = ["done", "no_show", "walkaway", "closed_at_end_of_day"];
+  const params = new URLSearchParams(location.search);
+  const pollSeconds = Math.min(60, Math.max(0.5, Number(params.get("poll")) || 10));
+  const jsonUrl = location.pathname.replace(/\/+$/, "") + "/json";
+
+  let lang = chooseLanguage();
+  let data = null; // last good answer from the server
+  let updatedAt = null; // when it arrived (this device's clock)
+  let offline = false;
+  let notFound = false;
+  let timer = null;
+  let inFlight = false;
+  let lastCallKey = null;
+  let surveyAnswered = false;
+  let surveySending = false;
+  let surveyFailed = false;
+
+  function chooseLanguage() {
+    const wanted = [params.get("lang") || ""].concat(navigator.languages || [navigator.language || ""]);
+    for (const tag of wanted) {
+      const base = String(tag).toLowerCase().split("-")[0];
+      if (CATALOGUE[base]) return base;
+    }
+    return "en";
+  }
+
+  function t(key, values) {
+    const text = (CATALOGUE[lang] && CATALOGUE[lang][key]) || CATALOGUE.en[key] || key;
+    return text.replace(/\{(\w+)\}/g, (_, name) => (values && name in values ? String(values[name]) : ""));
+  }
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  function show(id, text) {
+    const node = $(id);
+    node.textContent = text || "";
+    node.hidden = !text;
+  }
+
+  function clock(date) {
+    try {
+      return date.toLocaleTimeString(lang, { hour: "numeric", minute: "2-digit" });
+    } catch (err) {
+      return date.toTimeString().slice(0, 5);
+    }
+  }
+
+  function offeredLanguages() {
+    const office = (data && data.languages) || [];
+    const both = office.filter((code) => CATALOGUE[code]);
+    return both.length ? both : Object.keys(CATALOGUE);
+  }
+
+  function renderLanguages() {
+    const nav = $("languages");
+    nav.setAttribute("aria-label", t("language"));
+    nav.replaceChildren();
+    const codes = offeredLanguages();
+    if (codes.length < 2) return;
+    for (const code of codes) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.lang = code;
+      button.textContent = CATALOGUE[code].language_name;
+      button.setAttribute("aria-pressed", String(code === lang));
+      button.dataset.lang = code;
+      button.addEventListener("click", () => setLanguage(code));
+      nav.appendChild(button);
+    }
+  }
+
+  function setLanguage(code) {
+    lang = code;
+    const url = new URL(location.href);
+    url.searchParams.set("lang", code);
+    history.replaceState(null, "", url.pathname + url.search);
+    render();
+  }
+
+  function renderStatic() {
+    document.documentElement.lang = lang;
+    for (const node of document.querySelectorAll("[data-text]")) {
+      node.textContent = t(node.dataset.text);
+    }
+  }
+
+  function renderState() {
+    const box = $("state");
+    box.className = "card state";
+    show("detail", "");
+    show("hint", "");
+    $("ask").hidden = true;
+    if (notFound) {
+      box.classList.add("unknown");
+      $("headline").textContent = t("not_found");
+      $("ask").hidden = false;
+      return;
+    }
+    if (!data) {
+      $("headline").textContent = t("loading");
+      return;
+    }
+    const ticket = data.ticket;
+    const counter = ticket.counter_name || ticket.counter || "";
+    box.classList.add(ticket.state);
+    switch (ticket.state) {
+      case "waiting": {
+        const position = ticket.position;
+        $("headline").textContent =
+          position === 1 ? t("position_next") : position ? t("position_n", { n: position }) : "";
+        const estimate = ticket.estimate;
+        if (estimate) {
+          show(
+            "detail",
+            estimate.low_min > 0
+              ? t("estimate_range", { low: estimate.low_min, high: estimate.high_min })
+              : t("estimate_upto", { high: estimate.high_min })
+          );
+        }
+        show("hint", t("waiting_hint"));
+        break;
+      }
+      case "called":
+        $("headline").textContent = t("called", { counter: counter });
+        show("hint", t("called_hint"));
+        break;
+      case "serving":
+        $("headline").textContent = t("serving", { counter: counter });
+        break;
+      case "done":
+        $("headline").textContent = t("done");
+        show("hint", t("done_hint"));
+        break;
+      default:
+        box.classList.add("ended");
+        $("headline").textContent = t(ticket.state);
+        $("ask").hidden = false;
+    }
+  }
+
+  function renderTitle() {
+    if (data && data.ticket.state === "called") {
+      const counter = data.ticket.counter_name || data.ticket.counter || "";
+      document.title = data.ticket.number + " · " + t("called_title", { counter: counter });
+    } else if (data) {
+      document.title = data.ticket.number + " · " + t("title");
+    } else {
+      document.title = t("title");
+    }
+  }
+
+  function renderSurvey() {
+    const ticket = data && data.ticket;
+    const done = !!ticket && ticket.state === "done";
+    const answered = surveyAnswered || (done && ticket.survey_needs_met != null);
+    $("survey").hidden = !done;
+    $("survey-buttons").hidden = answered;
+    $("survey-thanks").hidden = !answered;
+    $("survey-yes").disabled = $("survey-no").disabled = surveySending;
+    show("survey-error", surveyFailed && !answered ? t("survey_failed") : "");
+  }
+
+  async function answerSurvey(needsMet) {
+    if (surveySending) return;
+    surveySending = true;
+    surveyFailed = false;
+    renderSurvey();
+    try {
+      const response = await fetch(jsonUrl.replace(/\/json$/, "/survey"), {
+        method: "POST",
+        credentials: "omit",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ needs_met: needsMet }),
+      });
+      // 409: this visit's answer is already recorded (another tap, another tab).
+      surveyAnswered = response.ok || response.status === 409;
+      surveyFailed = !surveyAnswered;
+    } catch (err) {
+      surveyFailed = true;
+    } finally {
+      surveySending = false;
+    }
+    renderSurvey();
+  }
+
+  function render() {
+    renderStatic();
+    renderLanguages();
+    renderState();
+    renderSurvey();
+    renderTitle();
+    if (data) {
+      $("office").textContent = data.office;
+      $("number").textContent = data.ticket.number;
+      $("service").textContent = data.ticket.service_name || data.ticket.service;
+      $("info").textContent = data.info || "";
+      $("info-card").hidden = !data.info || FINAL_STATES.includes(data.ticket.state);
+      $("notice").textContent = data.notice || "";
+      $("notice-card").hidden = !data.notice;
+    }
+    show("updated", updatedAt ? t("updated", { time: clock(updatedAt) }) : "");
+    if (offline) {
+      show("offline", updatedAt ? t("offline", { time: clock(updatedAt) }) : t("offline_never"));
+    } else {
+      show("offline", "");
+    }
+  }
+
+  function buzzIfCalled() {
+    const ticket = data && data.ticket;
+    if (!ticket || ticket.state !== "called") return;
+    const key = ticket.called_at + "/" + (ticket.recalls || 0);
+    if (key === lastCallKey) return;
+    lastCallKey = key;
+    if (navigator.vibrate) {
+      try {
+        navigator.vibrate([400, 200, 400, 200, 400]);
+      } catch (err) {
+        /* vibration is a courtesy; some browsers refuse it without a tap */
+      }
+    }
+  }
+
+  function finished() {
+    return notFound || (data && FINAL_STATES.includes(data.ticket.state));
+  }
+
+  function schedule(seconds) {
+    clearTimeout(timer);
+    if (!finished()) timer = setTimeout(poll, seconds * 1000);
+  }
+
+  async function poll() {
+    if (inFlight) return;
+    inFlight = true;
+    const abort = new AbortController();
+    const limit = setTimeout(() => abort.abort(), 8000);
+    try {
+      const response = await fetch(jsonUrl, {
+        cache: "no-store",
+        credentials: "omit",
+        headers: { Accept: "application/json" },
+        signal: abort.signal,
+      });
+      if (response.status === 404) {
+        notFound = true;
+        offline = false;
+      } else if (!response.ok) {
+        offline = true;
+      } else {
+        data = await response.json();
+        updatedAt = new Date();
+        offline = false;
+        buzzIfCalled();
+      }
+    } catch (err) {
+      offline = true;
+    } finally {
+      clearTimeout(limit);
+      inFlight = false;
+    }
+    render();
+    schedule(pollSeconds);
+  }
+
+  $("survey-yes").addEventListener("click", () => answerSurvey(true));
+  $("survey-no").addEventListener("click", () => answerSurvey(false));
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") poll();
+  });
+  window.addEventListener("online", () => poll());
+
+  render();
+  poll();
+})();

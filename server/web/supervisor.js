@@ -1,0 +1,985 @@
+// Supervisor dashboard: the office live (services, counters, open tickets, safety and printer
+// alerts), the few supervisor commands, and the reports. Authentication is the HttpOnly
+// session cookie the server sets when the page is opened once with ?token=.
+//
+// Rules kept here: every text goes into the page through textContent (never innerHTML), and
+// nothing about a visitor is written to the console.
+"use strict";
+
+(function () {
+  const SUPERVISOR_ROLES = ["supervisor", "admin"];
+  // Events that do not carry everything they change (a printer's status, every ticket closed at
+  // once, the counter a transfer freed): fetch the state again.
+  const RESYNC_KINDS = ["printer.status", "day.closed", "tickets.purged", "ticket.transferred"];
+  const RESYNC_EVERY_MS = 60000;
+  const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
+  const PRINTER_WORDS = {
+    ok: "OK",
+    paper_near_end: "Paper running low",
+    paper_out: "Out of paper",
+    offline: "Offline",
+    error: "Error",
+    unknown: "Not answering",
+  };
+  const COUNTER_WORDS = { closed: "Closed", open: "Open, idle", calling: "Calling", serving: "Serving", break: "On break" };
+  const TICKET_WORDS = { waiting: "Waiting", called: "Called", serving: "At the counter" };
+  const SERVICE_WORDS = { open: "Open", closing: "Closing soon", closed: "Closed" };
+
+  let state = null; // the last snapshot, kept current by the stream
+  let lastSeq = null;
+  let serverOffsetMs = 0; // server clock minus this device's clock
+  let socket = null;
+  let attempts = 0;
+  let reconnectTimer = null;
+  let resyncTimer = null;
+  let signedOut = false;
+  let lastReport = null;
+  const idle = new Map(); // counter id -> {base, at, growing}
+  const alertDone = new Map(); // alert id -> Set of ticked checklist items
+  const rows = new Map(); // table id -> Map(key -> row)
+
+  // ------------------------------------------------------------------ helpers
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  function el(tag, props, children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (key === "text") node.textContent = value;
+      else if (key === "className") node.className = value;
+      else if (key === "dataset") Object.assign(node.dataset, value);
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value);
+    }
+    for (const child of children || []) node.append(child);
+    return node;
+  }
+
+  function serverNow() {
+    return Date.now() + serverOffsetMs;
+  }
+
+  function timeZone() {
+    return (state && state.office && state.office.timezone) || undefined;
+  }
+
+  function clockText(iso) {
+    const when = iso instanceof Date ? iso : new Date(iso);
+    try {
+      return when.toLocaleTimeString("en-US", { hour: "numeric", minute: "2-digit", timeZone: timeZone() });
+    } catch (err) {
+      return when.toLocaleTimeString();
+    }
+  }
+
+  function officeToday() {
+    const now = new Date(serverNow());
+    try {
+      const parts = new Intl.DateTimeFormat("en-CA", {
+        timeZone: timeZone(), year: "numeric", month: "2-digit", day: "2-digit",
+      }).format(now);
+      if (/^\d{4}-\d{2}-\d{2}$/.test(parts)) return parts;
+    } catch (err) {
+      /* fall through */
+    }
+    return state && state.now ? state.now.slice(0, 10) : now.toISOString().slice(0, 10);
+  }
+
+  function minutesText(minutes) {
+    if (minutes == null || Number.isNaN(minutes)) return "–";
+    if (minutes < 1) return "<1 min";
+    if (minutes < 60) return Math.floor(minutes) + " min";
+    const h = Math.floor(minutes / 60);
+    const m = Math.floor(minutes % 60);
+    return h + " h " + String(m).padStart(2, "0") + " min";
+  }
+
+  function secondsText(seconds) {
+    const s = Math.max(0, Math.round(seconds || 0));
+    if (s < 60) return s + " s";
+    const m = Math.floor(s / 60);
+    if (m < 60) return m + " min " + String(s % 60).padStart(2, "0") + " s";
+    return Math.floor(m / 60) + " h " + String(m % 60).padStart(2, "0") + " min";
+  }
+
+  function waitClass(minutes, target) {
+    if (!target || minutes == null) return "";
+    if (minutes >= target) return "over";
+    if (minutes >= 0.75 * target) return "near";
+    return "ok";
+  }
+
+  async function api(method, path, body) {
+    const options = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(path, options);
+    } catch (err) {
+      throw new Error("The server cannot be reached. Check the network and try again.");
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (err) {
+      data = null;
+    }
+    if (response.status === 401) {
+      signOut("Your session has ended. Please sign in again.");
+    }
+    if (!response.ok) {
+      const message = data && data.error && data.error.message;
+      const error = new Error(message || "The server refused (" + response.status + ").");
+      error.status = response.status;
+      throw error;
+    }
+    return data;
+  }
+
+  let toastTimer = null;
+  function toast(message) {
+    const node = $("toast");
+    node.textContent = message;
+    node.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => (node.hidden = true), 8000);
+  }
+
+  // Keyed table rows: each row is built once and only its texts change, so a button is never
+  // replaced under the pointer while the dashboard refreshes every second.
+  function syncRows(tableId, items, keyOf, build, update) {
+    const tbody = $(tableId).tBodies[0];
+    const known = rows.get(tableId) || new Map();
+    rows.set(tableId, known);
+    const wanted = new Set();
+    items.forEach((item, index) => {
+      const key = String(keyOf(item));
+      wanted.add(key);
+      let row = known.get(key);
+      if (!row) {
+        row = build(item);
+        row.dataset.key = key;
+        known.set(key, row);
+      }
+      update(row, item);
+      if (tbody.children[index] !== row) tbody.insertBefore(row, tbody.children[index] || null);
+    });
+    for (const [key, row] of known) {
+      if (!wanted.has(key)) {
+        row.remove();
+        known.delete(key);
+      }
+    }
+  }
+
+  function cells(count, numeric) {
+    const row = el("tr");
+    for (let i = 0; i < count; i++) row.append(el("td", numeric && numeric.includes(i) ? { className: "num" } : {}));
+    return row;
+  }
+
+  function setCell(cell, text, className) {
+    if (cell.textContent !== text) cell.textContent = text;
+    const wanted = (cell.classList.contains("num") ? "num " : "") + (className || "");
+    if (cell.className !== wanted.trim()) cell.className = wanted.trim();
+  }
+
+  // ------------------------------------------------------------- live state
+
+  function eligibleWaiting(counter) {
+    if (!state) return 0;
+    let total = 0;
+    for (const service of state.services) {
+      if (counter.services.includes(service.id)) total += service.waiting;
+    }
+    return total;
+  }
+
+  // Idle-while-waiting grows on the server between events; mirror that here so the figure
+  // moves every second, and re-anchor it whenever the server sends the counter again.
+  function settleIdle(now) {
+    for (const counter of (state && state.counters) || []) {
+      const entry = idle.get(counter.id);
+      if (!entry) continue;
+      if (entry.growing) entry.base += (now - entry.at) / 1000;
+      entry.at = now;
+      entry.growing = counter.state === "open" && eligibleWaiting(counter) > 0;
+    }
+  }
+
+  function anchorIdle(counter, now) {
+    idle.set(counter.id, {
+      base: counter.idle_while_waiting_sec || 0,
+      at: now,
+      growing: counter.state === "open" && eligibleWaiting(counter) > 0,
+    });
+  }
+
+  function idleNow(counter, now) {
+    const entry = idle.get(counter.id);
+    if (!entry) return { seconds: counter.idle_while_waiting_sec || 0, growing: false };
+    return { seconds: entry.base + (entry.growing ? (now - entry.at) / 1000 : 0), growing: entry.growing };
+  }
+
+  function applySnapshot(snapshot) {
+    if (!SUPERVISOR_ROLES.includes(snapshot.role)) {
+      signOut("This browser is signed in as a " + snapshot.role + ". The dashboard is for supervisors.");
+      return;
+    }
+    state = snapshot;
+    state.receivedAt = Date.now();
+    lastSeq = snapshot.seq;
+    serverOffsetMs = Date.parse(snapshot.now) - Date.now();
+    state.tickets = state.tickets || [];
+    state.alerts = state.alerts || [];
+    state.printers = state.printers || {};
+    for (const service of state.services) service.receivedAt = Date.now();
+    const now = Date.now();
+    idle.clear();
+    for (const counter of state.counters) anchorIdle(counter, now);
+    for (const alert of state.alerts) rememberDone(alert);
+    render();
+  }
+
+  function applyEvent(message) {
+    if (!state || (lastSeq !== null && message.seq <= lastSeq)) return;
+    lastSeq = message.seq;
+    const now = Date.now();
+    settleIdle(now);
+    if (message.services) {
+      for (const service of message.services) service.receivedAt = now;
+      state.services = message.services;
+    }
+    if (message.ticket) {
+      const ticket = message.ticket;
+      state.tickets = state.tickets.filter((t) => t.id !== ticket.id);
+      if (["waiting", "called", "serving"].includes(ticket.state)) state.tickets.push(ticket);
+    }
+    if (message.counter) {
+      state.counters = state.counters.map((c) => (c.id === message.counter.id ? message.counter : c));
+      anchorIdle(message.counter, now);
+    }
+    settleIdle(now);
+    if (message.alert) {
+      const alert = message.alert;
+      state.alerts = state.alerts.filter((a) => a.id !== alert.id);
+      if (!alert.resolved) state.alerts.push(alert);
+      rememberDone(alert);
+    }
+    if (message.kind === "office.notice") state.office.notice = message.notice || "";
+    if (RESYNC_KINDS.includes(message.kind)) resyncSoon(200);
+    render();
+  }
+
+  async function resync() {
+    try {
+      const snapshot = await api("GET", "/api/state");
+      if (snapshot && (lastSeq === null || snapshot.seq >= lastSeq)) applySnapshot(snapshot);
+    } catch (err) {
+      /* the stream keeps the page current; the next resync tries again */
+    }
+  }
+
+  function resyncSoon(delay) {
+    clearTimeout(resyncTimer);
+    resyncTimer = setTimeout(resync, delay);
+  }
+
+  // ----------------------------------------------------------------- stream
+
+  function setLink(live) {
+    const link = $("link");
+    link.textContent = live ? "Live" : "Reconnecting…";
+    link.className = "link " + (live ? "live" : "reconnecting");
+  }
+
+  function connect() {
+    clearTimeout(reconnectTimer);
+    if (signedOut) return;
+    const since = lastSeq !== null ? "?since=" + lastSeq : "";
+    const url = (location.protocol === "https:" ? "wss" : "ws") + "://" + location.host + "/ws" + since;
+    let opened = false;
+    const ws = new WebSocket(url);
+    socket = ws;
+    ws.onopen = () => {
+      opened = true;
+      attempts = 0;
+      setLink(true);
+    };
+    ws.onmessage = (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch (err) {
+        return;
+      }
+      if (message.type === "snapshot") applySnapshot(message.state);
+      else if (message.type === "event") applyEvent(message);
+    };
+    ws.onclose = async () => {
+      if (socket !== ws) return;
+      socket = null;
+      setLink(false);
+      if (signedOut) return;
+      if (!opened) {
+        // A refused handshake looks the same as a server that is down: ask which it is.
+        try {
+          await api("GET", "/api/state");
+        } catch (err) {
+          if (signedOut) return;
+        }
+      }
+      const delay = RECONNECT_DELAYS_MS[Math.min(attempts, RECONNECT_DELAYS_MS.length - 1)];
+      attempts += 1;
+      reconnectTimer = setTimeout(connect, delay);
+    };
+  }
+
+  // ----------------------------------------------------------------- render
+
+  function render() {
+    if (!state) return;
+    $("office-name").textContent = state.office.name;
+    renderAlerts();
+    renderPrinters();
+    renderServices();
+    renderCounters();
+    renderTickets();
+    renderNotice();
+    renderClock();
+  }
+
+  function tick() {
+    if (!state || $("dashboard").hidden) return;
+    renderServices();
+    renderCounters();
+    renderTickets();
+    renderAlertTimes();
+    renderClock();
+  }
+
+  function renderClock() {
+    $("clock").textContent = clockText(new Date(serverNow()));
+  }
+
+  function rememberDone(alert) {
+    if (Array.isArray(alert.done)) {
+      alertDone.set(alert.id, new Set(alert.done));
+      return;
+    }
+    if (!alertDone.has(alert.id)) {
+      let saved = [];
+      try {
+        saved = JSON.parse(localStorage.getItem("lobby.alert." + alert.id) || "[]");
+      } catch (err) {
+        saved = [];
+      }
+      alertDone.set(alert.id, new Set(saved));
+    }
+  }
+
+  function saveDone(alertId) {
+    try {
+      localStorage.setItem("lobby.alert." + alertId, JSON.stringify([...alertDone.get(alertId)]));
+    } catch (err) {
+      /* private browsing: the server still has the list */
+    }
+  }
+
+  function agoText(iso) {
+    const minutes = (serverNow() - Date.parse(iso)) / 60000;
+    return minutes < 1 ? "just now" : minutesText(minutes) + " ago";
+  }
+
+  function renderAlerts() {
+    const box = $("alerts");
+    const alerts = state.alerts.slice().sort((a, b) => a.id - b.id);
+    box.hidden = alerts.length === 0;
+    document.title = (alerts.length ? "SAFETY ALERT · " : "") + "Supervisor · Lobby";
+    const present = new Set(alerts.map((a) => String(a.id)));
+    for (const node of [...box.children]) {
+      if (!present.has(node.dataset.alert)) node.remove();
+    }
+    for (const alert of alerts) {
+      let node = box.querySelector('[data-alert="' + alert.id + '"]');
+      if (!node) {
+        node = buildAlert(alert);
+        box.append(node);
+      }
+      node.querySelector(".alert-where").textContent =
+        (alert.counter_name || alert.counter || "Unknown counter") + (alert.staff ? " · " + alert.staff : "");
+      node.querySelector(".alert-detail").textContent = alert.detail || "";
+      const done = alertDone.get(alert.id) || new Set();
+      node.querySelectorAll("input[type=checkbox]").forEach((box_, index) => {
+        if (document.activeElement !== box_) box_.checked = done.has(index);
+      });
+    }
+    renderAlertTimes();
+  }
+
+  function renderAlertTimes() {
+    for (const alert of state.alerts) {
+      const node = $("alerts").querySelector('[data-alert="' + alert.id + '"] .alert-when');
+      if (node) node.textContent = clockText(alert.at) + " (" + agoText(alert.at) + ")";
+    }
+  }
+
+  function buildAlert(alert) {
+    const checklist = (state.office.safety_checklist || []).map((item, index) =>
+      el("li", {}, [
+        el("label", {}, [
+          el("input", { type: "checkbox", dataset: { item: String(index) }, onchange: () => sendChecklist(alert.id) }),
+          el("span", { text: item }),
+        ]),
+      ])
+    );
+    const note = el("textarea", { className: "alert-note", rows: "2", maxlength: "2000", "aria-label": "Note about this alert" });
+    return el("article", { className: "alert", dataset: { alert: String(alert.id) } }, [
+      el("header", { className: "alert-head" }, [
+        el("strong", { className: "alert-title", text: "SAFETY ALERT" }),
+        el("span", { className: "alert-where" }),
+        el("span", { className: "alert-when" }),
+      ]),
+      el("ol", { className: "alert-checklist" }, checklist),
+      el("div", { className: "alert-foot" }, [
+        note,
+        el("button", { type: "button", className: "light", text: "Save note", onclick: () => sendChecklist(alert.id) }),
+        el("span", { className: "alert-detail" }),
+      ]),
+    ]);
+  }
+
+  async function sendChecklist(alertId) {
+    const node = $("alerts").querySelector('[data-alert="' + alertId + '"]');
+    if (!node) return;
+    const done = [];
+    node.querySelectorAll("input[type=checkbox]").forEach((box) => {
+      if (box.checked) done.push(Number(box.dataset.item));
+    });
+    const note = node.querySelector(".alert-note").value.trim();
+    alertDone.set(alertId, new Set(done));
+    saveDone(alertId);
+    try {
+      const answer = await api("POST", "/api/alerts/checklist", { alert_id: alertId, done: done, note: note || null });
+      const wasResolved = answer.resolved;
+      state.alerts = state.alerts.filter((a) => a.id !== alertId);
+      if (!wasResolved) state.alerts.push(answer);
+      else toast("Safety alert at " + (answer.counter_name || "the counter") + ": checklist complete.");
+      renderAlerts();
+    } catch (err) {
+      toast("The checklist was not saved: " + err.message);
+    }
+  }
+
+  function renderPrinters() {
+    const list = $("printers");
+    list.replaceChildren();
+    const entries = Object.entries(state.printers).sort((a, b) => a[0].localeCompare(b[0]));
+    if (!entries.length) list.append(el("li", { className: "muted", text: "No kiosk printer has reported yet." }));
+    const problems = [];
+    for (const [device, status] of entries) {
+      const word = PRINTER_WORDS[status] || status;
+      if (status !== "ok") problems.push(device + ": " + word);
+      list.append(
+        el("li", { className: status === "ok" ? "printer ok" : "printer bad", dataset: { device: device } }, [
+          el("span", { className: "device", text: device }),
+          el("span", { className: "status", text: word }),
+        ])
+      );
+    }
+    const band = $("printer-band");
+    band.textContent = problems.length ? "Printer needs attention — " + problems.join(" · ") : "";
+    band.hidden = problems.length === 0;
+  }
+
+  function longestWait(service) {
+    if (!service.waiting) return 0;
+    return service.longest_wait_min + (Date.now() - (service.receivedAt || Date.now())) / 60000;
+  }
+
+  function renderServices() {
+    syncRows(
+      "services",
+      state.services,
+      (s) => s.id,
+      (service) => {
+        const row = cells(6, [2, 3, 4]);
+        const actions = el("div", { className: "actions" }, [
+          el("button", { type: "button", className: "small", text: "Open", dataset: { action: "open" }, onclick: () => serviceAction(service.id, "open") }),
+          el("button", { type: "button", className: "small", text: "Close", dataset: { action: "close" }, onclick: () => serviceAction(service.id, "close") }),
+          el("button", { type: "button", className: "small secondary", text: "Follow hours", title: "Open and close by the configured hours again", dataset: { action: "hours" }, onclick: () => serviceAction(service.id, "hours") }),
+        ]);
+        row.cells[5].append(actions);
+        row.cells[0].append(el("span", { className: "name" }), el("span", { className: "sub" }));
+        return row;
+      },
+      (row, service) => {
+        const name = row.cells[0].querySelector(".name");
+        if (name.textContent !== service.name) name.textContent = service.name;
+        row.cells[0].querySelector(".sub").textContent =
+          service.prefix + " · " + service.hours + " · target " + service.target_wait_min + " min";
+        setCell(row.cells[1], SERVICE_WORDS[service.state] || service.state, "state-" + service.state);
+        setCell(row.cells[2], String(service.waiting));
+        const longest = longestWait(service);
+        setCell(
+          row.cells[3],
+          service.waiting ? minutesText(longest) : "–",
+          service.waiting ? waitClass(longest, service.target_wait_min) : ""
+        );
+        setCell(row.cells[4], service.estimate.low_min + "–" + service.estimate.high_min + " min");
+      }
+    );
+  }
+
+  async function serviceAction(serviceId, action) {
+    try {
+      const view = await api("POST", "/api/services/" + encodeURIComponent(serviceId) + "/" + action, {});
+      view.receivedAt = Date.now();
+      state.services = state.services.map((s) => (s.id === view.id ? view : s));
+      renderServices();
+    } catch (err) {
+      toast("Could not change the service: " + err.message);
+    }
+  }
+
+  function renderCounters() {
+    const now = Date.now();
+    syncRows(
+      "counters",
+      state.counters,
+      (c) => c.id,
+      () => cells(6, [4, 5]),
+      (row, counter) => {
+        setCell(row.cells[0], counter.name);
+        setCell(row.cells[1], COUNTER_WORDS[counter.state] || counter.state, "counter-" + counter.state);
+        setCell(row.cells[2], counter.staff || "–");
+        setCell(row.cells[3], counter.ticket_number || "–");
+        setCell(row.cells[4], String(eligibleWaiting(counter)));
+        const { seconds, growing } = idleNow(counter, now);
+        const breach = growing && seconds >= 1;
+        setCell(row.cells[5], secondsText(seconds), breach ? "breach" : seconds >= 1 ? "past-breach" : "");
+        row.classList.toggle("breach-row", breach);
+      }
+    );
+  }
+
+  function waitedMinutes(ticket) {
+    const end = ticket.called_at ? Date.parse(ticket.called_at) : serverNow();
+    return (end - Date.parse(ticket.arrived_at)) / 60000;
+  }
+
+  function renderTickets() {
+    const order = { called: 0, serving: 1, waiting: 2 };
+    const tickets = state.tickets
+      .slice()
+      .sort((a, b) => order[a.state] - order[b.state] || Date.parse(a.arrived_at) - Date.parse(b.arrived_at));
+    const targets = Object.fromEntries(state.services.map((s) => [s.id, s.target_wait_min]));
+    $("ticket-count").textContent = "(" + tickets.length + ")";
+    $("tickets-empty").hidden = tickets.length > 0;
+    $("tickets").hidden = tickets.length === 0;
+    syncRows(
+      "tickets",
+      tickets,
+      (t) => t.id,
+      () => cells(7, [4]),
+      (row, ticket) => {
+        const waited = waitedMinutes(ticket);
+        setCell(row.cells[0], ticket.number, "strong");
+        setCell(row.cells[1], ticket.service_name || ticket.service);
+        setCell(row.cells[2], (TICKET_WORDS[ticket.state] || ticket.state) + (ticket.recalls ? " (recalled " + ticket.recalls + "×)" : ""), "ticket-" + ticket.state);
+        setCell(row.cells[3], ticket.counter_name || "–");
+        setCell(row.cells[4], minutesText(waited), waitClass(waited, targets[ticket.service]));
+        setCell(row.cells[5], ticket.name || "–");
+        setCell(row.cells[6], (ticket.needs || []).join(", ") || "–");
+      }
+    );
+  }
+
+  function renderNotice() {
+    const text = $("notice-text");
+    if (document.activeElement !== text && !text.dataset.dirty) text.value = state.office.notice || "";
+  }
+
+  async function saveNotice(value) {
+    $("notice-status").textContent = "Saving…";
+    try {
+      const office = await api("POST", "/api/office/notice", { text: value });
+      state.office.notice = office.notice;
+      delete $("notice-text").dataset.dirty;
+      $("notice-text").value = office.notice;
+      $("notice-status").textContent = office.notice ? "Saved at " + clockText(new Date(serverNow())) : "Notice cleared";
+    } catch (err) {
+      $("notice-status").textContent = "";
+      toast("The notice was not saved: " + err.message);
+    }
+  }
+
+  // ------------------------------------------------------------- close day
+
+  function askCloseDay() {
+    const open = state ? state.tickets.length : 0;
+    $("day-question").textContent =
+      open === 0
+        ? "No visit is open right now. Close the day anyway?"
+        : "Close the day now? " + open + (open === 1 ? " visit is" : " visits are") +
+          " still open and will be closed as “closed at end of day”.";
+    $("day-confirm").hidden = false;
+    $("day-close").hidden = true;
+    $("day-result").hidden = true;
+    $("day-confirm-yes").focus();
+  }
+
+  function cancelCloseDay() {
+    $("day-confirm").hidden = true;
+    $("day-close").hidden = false;
+  }
+
+  async function closeDay() {
+    $("day-confirm-yes").disabled = true;
+    try {
+      const answer = await api("POST", "/api/day/close", {});
+      const closed = answer.closed || [];
+      $("day-result").textContent = closed.length
+        ? "Closed at end of day (" + closed.length + "): " + closed.join(", ")
+        : "Nothing was open. The day is closed.";
+      $("day-result").hidden = false;
+      cancelCloseDay();
+      resyncSoon(0);
+    } catch (err) {
+      toast("The day was not closed: " + err.message);
+    } finally {
+      $("day-confirm-yes").disabled = false;
+    }
+  }
+
+  // ----------------------------------------------------------------- reports
+
+  function pct(rate) {
+    return rate == null ? "–" : Math.round(rate * 1000) / 10 + "%";
+  }
+
+  function num(value, digits) {
+    if (value == null) return "–";
+    return Number(value).toFixed(digits == null ? 1 : digits);
+  }
+
+  function signed(value) {
+    if (value == null) return "–";
+    const fixed = Math.abs(value).toFixed(1);
+    return (value > 0 ? "+" : value < 0 ? "−" : "") + fixed;
+  }
+
+  function figure(label, value, detail, extraClass) {
+    return el("div", { className: "figure " + (extraClass || "") }, [
+      el("div", { className: "figure-label", text: label }),
+      el("div", { className: "figure-value", text: value }),
+      el("div", { className: "figure-detail", text: detail || "" }),
+    ]);
+  }
+
+  function levelText(level) {
+    if (!level || level.rate == null) return "–";
+    return pct(level.rate);
+  }
+
+  function surveyOf(figures) {
+    return figures.survey || { answers: 0, needs_met_rate: null, mean_rating: null };
+  }
+
+  function renderReport(report) {
+    const body = $("report-body");
+    body.replaceChildren();
+    const all = report.overall;
+    const outcomes = all.outcomes;
+    const stillOpen = outcomes.waiting + outcomes.called + outcomes.serving;
+    const ack = all.acknowledgement_sec;
+    const est = all.estimate_error;
+    const level = all.service_level;
+    const survey = surveyOf(all);
+    body.append(
+      el("h3", { text: "What visitors lived" }),
+      el("div", { className: "figures", id: "report-figures" }, [
+        figure("Check-ins", String(all.check_ins),
+          outcomes.done + " served · " + outcomes.no_show + " no-show · " + outcomes.walkaway + " left · " +
+          outcomes.closed_at_end_of_day + " closed at end of day" + (stillOpen ? " · " + stillOpen + " still open" : "")),
+        figure("Wait (arrival to call)", all.wait_min.count ? num(all.wait_min.mean) + " min" : "–",
+          all.wait_min.count ? "median " + num(all.wait_min.median) + " · 90% within " + num(all.wait_min.p90) + " min" : "nobody called yet"),
+        figure("Called within target", levelText(level),
+          level && level.counted ? level.met + " of " + level.counted + " visits" : "no visit counted yet",
+          level && level.rate != null && level.rate < 0.8 ? "warn" : ""),
+        figure("Needs met (counter)", pct(all.needs_met_rate), "of " + all.needs_met_answered + " answered at the counter"),
+        figure("Needs met (visitors)", survey.answers ? pct(survey.needs_met_rate) : "–",
+          survey.answers
+            ? survey.answers + " answered on their status page" + (survey.mean_rating != null ? " · rating " + num(survey.mean_rating) + "/5" : "")
+            : "no visitor answered yet"),
+        figure("No-shows", pct(all.no_show_rate), "of visitors called"),
+        figure("Walkaways", pct(all.walkaway_rate), "of check-ins"),
+        figure("Transfers", String(all.transfers), "referred to another service"),
+        figure("Wait estimates", est.count ? num(est.mean_abs_error_min) + " min off" : "–",
+          est.count ? "bias " + signed(est.bias_min) + " min (+ = quoted longer than waited) · " + pct(est.within_5_min) + " within ±5 min" : "no estimate to compare yet"),
+        figure("Acknowledgement", ack.count ? num(ack.mean) + " s" : "–",
+          "printed " + all.acknowledged_via.printed + " · on screen " + all.acknowledged_via.screen),
+        figure("Call to counter", all.call_to_counter_min.count ? num(all.call_to_counter_min.mean) + " min" : "–", "mean, call to serving"),
+        figure("Service time", all.service_time_min.count ? num(all.service_time_min.mean) + " min" : "–",
+          all.service_time_min.count ? "median " + num(all.service_time_min.median) + " min · shown, not scored" : "shown, not scored", "quiet"),
+      ])
+    );
+
+    body.append(el("h3", { text: "By service" }));
+    const serviceRows = Object.entries(report.services).map(([id, s]) =>
+      el("tr", { dataset: { service: id } }, [
+        el("td", { text: s.name }),
+        el("td", { className: "num", text: num(s.target_wait_min, 0) + " min" }),
+        el("td", { className: "num", text: String(s.check_ins) }),
+        el("td", { className: "num", text: num(s.wait_min.mean) }),
+        el("td", { className: "num", text: num(s.wait_min.median) }),
+        el("td", { className: "num", text: num(s.wait_min.p90) }),
+        el("td", { className: "num", text: levelText(s.service_level) }),
+        el("td", { className: "num", text: pct(s.needs_met_rate) }),
+        el("td", { className: "num", text: surveyOf(s).answers ? pct(surveyOf(s).needs_met_rate) : "–" }),
+        el("td", { className: "num", text: pct(s.no_show_rate) }),
+        el("td", { className: "num", text: pct(s.walkaway_rate) }),
+        el("td", { className: "num", text: String(s.transfers) }),
+        el("td", { className: "num", text: num(s.estimate_error.mean_abs_error_min) }),
+        el("td", { className: "num", text: signed(s.estimate_error.bias_min) }),
+        el("td", { className: "num", text: pct(s.estimate_error.within_5_min) }),
+        el("td", { className: "num", text: num(s.service_time_min.mean) }),
+        el("td", { className: "num", text: String(s.outcomes.closed_at_end_of_day) }),
+      ])
+    );
+    const heads = ["Service", "Target", "Check-ins", "Wait mean", "Median", "p90", "Within target", "Needs met",
+      "Visitors say met", "No-show", "Walkaway", "Transfers", "Estimate MAE", "Bias", "±5 min", "Service time", "Closed at end"];
+    body.append(
+      el("div", { className: "scroll" }, [
+        el("table", { className: "table report-table", id: "report-services" }, [
+          el("thead", {}, [el("tr", {}, heads.map((h, i) => el("th", { className: i ? "num" : "", text: h })))]),
+          el("tbody", {}, serviceRows),
+        ]),
+      ]),
+      el("p", { className: "hint", text: "Minutes. Wait runs from arrival to the first call; a transfer does not restart it. Service time is shown, never ranked." })
+    );
+
+    body.append(el("div", { className: "report-columns" }, [
+      el("div", {}, [
+        el("h3", { text: "Idle while waiting, per counter" }),
+        el("table", { className: "table", id: "report-counters" }, [
+          el("tbody", {}, Object.entries(report.counters).map(([id, c]) =>
+            el("tr", { dataset: { counter: id } }, [
+              el("td", { text: c.name }),
+              el("td", { className: "num" + (c.idle_while_waiting_sec > 0 ? " past-breach" : ""), text: secondsText(c.idle_while_waiting_sec) }),
+            ])
+          )),
+        ]),
+      ]),
+      el("div", {}, [
+        el("h3", { text: "Closed at end of day" }),
+        el("p", { id: "report-closed", text: report.closed_at_end_of_day.length ? report.closed_at_end_of_day.join(", ") : "None." }),
+        el("h3", { text: "Debrief list" }),
+        report.debrief.length
+          ? el("ul", { className: "debrief", id: "report-debrief" }, report.debrief.map((d) =>
+              el("li", {}, [el("strong", { text: d.number }), el("span", { text: " · " + clockText(d.at) + " · " }), el("span", { text: d.reason })])
+            ))
+          : el("p", { id: "report-debrief", text: "No visit was flagged for a debrief." }),
+      ]),
+    ]));
+  }
+
+  async function loadReport() {
+    const from = $("report-from").value;
+    const to = $("report-to").value || from;
+    if (!from) {
+      $("report-status").textContent = "Choose a start date.";
+      $("report-status").className = "report-status error";
+      return;
+    }
+    $("report-status").textContent = "Loading…";
+    $("report-status").className = "report-status";
+    try {
+      const report = await api("GET", "/api/reports/summary?from=" + encodeURIComponent(from) + "&to=" + encodeURIComponent(to));
+      lastReport = report;
+      renderReport(report);
+      $("report-csv").disabled = false;
+      $("report-status").textContent =
+        (from === to ? from : from + " to " + to) + " · figures as of " + clockText(new Date(serverNow()));
+    } catch (err) {
+      lastReport = null;
+      $("report-body").replaceChildren();
+      $("report-csv").disabled = true;
+      $("report-status").textContent = err.message;
+      $("report-status").className = "report-status error";
+    }
+  }
+
+  function setRange(from, to) {
+    $("report-from").value = from;
+    $("report-to").value = to;
+    loadReport();
+  }
+
+  function csvCell(value) {
+    let text = value == null ? "" : String(value);
+    if (/^[=+\-@\t\r]/.test(text)) text = "'" + text;
+    return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  function reportCsv(report) {
+    const head = [
+      "service_id", "service", "target_wait_min", "check_ins", "wait_mean_min", "wait_median_min", "wait_p90_min",
+      "service_level", "service_level_met", "service_level_counted", "needs_met_rate", "needs_met_answered",
+      "survey_answers", "survey_needs_met_rate", "survey_mean_rating",
+      "no_show_rate", "walkaway_rate", "transfers", "estimate_mae_min", "estimate_bias_min", "estimate_within_5_min",
+      "acknowledgement_mean_sec", "acknowledged_printed", "acknowledged_screen", "call_to_counter_mean_min",
+      "service_time_mean_min", "service_time_median_min", "done", "no_show", "walkaway", "closed_at_end_of_day",
+    ];
+    const line = (id, s) => [
+      id, s.name || "All services", s.target_wait_min, s.check_ins, s.wait_min.mean, s.wait_min.median, s.wait_min.p90,
+      s.service_level && s.service_level.rate, s.service_level && s.service_level.met, s.service_level && s.service_level.counted,
+      s.needs_met_rate, s.needs_met_answered, surveyOf(s).answers, surveyOf(s).needs_met_rate,
+      surveyOf(s).mean_rating, s.no_show_rate, s.walkaway_rate, s.transfers,
+      s.estimate_error.mean_abs_error_min, s.estimate_error.bias_min, s.estimate_error.within_5_min,
+      s.acknowledgement_sec.mean, s.acknowledged_via.printed, s.acknowledged_via.screen, s.call_to_counter_min.mean,
+      s.service_time_min.mean, s.service_time_min.median, s.outcomes.done, s.outcomes.no_show, s.outcomes.walkaway,
+      s.outcomes.closed_at_end_of_day,
+    ];
+    const lines = [head];
+    for (const [id, s] of Object.entries(report.services)) lines.push(line(id, s));
+    lines.push(line("all", report.overall));
+    return lines.map((cols) => cols.map(csvCell).join(",")).join("\r\n") + "\r\n";
+  }
+
+  function downloadCsv() {
+    if (!lastReport) return;
+    const blob = new Blob([reportCsv(lastReport)], { type: "text/csv;charset=utf-8" });
+    const link = el("a", {
+      href: URL.createObjectURL(blob),
+      download: "lobby-report-" + lastReport.from.slice(0, 10) + "-to-" + lastReport.to.slice(0, 10) + ".csv",
+    });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  }
+
+  // ---------------------------------------------------------------- sign-in
+
+  function showOnly(id) {
+    for (const view of ["starting", "signin", "dashboard"]) $(view).hidden = view !== id;
+  }
+
+  function signOut(reason) {
+    signedOut = true;
+    if (socket) socket.close();
+    showOnly("signin");
+    const note = $("signin-reason");
+    note.textContent = reason || "";
+    note.hidden = !reason;
+    $("signin-name").focus();
+  }
+
+  async function signIn(event) {
+    event.preventDefault();
+    const name = $("signin-name").value.trim();
+    const password = $("signin-password").value;
+    const error = $("signin-error");
+    error.hidden = true;
+    if (!name || !password) {
+      error.textContent = "Enter your name and password.";
+      error.hidden = false;
+      return;
+    }
+    $("signin-submit").disabled = true;
+    try {
+      // credentials "omit": a stale session cookie must not get in the way of a new sign-in.
+      const response = await fetch("/api/login", {
+        method: "POST",
+        credentials: "omit",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ name: name, password: password }),
+      });
+      const data = await response.json().catch(() => null);
+      if (!response.ok) {
+        throw new Error((data && data.error && data.error.message) || "Sign-in failed (" + response.status + ").");
+      }
+      if (!SUPERVISOR_ROLES.includes(data.role)) {
+        throw new Error(data.name + " is a " + data.role + " account. The dashboard is for supervisors.");
+      }
+      // Opening the page once with ?token= makes the server set the session cookie.
+      location.replace("/supervisor?token=" + encodeURIComponent(data.token));
+    } catch (err) {
+      error.textContent = err instanceof TypeError ? "The server cannot be reached. Try again." : err.message;
+      error.hidden = false;
+      $("signin-submit").disabled = false;
+    }
+  }
+
+  function stripToken() {
+    const url = new URL(location.href);
+    if (!url.searchParams.has("token")) return;
+    url.searchParams.delete("token");
+    history.replaceState(null, "", url.pathname + url.search + url.hash);
+  }
+
+  async function start() {
+    stripToken();
+    let snapshot;
+    try {
+      const response = await fetch("/api/state", { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (response.status === 401 || response.status === 403) {
+        signOut("");
+        return;
+      }
+      if (!response.ok) throw new Error("status " + response.status);
+      snapshot = await response.json();
+    } catch (err) {
+      $("starting").textContent = "The server cannot be reached. Trying again…";
+      setTimeout(start, 3000);
+      return;
+    }
+    if (!SUPERVISOR_ROLES.includes(snapshot.role)) {
+      signOut("This browser is signed in as a " + snapshot.role + ". The dashboard is for supervisors.");
+      return;
+    }
+    signedOut = false;
+    showOnly("dashboard");
+    applySnapshot(snapshot);
+    connect();
+    const today = officeToday();
+    setRange(today, today);
+    setInterval(tick, 1000);
+    setInterval(resync, RESYNC_EVERY_MS);
+  }
+
+  function wire() {
+    $("signin-form").addEventListener("submit", signIn);
+    $("notice-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      saveNotice($("notice-text").value.trim());
+    });
+    $("notice-text").addEventListener("input", () => ($("notice-text").dataset.dirty = "1"));
+    $("notice-clear").addEventListener("click", () => saveNotice(""));
+    $("day-close").addEventListener("click", askCloseDay);
+    $("day-cancel").addEventListener("click", cancelCloseDay);
+    $("day-confirm-yes").addEventListener("click", closeDay);
+    $("report-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      loadReport();
+    });
+    $("report-today").addEventListener("click", () => {
+      const today = officeToday();
+      setRange(today, today);
+    });
+    $("report-month").addEventListener("click", () => {
+      const today = officeToday();
+      setRange(today.slice(0, 8) + "01", today);
+    });
+    $("report-csv").addEventListener("click", downloadCsv);
+  }
+
+  wire();
+  start();
+})();

@@ -1,0 +1,195 @@
+"""The visitor's status page in a real browser (Debian's Chromium through Playwright).
+
+Screenshots go to the directory named by ``LOBBY_SCREENSHOTS`` when it is set
+(``LOBBY_SCREENSHOTS=docs pytest tests/test_pages_*.py`` refreshes the ones in ``docs/``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from lobby import protocol as p
+from tests.conftest import RunningServer
+from tests.test_pages import token_of
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+WAIT_MS = 10_000
+
+
+@contextlib.asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium, never a downloaded one; the test is skipped when it is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip("browser tests need Debian's chromium at /usr/bin/chromium")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as launched:
+        yield launched
+
+
+async def screenshot(page: Page, name: str, full_page: bool = False) -> None:
+    folder = os.environ.get("LOBBY_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(Path(folder) / name), full_page=full_page)
+
+
+async def check_in(server: RunningServer, rid: str, **extra: object) -> p.TicketView:
+    request = p.CheckInRequest(service="permits", client_request_id=rid, **extra)  # type: ignore[arg-type]
+    return await server.kiosk().check_in(request)
+
+
+async def open_status(
+    browser: Browser,
+    ticket: p.TicketView,
+    server: RunningServer,
+    query: str = "poll=0.5&lang=en",
+    locale: str = "en-US",
+) -> Page:
+    context = await browser.new_context(viewport=PHONE, locale=locale)
+    page = await context.new_page()
+    await page.goto(f"{server.url}/status/{token_of(ticket)}?{query}")
+    return page
+
+
+async def test_visitor_follows_their_place_until_called_to_window_1(
+    server: RunningServer, browser: Browser
+) -> None:
+    await check_in(server, "status-0001")
+    await check_in(server, "status-0002")
+    ticket = await check_in(server, "status-0003", name="Maria Garcia", needs=["interpreter"])
+    assert ticket.estimate is not None
+    page = await open_status(browser, ticket, server)
+    headline = page.locator("#headline")
+
+    await expect(page.locator("#number")).to_have_text(ticket.number, timeout=WAIT_MS)
+    await expect(headline).to_have_text("You are number 3 in line", timeout=WAIT_MS)
+    low, high = ticket.estimate.low_min, ticket.estimate.high_min
+    await expect(page.locator("#detail")).to_have_text(
+        f"Estimated wait: about {low}–{high} minutes"
+    )
+    await expect(page.locator("#service")).to_have_text("Permits and Licensing")
+    await expect(page.locator("#info")).to_have_text("Bring a photo ID and proof of address.")
+    await expect(page.locator("#notice")).to_have_text("Test notice")
+    await expect(page.locator("#privacy")).to_have_text(
+        "Your name is never shown on screens or on this page."
+    )
+    await expect(page.locator("#updated")).to_contain_text("Last updated")
+    await screenshot(page, "status-page.png")
+
+    clerk = await server.staff("clerk")
+    await clerk.counter_action("w1", "open")
+    for _ in range(2):
+        ahead = await clerk.call_next("w1")
+        assert ahead.id != ticket.id
+        await clerk.ticket_action(ahead.id, "start")
+        await clerk.ticket_action(ahead.id, "complete", p.CompleteRequest(needs_met=True))
+    await expect(headline).to_have_text("You are next in line", timeout=WAIT_MS)
+    called = await clerk.call_next("w1")
+    assert called.id == ticket.id
+
+    await expect(headline).to_have_text("Please go to Window 1 now", timeout=WAIT_MS)
+    await expect(page.locator("#state")).to_have_class("card state called")
+    await expect(page.locator("#detail")).to_be_hidden()
+    assert "Window 1" in await page.title()
+
+    await clerk.ticket_action(ticket.id, "start")
+    await expect(headline).to_have_text("You are being served at Window 1", timeout=WAIT_MS)
+    await clerk.ticket_action(ticket.id, "complete", p.CompleteRequest(needs_met=True))
+    await expect(headline).to_have_text("Thank you for visiting", timeout=WAIT_MS)
+    await expect(page.locator("#survey-question")).to_have_text("Were your needs met today?")
+    await page.click("#survey-yes")
+    await expect(page.locator("#survey-thanks")).to_be_visible(timeout=WAIT_MS)
+    await expect(page.locator("#survey-buttons")).to_be_hidden()
+    supervisor = await server.staff("super")
+    report = await supervisor.request("GET", "/api/reports/summary")
+    assert report["overall"]["survey"]["answers"] == 1
+    assert report["overall"]["survey"]["needs_met_rate"] == 1.0
+    html = await page.content()
+    assert "Maria" not in html and "Garcia" not in html and "interpreter" not in html
+
+
+async def test_spanish_from_the_address_and_a_switch_to_somali(
+    server: RunningServer, browser: Browser
+) -> None:
+    ticket = await check_in(server, "status-0201")
+    page = await open_status(browser, ticket, server, query="poll=0.5&lang=es")
+    await expect(page.locator("#headline")).to_have_text(
+        "Usted es el siguiente en la fila", timeout=WAIT_MS
+    )
+    await expect(page.locator("#privacy")).to_have_text(
+        "Su nombre nunca se muestra en las pantallas ni en esta página."
+    )
+    assert await page.get_attribute("html", "lang") == "es"
+
+    await page.locator('#languages button[data-lang="so"]').click()
+    await expect(page.locator("#headline")).to_have_text("Adiga ayaa xiga safka")
+    await expect(page.locator('#languages button[data-lang="so"]')).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    assert "lang=so" in page.url
+
+
+async def test_language_follows_the_phone_and_falls_back_to_english(
+    server: RunningServer, browser: Browser
+) -> None:
+    ticket = await check_in(server, "status-0301")
+    somali = await open_status(browser, ticket, server, query="poll=0.5", locale="so-SO")
+    await expect(somali.locator("#headline")).to_have_text("Adiga ayaa xiga safka", timeout=WAIT_MS)
+    french = await open_status(browser, ticket, server, query="poll=0.5&lang=xx", locale="fr-FR")
+    await expect(french.locator("#headline")).to_have_text("You are next in line", timeout=WAIT_MS)
+
+
+async def test_lost_connection_is_marked_and_clears_when_back(
+    server: RunningServer, browser: Browser
+) -> None:
+    ticket = await check_in(server, "status-0401")
+    page = await open_status(browser, ticket, server)
+    await expect(page.locator("#number")).to_have_text(ticket.number, timeout=WAIT_MS)
+    await expect(page.locator("#offline")).to_be_hidden()
+
+    await server.stop()
+    await expect(page.locator("#offline")).to_contain_text("No connection", timeout=WAIT_MS)
+    await expect(page.locator("#number")).to_have_text(ticket.number)
+    await server.start()
+    await expect(page.locator("#offline")).to_be_hidden(timeout=WAIT_MS)
+
+
+async def test_visit_closed_at_end_of_day_sends_the_visitor_to_the_front_desk(
+    server: RunningServer, browser: Browser
+) -> None:
+    ticket = await check_in(server, "status-0501")
+    page = await open_status(browser, ticket, server)
+    await expect(page.locator("#headline")).to_have_text("You are next in line", timeout=WAIT_MS)
+    supervisor = await server.staff("super")
+    await supervisor.request("POST", "/api/day/close")
+    await expect(page.locator("#headline")).to_have_text(
+        "The office closed before your number was called.", timeout=WAIT_MS
+    )
+    await expect(page.locator("#ask")).to_have_text(
+        "If you still need help, please ask at the front desk."
+    )

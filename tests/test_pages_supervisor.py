@@ -1,0 +1,268 @@
+"""The supervisor dashboard in a real browser: sign-in, live alerts, commands and reports."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from lobby import protocol as p
+from tests.conftest import RunningServer
+from tests.test_pages import token_of
+from tests.test_pages_status import chromium, screenshot
+
+DESK = {"width": 1440, "height": 900}
+WAIT_MS = 10_000
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with chromium() as launched:
+        yield launched
+
+
+async def until(condition: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not await condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+async def desk_page(browser: Browser, server: RunningServer) -> Page:
+    context = await browser.new_context(viewport=DESK, accept_downloads=True)
+    page = await context.new_page()
+    await page.goto(f"{server.url}/supervisor")
+    return page
+
+
+async def sign_in(page: Page, name: str = "super", password: str = "super") -> None:
+    await expect(page.locator("#signin")).to_be_visible(timeout=WAIT_MS)
+    await page.fill("#signin-name", name)
+    await page.fill("#signin-password", password)
+    await page.click("#signin-submit")
+
+
+async def signed_in_desk(browser: Browser, server: RunningServer) -> Page:
+    page = await desk_page(browser, server)
+    await sign_in(page)
+    await expect(page.locator("#dashboard")).to_be_visible(timeout=WAIT_MS)
+    await expect(page.locator("#link")).to_have_text("Live", timeout=WAIT_MS)
+    return page
+
+
+async def check_in(
+    server: RunningServer, rid: str, service: str = "permits", **extra: object
+) -> p.TicketView:
+    request = p.CheckInRequest(service=service, client_request_id=rid, **extra)  # type: ignore[arg-type]
+    return await server.kiosk().check_in(request)
+
+
+async def test_sign_in_keeps_the_token_out_of_the_address_bar_and_refuses_clerks(
+    server: RunningServer, browser: Browser
+) -> None:
+    page = await desk_page(browser, server)
+    await sign_in(page, "super", "wrong")
+    await expect(page.locator("#signin-error")).to_have_text("name or password is not right")
+    await sign_in(page, "clerk", "clerk")
+    await expect(page.locator("#signin-error")).to_contain_text("The dashboard is for supervisors")
+    await expect(page.locator("#dashboard")).to_be_hidden()
+
+    await sign_in(page)
+    await expect(page.locator("#dashboard")).to_be_visible(timeout=WAIT_MS)
+    await expect(page.locator("#office-name")).to_have_text("Test City Hall")
+    assert "token" not in page.url
+    cookies = await page.context.cookies()
+    session = [c for c in cookies if c["name"] == "lobby_token"]
+    assert session and session[0]["httpOnly"]
+
+    await page.reload()
+    await expect(page.locator("#dashboard")).to_be_visible(timeout=WAIT_MS)
+
+
+async def test_safety_alert_appears_live_and_the_checklist_is_recorded(
+    server: RunningServer, browser: Browser
+) -> None:
+    await check_in(server, "sup-0001", name="Maria Garcia", needs=["wheelchair"])
+    await check_in(server, "sup-0002", service="billing")
+    await check_in(
+        server, "sup-0003", service="records", name="Ahmed Hassan", needs=["interpreter"]
+    )
+    await check_in(server, "sup-0004")
+    page = await signed_in_desk(browser, server)
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    await expect(page.locator("#alerts")).to_be_hidden()
+    await expect(page.locator("#tickets tbody tr")).to_have_count(4)
+    await expect(page.locator("#tickets tbody")).to_contain_text("Maria Garcia")
+
+    clerk, clerk2 = await server.staff("clerk"), await server.staff("clerk2")
+    await clerk2.counter_action("w2", "open")
+    await clerk2.call_next("w2")
+    await clerk.counter_action("w1", "open")
+    await server.kiosk().printer_status("paper_near_end")
+    await expect(page.locator("#printer-band")).to_contain_text(
+        "Paper running low", timeout=WAIT_MS
+    )
+    await clerk.safety_alert("w1", "alert-0001")
+
+    alert = page.locator("#alerts .alert")
+    await expect(alert).to_be_visible(timeout=WAIT_MS)
+    await expect(alert).to_contain_text("SAFETY ALERT")
+    await expect(alert).to_contain_text("Window 1 · clerk")
+    assert (await page.title()).startswith("SAFETY ALERT")
+    boxes = alert.locator("input[type=checkbox]")
+    await expect(boxes).to_have_count(4)
+    await expect(alert).to_contain_text("Call security / 911 if anyone is in danger")
+    await screenshot(page, "supervisor.png")
+
+    supervisor = await server.staff("super")
+
+    async def detail() -> str:
+        alerts = (await supervisor.state()).alerts
+        return alerts[0].detail if alerts else "resolved"
+
+    await boxes.nth(0).check()
+    await until(lambda: _equals(detail(), "1/4 checklist items done"))
+    await expect(alert.locator(".alert-detail")).to_have_text("1/4 checklist items done")
+    for index in (1, 2):
+        await boxes.nth(index).check()
+    await boxes.nth(3).click()  # the last tick resolves the alert and removes the banner
+    await until(lambda: _equals(detail(), "resolved"))
+    await expect(page.locator("#alerts")).to_be_hidden(timeout=WAIT_MS)
+    assert not any("Maria" in line or "Garcia" in line for line in console)
+
+
+async def _equals(value: Awaitable[str], expected: str) -> bool:
+    return await value == expected
+
+
+async def test_dashboard_stays_live_idle_breach_printers_and_reconnect(
+    server: RunningServer, browser: Browser
+) -> None:
+    await check_in(server, "sup-0101")
+    page = await signed_in_desk(browser, server)
+    services = page.locator("#services tbody tr")
+    await expect(services.first).to_contain_text("Permits and Licensing")
+    await expect(services.first.locator("td").nth(2)).to_have_text("1")
+
+    clerk = await server.staff("clerk")
+    await clerk.counter_action("w1", "open")
+    w1 = page.locator('#counters tbody tr[data-key="w1"]')
+    await expect(w1.locator("td").nth(1)).to_have_text("Open, idle", timeout=WAIT_MS)
+    await expect(w1.locator("td").nth(2)).to_have_text("clerk")
+    await expect(w1.locator("td").nth(4)).to_have_text("1")
+    await expect(w1.locator("td").nth(5)).to_have_class("num breach", timeout=WAIT_MS)
+    await clerk.call_next("w1")
+    await expect(w1.locator("td").nth(1)).to_have_text("Calling", timeout=WAIT_MS)
+    await expect(w1.locator("td").nth(5)).not_to_have_class("num breach")
+
+    await server.kiosk().printer_status("paper_out", "cover open")
+    await expect(page.locator("#printer-band")).to_contain_text("Out of paper", timeout=WAIT_MS)
+    await expect(page.locator("#printers .printer.bad")).to_have_count(1)
+
+    await server.stop()
+    await expect(page.locator("#link")).to_have_text("Reconnecting…", timeout=WAIT_MS)
+    await server.start()
+    await expect(page.locator("#link")).to_have_text("Live", timeout=WAIT_MS)
+    await check_in(server, "sup-0102", service="records")
+    await expect(page.locator("#tickets tbody tr")).to_have_count(2, timeout=WAIT_MS)
+
+
+async def test_notice_services_and_closing_the_day(server: RunningServer, browser: Browser) -> None:
+    first = await check_in(server, "sup-0201")
+    second = await check_in(server, "sup-0202", service="billing")
+    page = await signed_in_desk(browser, server)
+    supervisor = await server.staff("super")
+
+    await expect(page.locator("#notice-text")).to_have_value("Test notice")
+    await page.fill("#notice-text", "Permits close at 3 pm today")
+    await page.click("#notice-save")
+    await expect(page.locator("#notice-status")).to_contain_text("Saved")
+    assert (await supervisor.state()).office.notice == "Permits close at 3 pm today"
+
+    billing = page.locator('#services tbody tr[data-key="billing"]')
+    await billing.locator('button[data-action="close"]').click()
+    await expect(billing.locator("td").nth(1)).to_have_text("Closed", timeout=WAIT_MS)
+    states = {s.id: s.state for s in (await supervisor.state()).services}
+    assert states["billing"] == "closed"
+    await billing.locator('button[data-action="hours"]').click()
+    await expect(billing.locator("td").nth(1)).to_have_text("Open", timeout=WAIT_MS)
+
+    await page.click("#day-close")
+    await expect(page.locator("#day-question")).to_contain_text("2 visits are still open")
+    await page.click("#day-cancel")
+    assert len((await supervisor.state()).tickets) == 2
+    await page.click("#day-close")
+    await page.click("#day-confirm-yes")
+    await expect(page.locator("#day-result")).to_have_text(
+        f"Closed at end of day (2): {first.number}, {second.number}", timeout=WAIT_MS
+    )
+    await expect(page.locator("#tickets-empty")).to_be_visible(timeout=WAIT_MS)
+    assert (await supervisor.state()).tickets == []
+
+
+async def test_report_shows_the_visit_and_downloads_csv(
+    server: RunningServer, browser: Browser
+) -> None:
+    ticket = await check_in(server, "sup-0301", name="Maria Garcia")
+    await server.kiosk().acknowledged(ticket.id, "printed")
+    clerk = await server.staff("clerk")
+    await clerk.counter_action("w1", "open")
+    await clerk.call_next("w1")
+    await clerk.ticket_action(ticket.id, "start")
+    await clerk.ticket_action(ticket.id, "flag", p.FlagRequest(reason="Visitor was upset"))
+    await clerk.ticket_action(ticket.id, "complete", p.CompleteRequest(needs_met=True))
+    visitor = server.client()
+    await visitor.request(
+        "POST", f"/status/{token_of(ticket)}/survey", p.SurveyRequest(needs_met=False, rating=2)
+    )
+    await check_in(server, "sup-0302", service="billing")
+
+    page = await signed_in_desk(browser, server)
+    figures = page.locator("#report-figures")
+    await expect(figures).to_be_visible(timeout=WAIT_MS)
+    check_ins = figures.locator(".figure").nth(0)
+    await expect(check_ins.locator(".figure-value")).to_have_text("2")
+    await expect(check_ins.locator(".figure-detail")).to_contain_text("1 served")
+    await expect(figures.locator(".figure").nth(3).locator(".figure-value")).to_have_text("100%")
+    visitors_say = figures.locator(".figure").nth(4)
+    await expect(visitors_say.locator(".figure-value")).to_have_text("0%")
+    await expect(visitors_say.locator(".figure-detail")).to_have_text(
+        "1 answered on their status page · rating 2.0/5"
+    )
+    await expect(figures).to_contain_text("printed 1 · on screen 0")
+    permits = page.locator('#report-services tr[data-service="permits"]')
+    await expect(permits.locator("td").nth(2)).to_have_text("1")
+    await expect(permits.locator("td").nth(7)).to_have_text("100%")
+    await expect(page.locator("#report-debrief")).to_contain_text(ticket.number)
+    await expect(page.locator("#report-debrief")).to_contain_text("Visitor was upset")
+    await expect(page.locator('#report-counters tr[data-counter="w1"]')).to_contain_text("Window 1")
+
+    async with page.expect_download() as download_info:
+        await page.click("#report-csv")
+    download = await download_info.value
+    path = await download.path()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("service_id,service,target_wait_min,check_ins")
+    permits_row = next(line for line in lines if line.startswith("permits,"))
+    header = lines[0].split(",")
+    permits_fields = dict(zip(header, permits_row.split(","), strict=True))
+    assert permits_fields["check_ins"] == "1"
+    assert permits_fields["needs_met_rate"] == "1"
+    assert permits_fields["survey_needs_met_rate"] == "0"
+    assert lines[-1].startswith("all,All services")
+    assert "Maria" not in path.read_text(encoding="utf-8")
+
+    today = await page.input_value("#report-to")
+    await page.click("#report-month")
+    await expect(page.locator("#report-from")).to_have_value(today[:8] + "01")
+    await page.fill("#report-from", "2026-12-31")
+    await page.fill("#report-to", "2026-01-01")
+    await page.click("#report-form button[type=submit]")
+    await expect(page.locator("#report-status")).to_have_text("'to' is before 'from'")
+    await expect(page.locator("#report-status")).to_have_class("report-status error")
+    await expect(page.locator("#report-figures")).to_have_count(0)
+    await expect(page.locator("#report-csv")).to_be_disabled()
