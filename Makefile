@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 SERVER ?= http://$(HOST):$(PORT)
 
-.PHONY: run test bench lint kiosk counter display system-deps clean demo-db
+.PHONY: run test bench lint kiosk counter display system-deps clean demo-db kiosk-screenshots
 
 $(BIN)/lobby: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -56,3 +56,7 @@ lint: $(BIN)/lobby
 
 clean:
 	rm -rf $(VENV) var
+
+# Redraw the kiosk pictures in docs/ from a fixed sample office.
+kiosk-screenshots: $(BIN)/lobby
+	$(BIN)/python -m kiosk.screenshots docs

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -136,8 +137,13 @@ class LobbyClient:
         """``action``: recall, start, no-show, cancel, complete, transfer, notes, flag..."""
         return await self.request("POST", f"/api/tickets/{ticket_id}/{action}", body, p.TicketView)
 
-    async def acknowledged(self, ticket_id: int, via: str) -> p.TicketView:
-        return await self.ticket_action(ticket_id, "acknowledged", p.AcknowledgedRequest(via=via))  # type: ignore[arg-type]
+    async def acknowledged(
+        self, ticket_id: int, via: str, at: datetime | None = None
+    ) -> p.TicketView:
+        """``at``: when the ticket was printed or shown, by this device's clock."""
+        return await self.ticket_action(
+            ticket_id, "acknowledged", p.AcknowledgedRequest(via=via, at=at)
+        )  # type: ignore[arg-type]
 
     # -- counters
     async def counter_action(self, counter_id: str, action: str) -> p.CounterView:

@@ -7,6 +7,7 @@ decode what they receive with them. Extend them; do not rename fields.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -58,6 +59,9 @@ class TransferRequest(Body):
 
 class AcknowledgedRequest(Body):
     via: Literal["printed", "screen"]
+    at: Annotated[datetime, Meta(tz=True)] | None = (
+        None  # when the kiosk printed or showed it (ISO 8601 with offset)
+    )
 
 
 class NoteRequest(Body):

@@ -417,11 +417,25 @@ class Engine:
             )
         )
 
-    def acknowledge(self, now: datetime, ticket_id: int, via: str) -> list[Event]:
+    def acknowledge(
+        self, now: datetime, ticket_id: int, via: str, seen_at: datetime | None = None
+    ) -> list[Event]:
+        """Record how the visitor was acknowledged and when the kiosk did it.
+
+        ``seen_at`` is the kiosk's own time, which matters after an outage when the report
+        arrives late; it is kept within arrival..now so a wrong kiosk clock cannot skew reports.
+        """
         ticket = self.ticket(ticket_id)
         if ticket.acknowledged_via == "printed" or ticket.acknowledged_via == via:
             return []
-        return self._emit(Event("ticket.acknowledged", now, {"id": ticket.id, "via": via}))
+        moment = min(max(seen_at or now, ticket.arrived_at), now)
+        return self._emit(
+            Event(
+                "ticket.acknowledged",
+                now,
+                {"id": ticket.id, "via": via, "seen_at": moment.isoformat()},
+            )
+        )
 
     def answer_survey(
         self, now: datetime, ticket_id: int, needs_met: bool, rating: int | None
@@ -657,7 +671,8 @@ class Engine:
     def _on_ticket_acknowledged(self, at: datetime, d: dict[str, Any]) -> None:
         ticket = self.tickets[d["id"]]
         ticket.acknowledged_via = d["via"]
-        ticket.acknowledged_at = ticket.acknowledged_at or at
+        seen = datetime.fromisoformat(d["seen_at"]) if d.get("seen_at") else at
+        ticket.acknowledged_at = ticket.acknowledged_at or seen
 
     def _on_ticket_surveyed(self, at: datetime, d: dict[str, Any]) -> None:
         self.tickets[d["id"]].survey = (bool(d["needs_met"]), d.get("rating"))

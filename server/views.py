@@ -301,7 +301,7 @@ ticket_action(
     "acknowledged",
     "The kiosk printed the ticket or showed it on screen",
     p.AcknowledgedRequest,
-    lambda o, t, b, who: lambda now: o.engine.acknowledge(now, t, b.via),
+    lambda o, t, b, who: lambda now: o.engine.acknowledge(now, t, b.via, b.at),
     roles=("kiosk", *CLERKS),
     own_counter=False,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 
 import pytest
 
@@ -142,3 +143,23 @@ async def test_a_visitor_answers_the_survey_once_after_the_visit(
         "GET", "/api/reports/summary", params={"from": "2026-11-02"}
     )
     assert report["overall"]["survey"] == {"answers": 1, "needs_met_rate": 0.0, "mean_rating": 2}
+
+
+async def test_acknowledgement_time_is_the_kiosks_own_within_arrival_and_now(
+    clocked_server: tuple[RunningServer, FakeClock],
+) -> None:
+    server, clock = clocked_server
+    kiosk = server.kiosk()
+    late = await kiosk.check_in(visit("r-ack-late"))
+    early = await kiosk.check_in(visit("r-ack-early"))
+    printed_at = clock.now + timedelta(seconds=4)
+    clock.advance(minutes=3)  # the report arrives after an outage
+    await kiosk.ticket_action(late.id, "acknowledged", p.AcknowledgedRequest("printed", printed_at))
+    await kiosk.ticket_action(
+        early.id, "acknowledged", p.AcknowledgedRequest("screen", clock.now - timedelta(days=1))
+    )
+    report = await (await server.staff("super")).request(
+        "GET", "/api/reports/summary", params={"from": "2026-11-02"}
+    )
+    assert report["overall"]["acknowledgement_sec"]["count"] == 2
+    assert report["overall"]["acknowledgement_sec"]["median"] == 2.0  # 4 s and 0 s (clamped)

@@ -1,0 +1,395 @@
+"""The check-in kiosk: welcome, service choice, optional details, confirmation and ticket.
+
+Acknowledging every visitor is the point, so the app is built around never losing a check-in:
+one ``client_request_id`` per visit, retried until the server answers (the server returns the
+same ticket for a repeated id, so no duplicate), and a ticket that cannot be printed is shown on
+screen instead, with the acknowledgement reported either way.
+
+Staff keys (not shown to visitors): F9 reprints the last ticket; Ctrl+Q quits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+import msgspec
+from textual import events, on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.logging import TextualHandler
+from textual.reactive import var
+from textual.screen import Screen
+from textual.widgets import Button, Input
+
+from hardware import PrinterSpecError, PrintFailed, TicketContent, TicketPrinter, open_printer
+from kiosk.backend import KioskBackend, ServerBackend
+from kiosk.i18n import Catalogue, Translator
+from kiosk.printer_health import PrinterHealth
+from kiosk.screens.confirmation import ConfirmationScreen
+from kiosk.screens.details import DetailsScreen
+from kiosk.screens.front_desk import FrontDeskScreen
+from kiosk.screens.service_choice import ServiceChoiceScreen
+from kiosk.screens.welcome import WelcomeScreen
+from kiosk.visit import PendingCheckIn, VisitorDetails, new_request_id
+from kiosk.widgets.choice_row import ChoiceRow
+from kiosk.wording import greeting, ticket_content
+from lobby import protocol as p
+from lobby.client import ApiError, ServerUnreachable, StreamMessage
+
+log = logging.getLogger("lobby.kiosk")
+
+BackendFactory = Callable[[], KioskBackend]
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    """The last ticket, kept for the staff reprint key. It holds no private data."""
+
+    ticket_id: int
+    content: TicketContent
+
+
+class KioskApp(App[int]):
+    CSS_PATH = "kiosk.tcss"
+    TITLE = "Lobby kiosk"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f9", "reprint", "Reprint last ticket (staff)", show=False),
+        Binding("down", "app.focus_next", show=False),
+        Binding("up", "app.focus_previous", show=False),
+    ]
+
+    office: var[p.OfficeView | None] = var(None)
+    services: var[tuple[p.ServiceView, ...]] = var(())
+    connected: var[bool | None] = var(None)
+    """None until the first answer; False while the server cannot be reached."""
+    problem: var[str] = var("")
+    """Why the kiosk cannot work at all (a refused token), for staff; empty when fine."""
+    language: var[str] = var("en")
+
+    def __init__(
+        self,
+        backend: BackendFactory,
+        printer: TicketPrinter | None,
+        *,
+        idle_timeout: float = 60.0,
+        catalogue: Catalogue | None = None,
+        retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0),
+        refresh_interval: float = 20.0,
+        printer_interval: float = 30.0,
+        clock: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        super().__init__()
+        self._backend_factory = backend
+        self.backend: KioskBackend | None = None
+        self.printer = printer
+        self.idle_timeout = idle_timeout
+        self.catalogue = catalogue or Catalogue.load()
+        self.retry_delays = retry_delays
+        self.refresh_interval = refresh_interval
+        self.printer_interval = printer_interval
+        self.clock = clock
+        self.details = VisitorDetails()
+        self.pending: PendingCheckIn | None = None
+        self.last_ticket: IssuedTicket | None = None
+        self.health = PrinterHealth()
+        self._last_input = time.monotonic()
+        self.set_reactive(KioskApp.language, self.catalogue.languages[0])
+
+    # ------------------------------------------------------------------ setup
+
+    def get_default_screen(self) -> Screen[object]:
+        return WelcomeScreen()
+
+    def on_mount(self) -> None:
+        self.backend = self._backend_factory()
+        self.follow_office()
+        self.set_interval(self.refresh_interval, self.refresh_state)
+        self.set_interval(min(1.0, self.idle_timeout / 4), self.reset_when_idle)
+        if self.printer is not None:
+            self.poll_printer()
+            self.set_interval(self.printer_interval, self.poll_printer)
+
+    async def on_unmount(self) -> None:
+        if self.backend is not None:
+            await self.backend.close()
+
+    # --------------------------------------------------------------- language
+
+    @property
+    def t(self) -> Translator:
+        return self.catalogue.bind(self.language)
+
+    @property
+    def languages(self) -> list[str]:
+        """Languages to offer: the office's, in its order, that have a catalogue file."""
+        offered = self.office.languages if self.office else []
+        known = [code for code in offered if self.catalogue.has(code)]
+        return known or list(self.catalogue.languages)
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    def service(self, service_id: str) -> p.ServiceView | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+    # ----------------------------------------------------------- office state
+
+    @work(group="state", exclusive=True, exit_on_error=False)
+    async def follow_office(self) -> None:
+        assert self.backend is not None
+        try:
+            async for message in self.backend.follow(self._on_connection):
+                self._apply(message)
+        except ApiError as error:
+            self.connected = False
+            self.problem = f"The server refused this kiosk: {error.message}"
+
+    @work(group="refresh", exclusive=True, exit_on_error=False)
+    async def refresh_state(self) -> None:
+        """Services open and close with the clock, which the stream does not announce."""
+        assert self.backend is not None
+        try:
+            state = await self.backend.state()
+        except (ServerUnreachable, ApiError):
+            return
+        self._apply_snapshot(state)
+
+    def _on_connection(self, up: bool) -> None:
+        self.connected = up
+
+    def _apply(self, message: StreamMessage) -> None:
+        if isinstance(message, p.StreamSnapshot):
+            self._apply_snapshot(message.state)
+            return
+        self.services = tuple(message.services)
+        if message.notice is not None and self.office is not None:
+            self.office = msgspec.structs.replace(self.office, notice=message.notice)
+
+    def _apply_snapshot(self, state: p.StateSnapshot) -> None:
+        self.connected = True
+        self.problem = ""
+        self.office = state.office
+        self.services = tuple(state.services)
+        if not self.screen_stack[1:] and self.language not in self.languages:
+            self.language = self.default_language
+
+    # ------------------------------------------------------------- navigation
+
+    def choose_language(self, language: str) -> None:
+        self.language = language
+        self.push_screen(ServiceChoiceScreen())
+        self.refresh_state()
+
+    def open_details(self) -> None:
+        self.push_screen(DetailsScreen(self.details))
+
+    def save_details(self, details: VisitorDetails) -> None:
+        self.details = details
+        self.pop_screen()
+
+    def ask_front_desk(self) -> None:
+        self.push_screen(FrontDeskScreen())
+
+    def go_home(self) -> None:
+        """Back to the welcome screen, forgetting everything the visitor typed or chose."""
+        self.details = VisitorDetails()
+        self.language = self.default_language
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    # ------------------------------------------------------------------- idle
+
+    def touch(self) -> None:
+        self._last_input = time.monotonic()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown):
+            self.touch()
+        await super().on_event(event)
+
+    @on(Button.Pressed)
+    @on(Input.Changed)
+    @on(ChoiceRow.Changed)
+    def _visitor_acted(self) -> None:
+        self.touch()
+
+    def reset_when_idle(self) -> None:
+        if time.monotonic() - self._last_input < self.idle_timeout:
+            return
+        if self.pending is not None:
+            return  # the visitor is waiting for a ticket that is still being requested
+        at_home = len(self.screen_stack) <= 1
+        if at_home and self.details.is_empty() and self.language == self.default_language:
+            return
+        self.go_home()
+
+    # ---------------------------------------------------------------- check-in
+
+    def check_in(self, service_id: str) -> None:
+        if self.pending is not None:
+            return
+        request = self.details.request(service_id, new_request_id(), self.language)
+        pending = PendingCheckIn(request, self.language, self.details)
+        self.pending = pending
+        service = self.service(service_id)
+        screen = ConfirmationScreen(service.name if service else service_id)
+        self.push_screen(screen)
+        self.issue_ticket(pending, screen)
+
+    @work(group="check-in", exit_on_error=False)
+    async def issue_ticket(self, pending: PendingCheckIn, screen: ConfirmationScreen) -> None:
+        try:
+            ticket = await self._send_until_answered(pending, screen)
+        finally:
+            self.pending = None
+        if ticket is None:
+            return
+        t = self.catalogue.bind(pending.kiosk_language)
+        service = self.service(ticket.service)
+        content = ticket_content(
+            t,
+            ticket,
+            office_name=self.office.name if self.office else "",
+            info=service.info if service else None,
+            now=self.clock(),
+        )
+        self.last_ticket = IssuedTicket(ticket.id, content)
+        self.details = VisitorDetails()
+        self.touch()  # the visitor gets the full idle time to read, however long the wait was
+        screen.show_ticket(
+            ticket,
+            greeting(t, pending.details),
+            info=content.info_text,
+            closing=service is not None and service.state == "closing",
+        )
+        via = await self._print_ticket(content)
+        screen.show_print_result(printed=via == "printed")
+        self.touch()
+        await self._acknowledge(ticket.id, via)
+
+    async def _send_until_answered(
+        self, pending: PendingCheckIn, screen: ConfirmationScreen
+    ) -> p.TicketView | None:
+        """Send the same request until the server answers; None when it refuses."""
+        attempt = 0
+        assert self.backend is not None
+        while True:
+            try:
+                return await self.backend.check_in(pending.request)
+            except ServerUnreachable:
+                pass
+            except ApiError as error:
+                if error.status < 500:
+                    screen.show_refused(error.message)
+                    return None
+            screen.show_unreachable()
+            await asyncio.sleep(self.retry_delays[min(attempt, len(self.retry_delays) - 1)])
+            attempt += 1
+
+    async def _acknowledge(self, ticket_id: int, via: str) -> None:
+        """Tell the server how the visitor got their number; keep trying while it is away."""
+        assert self.backend is not None
+        attempt = 0
+        seen_at = datetime.now().astimezone()  # the moment itself, not when the server hears of it
+        while True:
+            try:
+                await self.backend.acknowledged(ticket_id, via, seen_at)
+                return
+            except ServerUnreachable:
+                pass
+            except ApiError as error:
+                if error.status < 500:
+                    log.warning("acknowledgement of ticket %d refused: %s", ticket_id, error)
+                    return
+            await asyncio.sleep(self.retry_delays[min(attempt, len(self.retry_delays) - 1)])
+            attempt += 1
+
+    # ---------------------------------------------------------------- printer
+
+    async def _print_ticket(self, content: TicketContent) -> str:
+        """Print in a thread: "printed", or "screen" when the visitor must read it there."""
+        if self.printer is None:
+            return "screen"
+        try:
+            await asyncio.to_thread(self.printer.print_ticket, content)
+        except PrintFailed as failure:
+            self.health.failed(str(failure))
+            self.report_printer()
+            return "screen"
+        except Exception as error:  # a printer fault must never cost the visitor their ticket
+            log.exception("printing %s failed", content.number)
+            self.health.failed(f"The printer failed unexpectedly: {error}")
+            self.report_printer()
+            return "screen"
+        self.health.printed()
+        self.report_printer()
+        return "printed"
+
+    @work(group="printer-poll", exclusive=True, exit_on_error=False)
+    async def poll_printer(self) -> None:
+        assert self.printer is not None
+        status = await asyncio.to_thread(self.printer.status)
+        self.health.polled(str(status), self.printer.last_error or "")
+        self.report_printer()
+
+    @work(group="printer-report", exclusive=True, exit_on_error=False)
+    async def report_printer(self) -> None:
+        report = self.health.due()
+        if report is None or self.backend is None:
+            return
+        try:
+            await self.backend.printer_status(*report)
+        except (ServerUnreachable, ApiError):
+            return  # the next poll tries again
+        self.health.sent(report)
+
+    def action_reprint(self) -> None:
+        if self.last_ticket is None:
+            self.notify("No ticket has been issued on this kiosk yet.", title="Reprint")
+            return
+        self.reprint(self.last_ticket)
+
+    @work(group="reprint", exclusive=True, exit_on_error=False)
+    async def reprint(self, last: IssuedTicket) -> None:
+        via = await self._print_ticket(last.content)
+        if via != "printed":
+            self.notify(self.health.detail, title="Reprint failed", severity="error")
+            return
+        self.notify(f"Reprinted {last.content.number}.", title="Reprint")
+        await self._acknowledge(last.ticket_id, "printed")
+
+
+def main(args: argparse.Namespace) -> int:
+    """``lobby kiosk``: args has .server .token .printer .idle_timeout."""
+    try:
+        printer = open_printer(args.printer)
+    except PrinterSpecError as error:
+        print(f"lobby kiosk: {error}", file=sys.stderr)
+        return 2
+    if not args.server.startswith(("http://", "https://")):
+        print(
+            f"lobby kiosk: --server must be an http:// or https:// URL, not {args.server!r}",
+            file=sys.stderr,
+        )
+        return 2
+    if not args.idle_timeout > 0:
+        print("lobby kiosk: --idle-timeout must be a positive number of seconds", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, handlers=[TextualHandler()])
+    app = KioskApp(
+        lambda: ServerBackend(args.server, args.token),
+        printer,
+        idle_timeout=args.idle_timeout,
+    )
+    app.run()
+    return app.return_code or 0

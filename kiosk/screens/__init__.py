@@ -1,0 +1,1 @@
+"""One module per kiosk screen, in the order a visitor meets them."""

@@ -1,0 +1,89 @@
+"""The first screen: the office's name and a language choice, written in every language.
+
+Nothing here assumes the visitor reads English: the greeting and the prompt are shown in each
+offered language, and each language's button carries its own name ("Español", "Soomaali").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Center, HorizontalGroup, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Static
+
+if TYPE_CHECKING:
+    from kiosk.app import KioskApp
+
+
+class WelcomeScreen(Screen[None]):
+    AUTO_FOCUS = ".language"
+
+    @property
+    def kiosk(self) -> KioskApp:
+        return cast("KioskApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="welcome"):
+            yield Static(id="office-name", markup=False)
+            yield Static(id="greetings", markup=False)
+            yield Static(id="notice", markup=False)
+            yield Static(id="choose-language", markup=False)
+            with Center():
+                yield HorizontalGroup(id="languages")
+            yield Static(id="connection", markup=False)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "office", self._show_office)
+        self.watch(self.app, "connected", self._show_connection)
+        self.watch(self.app, "problem", self._show_connection)
+
+    def _show_office(self) -> None:
+        kiosk = self.kiosk
+        office = kiosk.office
+        self.query_one("#office-name", Static).update(office.name if office else "")
+        languages = kiosk.languages
+        catalogue = kiosk.catalogue
+        self.query_one("#greetings", Static).update(
+            "  ·  ".join(dict.fromkeys(catalogue.text(code, "welcome") for code in languages))
+        )
+        notice = self.query_one("#notice", Static)
+        notice.update(office.notice if office else "")
+        notice.display = bool(office and office.notice)
+        self.query_one("#choose-language", Static).update(
+            "\n".join(catalogue.text(code, "choose_language") for code in languages)
+        )
+        self._show_languages(languages)
+
+    def _show_languages(self, languages: list[str]) -> None:
+        row = self.query_one("#languages", HorizontalGroup)
+        shown = [button.name for button in row.query(Button)]
+        if shown == languages:
+            return
+        row.remove_children()
+        row.mount_all(
+            Button(
+                self.kiosk.catalogue.name(code),
+                id=f"language-{code}",
+                name=code,
+                classes="language",
+            )
+            for code in languages
+        )
+
+    def _show_connection(self) -> None:
+        kiosk = self.kiosk
+        line = self.query_one("#connection", Static)
+        if kiosk.problem:
+            line.update(kiosk.problem)
+        elif kiosk.connected is False:
+            line.update(kiosk.catalogue.text(kiosk.default_language, "connecting"))
+        else:
+            line.update("")
+
+    @on(Button.Pressed, ".language")
+    def _choose(self, event: Button.Pressed) -> None:
+        assert event.button.name is not None
+        self.kiosk.choose_language(event.button.name)

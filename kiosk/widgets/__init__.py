@@ -1,0 +1,1 @@
+"""Widgets the kiosk screens share."""

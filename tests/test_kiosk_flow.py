@@ -1,0 +1,394 @@
+"""The kiosk driven with the pilot against a real server: every visitor leaves acknowledged."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from textual.pilot import Pilot
+from textual.widgets import Button, Input, Static
+
+from hardware import TicketPrinter, open_printer
+from hardware.escpos_reader import Cut, QrCode, elements_of, iter_text, read_escpos
+from hardware.printer import code_pages_of
+from kiosk.app import KioskApp, main
+from kiosk.backend import ServerBackend
+from kiosk.screens.confirmation import ConfirmationScreen
+from kiosk.screens.details import DetailsScreen
+from kiosk.screens.front_desk import FrontDeskScreen
+from kiosk.screens.service_choice import ServiceChoiceScreen
+from kiosk.screens.welcome import WelcomeScreen
+from kiosk.widgets.qr_block import QrBlock, matrix_from_lines, qr_matrix
+from lobby import protocol as p
+from tests.conftest import RunningServer
+
+SIZE = (110, 40)
+BROKEN_PRINTER = "file:/nonexistent-dir/x"
+
+
+async def until(condition: Callable[[], object], timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+def kiosk_app(
+    server: RunningServer, printer: TicketPrinter | None = None, idle_timeout: float = 60.0
+) -> KioskApp:
+    return KioskApp(
+        lambda: ServerBackend(
+            server.url, server.tokens["kiosk"], timeout=2.0, reconnect_delays=(0.05, 0.2)
+        ),
+        printer if printer is not None else open_printer("dummy"),
+        idle_timeout=idle_timeout,
+        retry_delays=(0.05, 0.1, 0.2),
+    )
+
+
+@asynccontextmanager
+async def running(app: KioskApp) -> AsyncIterator[Pilot[int]]:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(lambda: app.office is not None and app.query(".language"))
+        await pilot.pause()
+        yield pilot
+
+
+def text(app: KioskApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).content)
+
+
+async def choose_language(pilot: Pilot[int], code: str = "en") -> None:
+    await until(lambda: isinstance(pilot.app.screen, WelcomeScreen))
+    await pilot.pause()  # let a screen that just came back lay out before clicking on it
+    await pilot.click(f"#language-{code}")
+    await until(lambda: isinstance(pilot.app.screen, ServiceChoiceScreen))
+    await until(lambda: pilot.app.screen.query(".service"))
+
+
+def service_button(app: KioskApp, service_id: str) -> Button:
+    return next(b for b in app.screen.query(".service").results(Button) if b.name == service_id)
+
+
+async def tap_service(pilot: Pilot[int], service_id: str) -> ConfirmationScreen:
+    app = pilot.app
+    assert isinstance(app, KioskApp)
+    await pilot.pause()
+    await pilot.click(service_button(app, service_id))
+    await until(lambda: isinstance(app.screen, ConfirmationScreen))
+    screen = app.screen
+    assert isinstance(screen, ConfirmationScreen)
+    return screen
+
+
+async def finished(screen: ConfirmationScreen) -> None:
+    await until(lambda: screen.shown in ("printed", "on_screen", "refused"))
+
+
+async def supervisor_tickets(server: RunningServer) -> list[p.TicketView]:
+    return (await (await server.staff("super")).state()).tickets
+
+
+async def test_two_taps_print_a_ticket_and_report_it_printed(server: RunningServer) -> None:
+    printer = open_printer("dummy")
+    app = kiosk_app(server, printer)
+    async with running(app) as pilot:
+        await choose_language(pilot, "en")
+        screen = await tap_service(pilot, "permits")
+        await finished(screen)
+        assert screen.stage == "printed"
+        assert text(app, "#greeting") == "Welcome."
+        assert text(app, "#your-number") == "Your number is P-001."
+        assert text(app, "#wait").startswith("You are next — ")
+        assert text(app, "#info") == "Bring a photo ID and proof of address."
+        assert text(app, "#print-status") == "Please take your ticket from the printer."
+
+    [ticket] = await supervisor_tickets(server)
+    assert (ticket.number, ticket.service, ticket.name) == ("P-001", "permits", None)
+    assert ticket.acknowledged == "printed" and ticket.acknowledged_at is not None
+
+    elements = read_escpos(printer.last_output, code_pages_of(printer.profile))
+    lines = list(iter_text(elements))
+    assert "P-001" in lines
+    assert "Permits and Licensing" in lines
+    assert "Test City Hall" in lines
+    assert "Your name is never shown on the screens" in lines
+    [qr] = elements_of(elements, QrCode)
+    assert qr.data == ticket.status_url
+    assert elements_of(elements, Cut)
+
+
+async def test_keyboard_alone_reaches_a_ticket(server: RunningServer) -> None:
+    app = kiosk_app(server)
+    async with running(app) as pilot:
+        await pilot.press("enter")  # the first language has the focus
+        await until(lambda: isinstance(app.screen, ServiceChoiceScreen))
+        await until(lambda: app.screen.query(".service"))
+        await pilot.press("down", "enter")  # from "Permits" down to "Utility Billing"
+        await until(lambda: isinstance(app.screen, ConfirmationScreen))
+        screen = app.screen
+        assert isinstance(screen, ConfirmationScreen)
+        await finished(screen)
+        assert text(app, "#your-number") == "Your number is B-001."
+        await pilot.press("enter")  # "Done" has the focus
+        await until(lambda: isinstance(app.screen, WelcomeScreen))
+
+
+async def test_full_path_with_details_greets_by_name_and_keeps_it_off_paper(
+    server: RunningServer,
+) -> None:
+    printer = open_printer("dummy")
+    app = kiosk_app(server, printer)
+    async with running(app) as pilot:
+        await choose_language(pilot, "en")
+        await pilot.click("#add-details")
+        await until(lambda: isinstance(app.screen, DetailsScreen))
+        assert "erased after 30 days" in text(app, "#privacy-body")
+        await pilot.press(*"Maria Garcia")
+        assert app.screen.query_one("#address-hint").visible  # a name, but no form yet
+        await pilot.click("#address-ms")
+        assert not app.screen.query_one("#address-hint").visible
+        await pilot.click("#served-language-es")
+        await pilot.click("#needs-wheelchair")
+        await pilot.click("#needs-interpreter")
+        await pilot.click("#continue")
+        await until(lambda: isinstance(app.screen, ServiceChoiceScreen))
+        assert app.screen.query_one("#details-summary").display
+        screen = await tap_service(pilot, "permits")
+        await finished(screen)
+        assert text(app, "#greeting") == "Welcome, Ms. Garcia."
+        assert app.details.is_empty(), "the name must not outlive the check-in"
+
+    clerk = await server.staff("clerk")
+    [listed] = await supervisor_tickets(server)
+    ticket = await clerk.ticket(listed.id)
+    assert (ticket.name, ticket.address_as, ticket.addressed_as) == (
+        "Maria Garcia",
+        "ms",
+        "Ms. Garcia",
+    )
+    assert ticket.language == "es"
+    assert ticket.needs == ["wheelchair", "interpreter"]
+    assert ticket.priority, "wheelchair users get the configured head start"
+    printed = " ".join(iter_text(read_escpos(printer.last_output, code_pages_of(printer.profile))))
+    assert "Garcia" not in printed and "Maria" not in printed
+
+
+async def test_no_name_choice_sends_no_name(server: RunningServer) -> None:
+    app = kiosk_app(server)
+    async with running(app) as pilot:
+        await choose_language(pilot, "en")
+        await pilot.click("#add-details")
+        await until(lambda: isinstance(app.screen, DetailsScreen))
+        app.screen.query_one("#name", Input).value = "Maria Garcia"
+        await pilot.click("#address-number")
+        await pilot.click("#continue")
+        await until(lambda: isinstance(app.screen, ServiceChoiceScreen))
+        await finished(await tap_service(pilot, "billing"))
+        assert text(app, "#greeting") == "Welcome."
+    [listed] = await supervisor_tickets(server)
+    assert (await (await server.staff("clerk")).ticket(listed.id)).name is None
+
+
+async def test_spanish_and_somali_visitors_read_their_language(server: RunningServer) -> None:
+    printer = open_printer("dummy")
+    app = kiosk_app(server, printer)
+    async with running(app) as pilot:
+        welcome = text(app, "#greetings")
+        assert "Welcome" in welcome and "Bienvenidos" in welcome and "Soo dhawoow" in welcome
+        await choose_language(pilot, "es")
+        assert text(app, "#services-title") == "¿En qué le podemos ayudar hoy?"
+        assert "Nadie en espera" in str(service_button(app, "permits").label)
+        screen = await tap_service(pilot, "permits")
+        await finished(screen)
+        assert text(app, "#your-number") == "Su número es P-001."
+        assert text(app, "#print-status") == "Por favor, recoja su turno en la impresora."
+        elements = read_escpos(printer.last_output, code_pages_of(printer.profile))
+        assert "Su nombre nunca aparece en las pantallas" in list(iter_text(elements))
+        [qr] = elements_of(elements, QrCode)
+        assert qr.data.endswith("?lang=es"), "the status page opens in Spanish too"
+
+        await pilot.click("#done")
+        await until(lambda: isinstance(app.screen, WelcomeScreen))
+        assert app.language == "en"
+        await choose_language(pilot, "so")
+        assert text(app, "#services-title") == "Maxaan maanta kaaga caawin karnaa?"
+        assert "1 qof ayaa sugaya" in str(service_button(app, "permits").label)
+        await finished(await tap_service(pilot, "billing"))
+        assert text(app, "#your-number") == "Lambarkaagu waa B-001."
+
+
+async def test_closed_service_is_disabled_with_its_hours(server: RunningServer) -> None:
+    supervisor = await server.staff("super")
+    app = kiosk_app(server)
+    async with running(app) as pilot:
+        await choose_language(pilot, "en")
+        assert not service_button(app, "records").disabled
+        await supervisor.request("POST", "/api/services/records/close")
+        await until(lambda: service_button(app, "records").disabled)
+        label = str(service_button(app, "records").label)
+        assert "Vital Records" in label and "Closed now · Hours 00:00-23:59" in label
+        await pilot.click(service_button(app, "records"))
+        await pilot.pause()
+        assert isinstance(app.screen, ServiceChoiceScreen), "a closed service issues nothing"
+
+        app.check_in("records")  # a visitor faster than the update still gets a plain answer
+        await until(lambda: isinstance(app.screen, ConfirmationScreen))
+        screen = app.screen
+        assert isinstance(screen, ConfirmationScreen)
+        await finished(screen)
+        assert screen.stage == "refused"
+        assert text(app, "#progress") == (
+            "We could not give you a ticket. Please see the front desk."
+        )
+        assert "Vital Records is closed" in text(app, "#progress-detail")
+    assert await supervisor_tickets(server) == []
+
+
+async def test_not_sure_sends_the_visitor_to_the_front_desk(server: RunningServer) -> None:
+    app = kiosk_app(server)
+    async with running(app) as pilot:
+        await choose_language(pilot, "en")
+        await pilot.click("#not-sure")
+        await until(lambda: isinstance(app.screen, FrontDeskScreen))
+        assert text(app, "#front-desk-title") == "Please ask at the front desk"
+        await pilot.click("#ok")
+        await until(lambda: isinstance(app.screen, ServiceChoiceScreen))
+    assert await supervisor_tickets(server) == []
+
+
+async def test_inactivity_returns_to_welcome_and_forgets_the_name(server: RunningServer) -> None:
+    app = kiosk_app(server, idle_timeout=0.5)
+    async with running(app) as pilot:
+        await choose_language(pilot, "es")
+        await pilot.click("#add-details")
+        await until(lambda: isinstance(app.screen, DetailsScreen))
+        app.screen.query_one("#name", Input).value = "Maria Garcia"
+        await pilot.click("#address-ms")
+        await pilot.click("#continue")
+        await until(lambda: isinstance(app.screen, ServiceChoiceScreen))
+        assert app.details.given_name == "Maria Garcia"
+
+        await until(lambda: isinstance(app.screen, WelcomeScreen), timeout=5)
+        assert app.details.is_empty() and app.language == "en"
+        await choose_language(pilot, "en")
+        await pilot.click("#add-details")
+        await until(lambda: isinstance(app.screen, DetailsScreen))
+        assert app.screen.query_one("#name", Input).value == ""
+    assert await supervisor_tickets(server) == []
+
+
+async def test_going_back_to_welcome_starts_over(server: RunningServer) -> None:
+    app = kiosk_app(server)
+    async with running(app) as pilot:
+        await choose_language(pilot, "en")
+        await pilot.click("#add-details")
+        await until(lambda: isinstance(app.screen, DetailsScreen))
+        app.screen.query_one("#name", Input).value = "Maria Garcia"
+        await pilot.click("#continue")
+        await until(lambda: isinstance(app.screen, ServiceChoiceScreen))
+        await pilot.pause()
+        await pilot.click("#back")
+        await until(lambda: isinstance(app.screen, WelcomeScreen))
+        assert app.details.is_empty(), "the next visitor must not inherit a name"
+
+
+async def test_server_down_then_up_issues_exactly_one_ticket(server: RunningServer) -> None:
+    app = kiosk_app(server, idle_timeout=1.0)
+    async with running(app) as pilot:
+        await server.stop()
+        await choose_language(pilot, "en")
+        screen = await tap_service(pilot, "permits")
+        await until(lambda: screen.shown == "unreachable")
+        assert text(app, "#progress") == (
+            "We cannot reach our system right now. Please see the front desk."
+        )
+        await asyncio.sleep(1.3)  # longer than the idle timeout: a waiting visitor is not reset
+        assert app.screen is screen and screen.stage == "unreachable"
+
+        await server.start()
+        await finished(screen)
+        assert screen.stage == "printed"
+        assert text(app, "#your-number") == "Your number is P-001."
+        await until(lambda: isinstance(app.screen, WelcomeScreen))
+
+    tickets = await supervisor_tickets(server)
+    assert [t.number for t in tickets] == ["P-001"]
+    assert tickets[0].acknowledged == "printed"
+
+
+async def test_failed_print_shows_the_ticket_and_tells_supervisors(server: RunningServer) -> None:
+    app = kiosk_app(server, open_printer(BROKEN_PRINTER))
+    async with running(app) as pilot:
+        await choose_language(pilot, "en")
+        screen = await tap_service(pilot, "permits")
+        await finished(screen)
+        assert screen.stage == "on_screen"
+        assert text(app, "#print-status") == (
+            "We could not print your ticket. Please write down your number: P-001"
+        )
+        assert app.screen.query_one("#qr-panel").display
+        drawn = str(app.screen.query_one("#qr", QrBlock).content).split("\n")
+        ticket = screen.ticket
+        assert ticket is not None
+        expected = qr_matrix(ticket.status_url)
+        assert matrix_from_lines(drawn)[: len(expected)] == expected
+
+        supervisor = await server.staff("super")
+        await until(lambda: app.health.reported is not None and app.health.reported[0] == "error")
+        state = await supervisor.state()
+        assert state.printers == {"test-kiosk": "error"}
+        [listed] = state.tickets
+        assert listed.acknowledged == "screen"
+
+
+async def test_staff_key_reprints_the_last_ticket(server: RunningServer) -> None:
+    printer = open_printer("dummy")
+    app = kiosk_app(server, printer)
+    async with running(app) as pilot:
+        await choose_language(pilot, "en")
+        await finished(await tap_service(pilot, "permits"))
+        first = printer.last_output
+        printer.last_output = b""
+        await pilot.press("f9")
+        await until(lambda: printer.last_output)
+        assert printer.last_output == first
+    assert len(await supervisor_tickets(server)) == 1
+
+
+def test_bad_printer_spec_stops_the_kiosk_with_the_valid_forms(capsys) -> None:  # type: ignore[no-untyped-def]
+    args = argparse.Namespace(
+        server="http://127.0.0.1:9", token="t", printer="lpt1", idle_timeout=60.0
+    )
+    assert main(args) == 2
+    error = capsys.readouterr().err
+    assert "invalid printer spec 'lpt1'" in error and "tcp://HOST[:PORT]" in error
+
+
+async def test_a_refused_token_is_said_plainly_on_the_welcome_screen(
+    server: RunningServer,
+) -> None:
+    app = KioskApp(
+        lambda: ServerBackend(server.url, "not-the-kiosk-token", reconnect_delays=(0.05,)),
+        open_printer("dummy"),
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: app.problem)
+        await pilot.pause()
+        assert "refused this kiosk" in text(app, "#connection")
+        await pilot.click("#language-en")
+        await until(lambda: isinstance(app.screen, ServiceChoiceScreen))
+        await pilot.pause()
+        assert app.screen.query_one("#services-unavailable").display
+        assert text(app, "#services-unavailable") == (
+            "We cannot show the services right now. Please see the front desk."
+        )
+
+
+def test_a_server_address_without_http_is_refused_before_start(capsys) -> None:  # type: ignore[no-untyped-def]
+    args = argparse.Namespace(server="127.0.0.1:8080", token="t", printer="dummy", idle_timeout=60)
+    assert main(args) == 2
+    assert "--server must be an http:// or https:// URL" in capsys.readouterr().err

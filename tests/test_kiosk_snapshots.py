@@ -1,0 +1,97 @@
+"""Every kiosk screen as the visitor sees it (pytest-textual-snapshot).
+
+Drawn against the fixed office of ``kiosk.sample_office`` so each run gives the same picture;
+the behaviour behind these screens is tested against a real server in ``test_kiosk_flow.py``.
+Update after a deliberate change with ``pytest tests/test_kiosk_snapshots.py --snapshot-update``
+and look at the pictures before committing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from textual.pilot import Pilot
+
+from hardware import open_printer
+from kiosk import screenshots
+from kiosk.app import KioskApp
+from kiosk.sample_office import SampleBackend
+
+SIZE = screenshots.SIZE
+SnapCompare = Callable[..., bool]
+
+
+def sample_app(printer_spec: str = "dummy", reachable: bool = True) -> KioskApp:
+    return KioskApp(
+        lambda: SampleBackend(reachable=reachable),
+        open_printer(printer_spec),
+        idle_timeout=3600,
+    )
+
+
+def steps(*actions: Callable[[Pilot[Any]], Awaitable[None]]) -> Callable[[Pilot[Any]], Any]:
+    async def run(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        await screenshots.until(lambda: app.office is not None and app.query(".language"))
+        await pilot.pause()
+        for action in actions:
+            await action(pilot)
+        await pilot.pause(0.3)  # the pressed look of the last button fades after 0.2 s
+
+    return run
+
+
+async def in_spanish(pilot: Pilot[Any]) -> None:
+    await pilot.click("#language-es")
+    await screenshots.until(lambda: pilot.app.screen.query(".service"))
+
+
+async def not_sure(pilot: Pilot[Any]) -> None:
+    await pilot.click("#not-sure")
+    await screenshots.until(lambda: pilot.app.screen.query("#front-desk"))
+
+
+async def tap_permits(pilot: Pilot[Any]) -> None:
+    await pilot.click("#service-0")
+    await screenshots.until(lambda: getattr(pilot.app.screen, "shown", "") == "unreachable")
+
+
+def test_welcome_screen(snap_compare: SnapCompare) -> None:
+    assert snap_compare(sample_app(), terminal_size=SIZE, run_before=steps())
+
+
+def test_service_choice_screen(snap_compare: SnapCompare) -> None:
+    assert snap_compare(sample_app(), terminal_size=SIZE, run_before=steps(screenshots.to_services))
+
+
+def test_service_choice_screen_in_spanish(snap_compare: SnapCompare) -> None:
+    assert snap_compare(sample_app(), terminal_size=SIZE, run_before=steps(in_spanish))
+
+
+def test_details_screen_filled_in(snap_compare: SnapCompare) -> None:
+    assert snap_compare(sample_app(), terminal_size=SIZE, run_before=steps(screenshots.to_details))
+
+
+def test_front_desk_screen(snap_compare: SnapCompare) -> None:
+    assert snap_compare(
+        sample_app(), terminal_size=SIZE, run_before=steps(screenshots.to_services, not_sure)
+    )
+
+
+def test_confirmation_with_printed_ticket(snap_compare: SnapCompare) -> None:
+    assert snap_compare(sample_app(), terminal_size=SIZE, run_before=steps(screenshots.to_ticket))
+
+
+def test_confirmation_with_ticket_on_screen_when_printing_fails(
+    snap_compare: SnapCompare,
+) -> None:
+    app = sample_app("file:/nonexistent-dir/x")
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps(screenshots.to_ticket))
+
+
+def test_confirmation_while_the_server_cannot_be_reached(snap_compare: SnapCompare) -> None:
+    app = sample_app(reachable=False)
+    assert snap_compare(
+        app, terminal_size=SIZE, run_before=steps(screenshots.to_services, tap_permits)
+    )
