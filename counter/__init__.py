@@ -1,1 +1,1 @@
-"""counter"""
+"""The counter-staff terminal (Textual), started with ``lobby counter``."""

@@ -1,0 +1,195 @@
+"""The counter-staff terminal: ``lobby counter --server URL --counter ID``.
+
+The app signs the clerk in (which opens the counter), then follows the live stream for the whole
+shift: the stream reconnects and resumes by itself, and the session token outlives a server
+restart, so a dropped link shows as a banner and heals without the clerk doing anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+import time
+from collections.abc import Callable
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from counter.actions import ALERT_KEY
+from counter.model import CounterModel
+from counter.screens.desk import DeskScreen
+from counter.screens.safety import AlertConfirmScreen, ChecklistScreen
+from counter.screens.sign_in import SignInScreen
+from counter.session import SIGNED_OUT, UNREACHABLE, Session
+from lobby import protocol as p
+from lobby.client import ApiError, live
+
+ALERT_ATTEMPTS = 3
+
+
+class CounterApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "Lobby counter"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding(ALERT_KEY, "safety_alert", "Alert", priority=True),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        server_url: str,
+        counter_id: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        preview: p.StateSnapshot | None = None,
+        reconnect_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 5.0),
+    ) -> None:
+        """``preview`` shows that state without a server (screenshots, snapshot tests);
+        ``clock`` (monotonic seconds) ages the waiting times between stream messages."""
+        super().__init__()
+        self.counter_id = counter_id
+        self.clock = clock
+        self.preview = preview is not None
+        self._preview_state = preview
+        self.reconnect_delays = reconnect_delays
+        self.session = Session(server_url, counter_id)
+        self.session.on_signed_out = self.signed_out
+        self.model = CounterModel(counter_id)
+        self.connected = False
+        self.pending_alert: p.AlertView | None = None
+        self.alert_done: list[int] = []
+
+    def on_mount(self) -> None:
+        if self._preview_state is not None:
+            state = self._preview_state
+            self.model.apply(p.StreamSnapshot(state.seq, "snapshot", state), self.clock())
+            self.connected = True
+            self.push_screen(DeskScreen())
+        else:
+            self.push_screen(self._sign_in_screen())
+
+    async def on_unmount(self) -> None:
+        await self.session.close()
+
+    def _sign_in_screen(self, message: str = "") -> SignInScreen:
+        return SignInScreen(self.session, f"counter {self.counter_id}", message)
+
+    # ------------------------------------------------------------- session
+
+    async def on_sign_in_screen_signed_in(self, _: SignInScreen.SignedIn) -> None:
+        self.model = CounterModel(self.counter_id)
+        self.connected = False
+        await self._replace_screens(DeskScreen())
+        self.follow_stream()
+
+    def signed_out(self) -> None:
+        """The server no longer knows this session: back to sign-in, with a plain reason."""
+        self.workers.cancel_group(self, "stream")
+        self.connected = False
+        self.run_worker(self._replace_screens(self._sign_in_screen(SIGNED_OUT)), group="screens")
+
+    async def _replace_screens(self, screen: Screen[None]) -> None:
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        await self.push_screen(screen)
+
+    # -------------------------------------------------------------- stream
+
+    @work(exclusive=True, group="stream", exit_on_error=False)
+    async def follow_stream(self) -> None:
+        token = self.session.token
+        if token is None:
+            return
+        try:
+            async for message in live(
+                self.session.server_url,
+                token,
+                on_connection=self._connection_changed,
+                reconnect_delays=self.reconnect_delays,
+            ):
+                self.model.apply(message, self.clock())
+                self.refresh_desk()
+        except ApiError:
+            self.signed_out()
+
+    def _connection_changed(self, connected: bool) -> None:
+        if connected == self.connected:
+            return
+        self.connected = connected
+        if connected:
+            self.notify("Connected to the server again.", timeout=3)
+        else:
+            self.notify(
+                "Lost the connection to the server. Reconnecting…", severity="warning", timeout=5
+            )
+        self.refresh_desk()
+
+    def refresh_desk(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, DeskScreen):
+                screen.refresh_view()
+
+    # -------------------------------------------------------- safety alert
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "safety_alert":
+            return self.session.signed_in or self.preview
+        return True
+
+    def action_safety_alert(self) -> None:
+        if isinstance(self.screen, AlertConfirmScreen) or not self.check_action("safety_alert", ()):
+            return
+        self.push_screen(AlertConfirmScreen(), self._alert_confirmed)
+
+    def _alert_confirmed(self, send: bool | None) -> None:
+        if send:
+            self.send_alert()
+
+    @work(group="alert", exit_on_error=False)
+    async def send_alert(self) -> None:
+        """Retried with the same request id: the server records one alert however many arrive."""
+        request_id = f"alert-{secrets.token_hex(8)}"
+        counter_id = self.counter_id
+        error = UNREACHABLE
+        for _ in range(ALERT_ATTEMPTS):
+            outcome = await self.session.attempt(lambda c: c.safety_alert(counter_id, request_id))
+            if outcome.result is not None:
+                self.pending_alert = outcome.result
+                self.alert_done = []
+                self.notify("Sent.", timeout=3)
+                self.open_checklist()
+                return
+            error = outcome.error or error
+            if error != UNREACHABLE:
+                break
+        self.notify(f"^E not sent. {error} Use the phone.", timeout=12)
+
+    def open_checklist(self) -> None:
+        alert = self.pending_alert
+        if alert is None or isinstance(self.screen, ChecklistScreen):
+            return
+        screen = ChecklistScreen(self.session, alert.id, self.model.checklist, self.alert_done)
+
+        def closed(_: bool | None) -> None:
+            self.alert_done = sorted(screen.done)
+            if screen.saved is not None and screen.saved.resolved:
+                self.pending_alert = None
+            self.refresh_desk()
+
+        self.push_screen(screen, closed)
+
+
+def main(args: argparse.Namespace) -> int:
+    server = str(args.server)
+    if not server.startswith(("http://", "https://")):
+        print(
+            f"lobby counter: --server must be a URL like http://host:8080, not {server!r}",
+            file=sys.stderr,
+        )
+        return 2
+    CounterApp(server, str(args.counter)).run()
+    return 0
