@@ -17,7 +17,7 @@ import bisect
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from lobby.config import OfficeConfig, ServiceConfig
@@ -38,6 +38,19 @@ class Refused(Exception):
         self.field = field
 
 
+def fixed_offset(moment: datetime) -> datetime:
+    """The same instant with a fixed UTC offset.
+
+    Python subtracts two datetimes that share a zoneinfo on the wall clock, which is wrong for
+    the hour when clocks fall back. Times the engine keeps carry fixed offsets instead, exactly
+    as they come back from the log after a restart.
+    """
+    offset = moment.utcoffset()
+    if offset is None:
+        raise ValueError("the engine needs aware datetimes")
+    return moment.astimezone(timezone(offset))
+
+
 @dataclass(frozen=True)
 class Event:
     """One entry of the append-only log. ``data`` holds plain JSON values only."""
@@ -45,6 +58,9 @@ class Event:
     kind: str
     at: datetime
     data: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", fixed_offset(self.at))
 
 
 @dataclass(frozen=True)
@@ -164,6 +180,9 @@ class Engine:
         self.day_sequence: dict[tuple[str, date], int] = {}
         self.request_ids: dict[str, int] = {}
         self.status_tokens: dict[str, int] = {}
+        self.alert_request_ids: dict[str, int] = {}
+        # estimates asked for again within one command (views for each audience); cleared on apply
+        self._estimates: dict[tuple[str, datetime, int | None], WaitEstimate] = {}
         self.completions: dict[str, deque[datetime]] = {c: deque(maxlen=30) for c in self.counters}
         self.calls: deque[Call] = deque(maxlen=20)
         self.alerts: dict[int, Alert] = {}
@@ -200,7 +219,13 @@ class Engine:
         queue = self.waiting[service_id]
         if not queue:
             return 0.0
-        oldest = min(self.tickets[tid].arrived_at for _, tid in queue)
+        # Keys are arrival minus any head start, so walking from the head we can stop once a
+        # key is no earlier than the oldest arrival seen: no later visitor arrived before it.
+        oldest = self.tickets[queue[0][1]].arrived_at
+        for key_time, tid in queue:
+            if key_time >= oldest:
+                break
+            oldest = min(oldest, self.tickets[tid].arrived_at)
         return max(0.0, (now - oldest).total_seconds() / 60)
 
     def idle_while_waiting(self, counter_id: str, now: datetime) -> float:
@@ -266,13 +291,21 @@ class Engine:
     def estimate(
         self, service_id: str, now: datetime, ticket: Ticket | None = None
     ) -> WaitEstimate:
+        memo = (service_id, now, ticket.id if ticket is not None else None)
+        known = self._estimates.get(memo)
+        if known is not None:
+            return known
         key = ticket.queue_key(self.head_start) if ticket is not None else None
         ahead = self.people_ahead(service_id, key)
         interval = self.completion_interval_min(service_id, now)
         point = (ahead + 1) * interval
         low = max(0, math.floor(ahead * interval * 0.8))
         high = max(low + 2, math.ceil(point * 1.25))
-        return WaitEstimate(low, high, round(point, 2))
+        estimate = WaitEstimate(low, high, round(point, 2))
+        if len(self._estimates) > 10_000:
+            self._estimates.clear()
+        self._estimates[memo] = estimate
+        return estimate
 
     def position(self, ticket: Ticket) -> int | None:
         if ticket.state != "waiting":
@@ -302,7 +335,8 @@ class Engine:
         existing = self.request_ids.get(request_id)
         if existing is not None:
             ticket = self.tickets[existing]
-            if ticket.service != service:
+            first_service = ticket.transfers[0].from_service if ticket.transfers else ticket.service
+            if first_service != service:
                 raise Refused(
                     "conflict",
                     "client_request_id was already used for another service",
@@ -501,8 +535,8 @@ class Engine:
     def raise_alert(
         self, now: datetime, counter_id: str | None, staff: str | None, request_id: str | None
     ) -> tuple[Alert, list[Event]]:
-        if request_id is not None and request_id in self.request_ids:
-            return self.alerts[self.request_ids[request_id]], []
+        if request_id is not None and request_id in self.alert_request_ids:
+            return self.alerts[self.alert_request_ids[request_id]], []
         alert_id = len(self.alerts) + 1
         event = Event(
             "alert.raised",
@@ -559,6 +593,7 @@ class Engine:
 
     def apply(self, event: Event) -> None:
         """Apply one logged event. The only place state changes; replay uses it too."""
+        self._estimates.clear()
         self._advance(event.at)
         handler = getattr(self, "_on_" + event.kind.replace(".", "_"))
         handler(event.at, event.data)
@@ -566,6 +601,7 @@ class Engine:
 
     def advance(self, now: datetime) -> None:
         """Bring time-based accounting (idle while waiting) up to ``now``."""
+        now = fixed_offset(now)
         self._advance(now)
         self._refresh_idle(now)
 
@@ -717,7 +753,7 @@ class Engine:
         alert = Alert(d["alert"], "safety", at, d.get("counter"), d.get("staff"))
         self.alerts[alert.id] = alert
         if d.get("request_id"):
-            self.request_ids[d["request_id"]] = alert.id
+            self.alert_request_ids[d["request_id"]] = alert.id
 
     def _on_alert_checklist(self, at: datetime, d: dict[str, Any]) -> None:
         alert = self.alerts[d["alert"]]

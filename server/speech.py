@@ -180,16 +180,15 @@ class Speech:
         return path
 
     async def _installed_voices(self) -> set[str]:
+        if self.program is None:
+            return set()
         if self._voices is None:
-            if self.program is None:
-                self._voices = set()
-            else:
-                try:
-                    out = await self._run(self.program, "--voices")
-                    self._voices = parse_voices(out.decode(errors="replace"))
-                except SpeechUnavailable as exc:
-                    log.warning("cannot list espeak-ng voices: %s", exc)
-                    return set()
+            try:
+                out = await self._run(self.program, "--voices")
+            except SpeechUnavailable as exc:
+                log.warning("cannot list espeak-ng voices: %s", exc)
+                return set()
+            self._voices = parse_voices(out.decode(errors="replace"))
         return self._voices
 
     async def _synthesize(self, voice: str, ssml: str, path: Path) -> None:
