@@ -39,7 +39,9 @@ async def stream(request: web.Request) -> web.WebSocketResponse:
     if first is None:
         after, snapshot = office.snapshot_message(principal.role)
         first = [snapshot]
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SEC)
+    # No per-message compression: messages are small, and deflating each one once per client
+    # would cost more CPU than the lobby's network saves.
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SEC, compress=False)
     await ws.prepare(request)
-    await office.hub.serve(Client(ws, audience, after), first)
+    await office.hub.serve(Client(ws, audience, after, request.transport), first)
     return ws

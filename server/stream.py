@@ -1,9 +1,11 @@
 """The live stream: one WebSocket per client, every message numbered with the log's ``seq``.
 
-Each committed event is encoded once per audience (public, staff, supervisor) and queued to every
-client of that audience; a sender task per client drains its queue. Broadcasting therefore never
-waits on a slow client: one that falls too far behind is disconnected and, when it reconnects with
-``?since=SEQ``, gets what it missed from the replay buffer or a fresh snapshot.
+Each committed event is encoded once per audience (public, staff, supervisor). One broadcaster
+task writes it straight to every client whose connection keeps up (a write that does not wait);
+a client with a backlog or a full send buffer gets it through its own queue and sender task
+instead, so broadcasting never waits on a slow client. One that falls too far behind is
+disconnected and, when it reconnects with ``?since=SEQ``, gets what it missed from the replay
+buffer or a fresh snapshot.
 """
 
 from __future__ import annotations
@@ -44,9 +46,23 @@ class Client:
     ws: web.WebSocketResponse
     audience: str
     after_seq: int
+    transport: asyncio.BaseTransport | None = None
     queue: asyncio.Queue[str | None] = field(
         default_factory=lambda: asyncio.Queue(CLIENT_QUEUE_LIMIT)
     )
+    sending: bool = True  # its sender task is busy (first with the snapshot or missed events)
+
+    def keeps_up(self) -> bool:
+        """Nothing queued and room in the socket buffer: a write now will not wait."""
+        if self.sending or not self.queue.empty() or self.ws.closed:
+            return False
+        transport = self.transport
+        if not isinstance(transport, asyncio.WriteTransport) or transport.is_closing():
+            return False
+        return transport.get_write_buffer_size() < DIRECT_WRITE_LIMIT
+
+
+DIRECT_WRITE_LIMIT = 32 * 1024
 
 
 class Hub:
@@ -54,20 +70,43 @@ class Hub:
         self.clients: set[Client] = set()
         self.buffer: deque[Outgoing] = deque(maxlen=REPLAY_LIMIT)
         self.last_seq = 0
+        self._pending: deque[Outgoing] = deque()
+        self._wakeup = asyncio.Event()
+        self._broadcaster: asyncio.Task[None] | None = None
 
     def publish(self, item: Outgoing) -> None:
         """Called in seq order once the event is durable."""
         self.buffer.append(item)
         self.last_seq = item.seq
-        for client in list(self.clients):
-            message = item.messages.get(client.audience)
-            if message is None or item.seq <= client.after_seq:
-                continue
-            try:
-                client.queue.put_nowait(message)
-            except asyncio.QueueFull:
-                log.warning("stream client too slow; disconnecting it so it resyncs")
-                self._drop(client)
+        self._pending.append(item)
+        if self._broadcaster is None or self._broadcaster.done():
+            self._broadcaster = asyncio.get_running_loop().create_task(self._broadcast())
+        self._wakeup.set()
+
+    async def _broadcast(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending:
+                item = self._pending.popleft()
+                for client in list(self.clients):
+                    message = item.messages.get(client.audience)
+                    if message is None or item.seq <= client.after_seq:
+                        continue
+                    if client.keeps_up():
+                        try:
+                            await client.ws.send_str(message)
+                        except (ConnectionError, RuntimeError):
+                            self.clients.discard(client)
+                        continue
+                    self._enqueue(client, message)
+
+    def _enqueue(self, client: Client, message: str) -> None:
+        try:
+            client.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            log.warning("stream client too slow; disconnecting it so it resyncs")
+            self._drop(client)
 
     def missed_since(self, since: int, audience: str) -> list[str] | None:
         """Messages after ``since``, or ``None`` when the buffer no longer reaches back."""
@@ -100,7 +139,9 @@ class Hub:
             for message in first:
                 await client.ws.send_str(message)
             while True:
+                client.sending = not client.queue.empty()
                 message = await client.queue.get()
+                client.sending = True
                 if message is None:
                     await client.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"resync")
                     return
@@ -115,6 +156,10 @@ class Hub:
         client.queue.put_nowait(None)
 
     async def close_all(self) -> None:
+        if self._broadcaster is not None:
+            self._broadcaster.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._broadcaster
         for client in list(self.clients):
             with contextlib.suppress(Exception):
                 await client.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
