@@ -61,7 +61,7 @@ class _Service(msgspec.Struct, forbid_unknown_fields=True):
     prefix: Prefix
     target_wait_min: Minutes = 10.0
     mean_service_min: Minutes = 8.0
-    hours: str = "00:00-23:59"
+    hours: str = "00:00-24:00"
     info: Annotated[str, Meta(max_length=300)] = ""
     max_recalls: Annotated[int, Meta(ge=0, le=10)] = 3
 
@@ -93,7 +93,8 @@ class ServiceConfig:
 
     @property
     def hours_text(self) -> str:
-        return f"{self.opens:%H:%M}-{self.closes:%H:%M}"
+        closes = "24:00" if self.closes == time.max else f"{self.closes:%H:%M}"
+        return f"{self.opens:%H:%M}-{closes}"
 
 
 @dataclass(frozen=True)
@@ -152,9 +153,10 @@ def _parse_hours(text: str, where: str) -> tuple[time, time]:
     if not match:
         raise ConfigError(f"{where}: expected opening hours like '08:00-16:30', got {text!r}")
     h1, m1, h2, m2 = (int(g) for g in match.groups())
-    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+    all_day_end = (h2, m2) == (24, 0)
+    if h1 > 23 or (h2 > 23 and not all_day_end) or m1 > 59 or m2 > 59:
         raise ConfigError(f"{where}: {text!r} is not a valid time range")
-    opens, closes = time(h1, m1), time(h2, m2)
+    opens, closes = time(h1, m1), time.max if all_day_end else time(h2, m2)
     if closes <= opens:
         raise ConfigError(f"{where}: closing time must be after opening time in {text!r}")
     return opens, closes

@@ -54,7 +54,6 @@ class CompleteRequest(Body):
 class TransferRequest(Body):
     service: ServiceId
     note: NoteText | None = None
-    counter: Annotated[str, Meta(min_length=1, max_length=32)] | None = None
 
 
 class AcknowledgedRequest(Body):

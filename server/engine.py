@@ -507,6 +507,8 @@ class Engine:
         counter = self.counter(counter_id)
         if counter.state == "break":
             return []
+        if counter.state == "closed":
+            raise Refused("conflict", f"{counter.name} is closed; there is no break to take")
         self._require_free(counter, "go on break")
         return self._emit(Event("counter.on_break", now, {"counter": counter.id}))
 
@@ -702,6 +704,7 @@ class Engine:
         ticket.state = "waiting"
         ticket.counter = None
         ticket.started_at = None
+        ticket.recalls = 0  # a new service, a new call: its own recall limit applies
         self._enqueue(ticket)
 
     def _on_ticket_acknowledged(self, at: datetime, d: dict[str, Any]) -> None:

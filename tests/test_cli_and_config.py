@@ -35,7 +35,7 @@ def test_the_demo_and_test_offices_load() -> None:
         (('prefix = "P"', 'prefix = "p1"'), "services[0].prefix"),
         (('prefix = "B"', 'prefix = "P"'), "services[1].prefix: prefix 'P' is used"),
         (("target_wait_min = 10", 'target_wait_min = "ten"'), "services[0].target_wait_min"),
-        (('hours = "00:00-23:59"', 'hours = "9 to 5"'), "services[0].hours"),
+        (('hours = "00:00-24:00"', 'hours = "9 to 5"'), "services[0].hours"),
         (('timezone = "America/Chicago"', 'timezone = "Mars/Olympus"'), "office.timezone"),
         (('services = ["permits", "billing"]', 'services = ["passports"]'), "counters[0].services"),
         (('name = "Test City Hall"', 'nmae = "Test City Hall"'), "office"),

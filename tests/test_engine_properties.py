@@ -509,6 +509,8 @@ class QueueMachine(RuleBasedStateMachine):
             self.no_op(command)
             return
         allowed = model is not None and model.ticket is None
+        if goal == "break":
+            allowed = allowed and model is not None and model.state != "closed"
         if self.attempt(allowed, command):
             assert model is not None
             model.state = goal
@@ -592,6 +594,7 @@ class QueueMachine(RuleBasedStateMachine):
             self.release(ticket)
             ticket.state, ticket.service, ticket.counter = "waiting", service, None
             ticket.transferred = True
+            ticket.recalls = 0
 
     def sign_in(self, counter: str, staff: str) -> None:
         model = self.counters.get(counter)

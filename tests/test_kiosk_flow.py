@@ -230,7 +230,7 @@ async def test_closed_service_is_disabled_with_its_hours(server: RunningServer) 
         await supervisor.request("POST", "/api/services/records/close")
         await until(lambda: service_button(app, "records").disabled)
         label = str(service_button(app, "records").label)
-        assert "Vital Records" in label and "Closed now · Hours 00:00-23:59" in label
+        assert "Vital Records" in label and "Closed now · Hours 00:00-24:00" in label
         await pilot.click(service_button(app, "records"))
         await pilot.pause()
         assert isinstance(app.screen, ServiceChoiceScreen), "a closed service issues nothing"
