@@ -33,10 +33,12 @@ async def authenticate(request: web.Request, handler: web.Handler) -> web.Stream
     stale_cookie = False
     if token:
         principal = await _principal(request.app, token)
+        is_api = request.path.startswith(("/api/", "/ws"))
         if principal is None and source == "cookie":
             stale_cookie = True  # an old session: carry on signed out and forget it
-        elif principal is None and not request.path.startswith(("/status/", "/healthz")):
+        elif principal is None and is_api:
             raise api_error(401, "unauthorized", "token not recognised; sign in again")
+        # a page opened with a wrong ?token= renders its own "how to sign in" text
         request[PRINCIPAL] = principal
     try:
         response = await handler(request)

@@ -1,0 +1,40 @@
+"""Each service on the terminal board: people waiting and the estimated wait, or its hours."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from display.labels import label
+from lobby import protocol as p
+
+
+class ServiceList(Static):
+    def show(self, services: list[p.ServiceView], lang: str) -> None:
+        table = Table.grid(padding=(0, 2), expand=True)
+        table.add_column(ratio=3, no_wrap=True, overflow="ellipsis")
+        table.add_column(ratio=2, no_wrap=True, justify="right")
+        table.add_column(ratio=3, no_wrap=True, justify="right", overflow="ellipsis")
+        for service in services:
+            name = Text(service.name, style="bold")
+            if service.state == "closed":
+                table.add_row(
+                    name,
+                    Text(label("closed", lang), style="bold #b8c2cc"),
+                    Text(f"{label('hours', lang)} {service.hours.replace('-', '–')}"),
+                )
+                continue
+            count = Text()
+            count.append(str(service.waiting), style="bold #ffffff")
+            count.append(f" {label('waiting', lang)}", style="#b8c2cc")
+            if service.state == "closing":
+                detail = Text(label("closing_soon", lang), style="bold #ff9f1c")
+            elif service.estimate.high_min <= 0:
+                detail = Text(label("no_wait", lang), style="bold")
+            else:
+                low, high = service.estimate.low_min, service.estimate.high_min
+                detail = Text(f"{label('estimated_wait', lang)} ", style="#b8c2cc")
+                detail.append(f"{low}–{high} {label('minutes', lang)}", style="bold")
+            table.add_row(name, count, detail)
+        self.update(table)

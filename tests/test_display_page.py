@@ -1,0 +1,364 @@
+"""The lobby display page in real headless Chromium against a real server.
+
+Debian's chromium is driven by Playwright (never a downloaded browser). Set
+``LOBBY_SCREENSHOT_DIR=docs`` to write the page's screenshots there (docs/display-*.png).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, Page, Response, WebSocket, async_playwright
+
+from lobby import protocol as p
+from lobby.client import LobbyClient
+from lobby.config import OfficeConfig
+from tests.conftest import RunningServer, free_port, seed_accounts
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+KIOSK_SOUND = "--autoplay-policy=no-user-gesture-required"
+ORDINARY_SOUND = "--autoplay-policy=document-user-activation-required"  # Chromium's default
+LANDSCAPE = (1920, 1080)
+PORTRAIT = (1080, 1920)
+SECRET_NAME = "Zelda Marchetti"
+SECRET_NOTE = "Asked about the Qx7 permit appeal"
+
+# One browser for the module (starting Chromium is the slow part), so every test, its server
+# and the browser share the module's event loop.
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian chromium is not installed at /usr/bin/chromium (make system-deps)",
+    ),
+    pytest.mark.asyncio(loop_scope="module"),
+]
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def server(tmp_path: Path, office_config: OfficeConfig) -> AsyncIterator[RunningServer]:
+    """The shared ``server`` fixture, run in this module's event loop."""
+    db = tmp_path / "lobby.db"
+    running = RunningServer(office_config, db, free_port(), seed_accounts(db))
+    await running.start()
+    try:
+        yield running
+    finally:
+        for client in running.clients:
+            await client.close()
+        await running.stop()
+
+
+async def _launch(args: list[str]) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """An ordinary browser: sound waits for a click on "Enable sound"."""
+    async for chromium in _launch([*ARGS, ORDINARY_SOUND]):
+        yield chromium
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def kiosk_browser() -> AsyncIterator[Browser]:
+    """Started with the kiosk flag of docs/display.md that lets the page play sound by itself."""
+    async for chromium in _launch([*ARGS, KIOSK_SOUND]):
+        yield chromium
+
+
+@dataclass
+class DisplayPage:
+    """One open display page, with every WebSocket frame and announcement it received."""
+
+    page: Page
+    frames: list[str] = field(default_factory=list)
+    speech: list[Response] = field(default_factory=list)
+
+    async def js(self, expression: str) -> Any:
+        return await self.page.evaluate(expression)
+
+    async def until(self, expression: str, timeout: float = 5.0) -> None:
+        """Poll a page expression (the page's CSP forbids Playwright's own waiting helpers)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not await self.js(expression):
+            if loop.time() > deadline:
+                raise AssertionError(f"not true within {timeout}s: {expression}")
+            await asyncio.sleep(0.02)
+
+    async def lines(self) -> list[str]:
+        return await self.js(  # type: ignore[no-any-return]
+            "[...document.querySelectorAll('.calls .call')].map(li => li.dataset.number)"
+        )
+
+    async def announced(self) -> list[str]:
+        return await self.js("window.lobbyDisplay.announced.map(a => a.number)")  # type: ignore[no-any-return]
+
+
+async def open_display(
+    browser: Browser,
+    server: RunningServer,
+    viewport: tuple[int, int] = LANDSCAPE,
+    query: str = "",
+) -> DisplayPage:
+    context = await browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    page = await context.new_page()
+    display = DisplayPage(page)
+
+    def on_socket(ws: WebSocket) -> None:
+        ws.on(
+            "framereceived",
+            lambda payload: display.frames.append(
+                payload if isinstance(payload, str) else payload.decode(errors="replace")
+            ),
+        )
+
+    def on_response(response: Response) -> None:
+        if "/display/announce.wav" in response.url:
+            display.speech.append(response)
+
+    page.on("websocket", on_socket)
+    page.on("response", on_response)
+    await page.goto(f"{server.url}/display?token={server.tokens['display']}{query}")
+    # Waiting on the DOM, not by evaluating script: Playwright's evaluate counts as a user
+    # gesture, which would let the page's sound start without the "Enable sound" click.
+    await page.wait_for_selector("#board[data-live]", state="attached")
+    return display
+
+
+async def until(condition: Any, timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+def visitor(rid: str, service: str = "permits", **extra: Any) -> p.CheckInRequest:
+    return p.CheckInRequest(service=service, client_request_id=rid, **extra)
+
+
+async def open_counters(server: RunningServer, *pairs: tuple[str, str]) -> list[LobbyClient]:
+    clerks = []
+    for name, counter in pairs:
+        clerk = await server.staff(name)
+        await clerk.counter_action(counter, "open")
+        clerks.append(clerk)
+    return clerks
+
+
+async def test_a_call_appears_on_the_page_within_a_second(
+    browser: Browser, server: RunningServer
+) -> None:
+    display = await open_display(browser, server)
+    (clerk,) = await open_counters(server, ("clerk", "w1"))
+    await server.kiosk().check_in(visitor("first-0001"))
+    assert (await display.lines())[0] == ""
+
+    await clerk.call_next("w1")
+    await display.until(
+        "document.querySelector('#now-list .call').dataset.number === 'P-001'", timeout=1.0
+    )
+    text = await display.js("document.querySelector('#now-list .call').innerText")
+    assert "P-001" in text and "Window 1" in text
+    await display.until("window.lobbyDisplay.announced.length === 1")
+    assert await display.announced() == ["P-001"]
+
+
+async def test_kiosk_page_chimes_and_speaks_each_language_with_a_voice(
+    kiosk_browser: Browser, server: RunningServer
+) -> None:
+    display = await open_display(kiosk_browser, server)
+    assert await display.js("document.getElementById('enable-sound').hidden")
+    (clerk,) = await open_counters(server, ("clerk", "w3"))
+    await server.kiosk().check_in(visitor("voice-0001"))
+    await clerk.call_next("w3")
+    deadline = asyncio.get_running_loop().time() + 10
+    while len(display.speech) < 2 and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    langs = sorted(r.url.rsplit("lang=", 1)[-1] for r in display.speech)
+    assert langs == ["en", "es"], "Somali has no espeak-ng voice and must be skipped"
+    for response in display.speech:
+        assert response.status == 200
+        assert response.headers["content-type"] == "audio/wav"
+        body = await response.body()
+        assert body[:4] == b"RIFF" and body[8:12] == b"WAVE"
+
+
+async def test_a_second_screen_can_stay_silent(
+    kiosk_browser: Browser, server: RunningServer
+) -> None:
+    display = await open_display(kiosk_browser, server, query="&sound=off")
+    assert display.page.url.endswith("/display?sound=off")
+    assert not await display.page.is_visible("#enable-sound")
+    (clerk,) = await open_counters(server, ("clerk", "w1"))
+    await server.kiosk().check_in(visitor("quiet-0001"))
+    await clerk.call_next("w1")
+    await display.until("window.lobbyDisplay.announced.length === 1")
+    await asyncio.sleep(0.3)
+    assert display.speech == [], "a silent screen fetches no speech"
+
+
+async def test_enable_sound_button_turns_sound_on_in_an_ordinary_browser(
+    browser: Browser, server: RunningServer
+) -> None:
+    display = await open_display(browser, server)
+    assert await display.page.is_visible("#enable-sound")
+    await display.page.click("#enable-sound")
+    await display.until("document.getElementById('enable-sound').hidden")
+
+
+async def test_announcement_url_answers_a_wav_to_the_display_cookie(
+    browser: Browser, server: RunningServer
+) -> None:
+    display = await open_display(browser, server)
+    assert "token=" not in display.page.url, "the token must leave the address bar"
+    answer = await display.page.request.get(
+        f"{server.url}/display/announce.wav?number=P-014&counter=w3&lang=es"
+    )
+    assert answer.status == 200
+    assert answer.headers["content-type"] == "audio/wav"
+    body = await answer.body()
+    assert body[:4] == b"RIFF" and body[8:12] == b"WAVE" and len(body) > 10_000
+
+
+async def test_two_simultaneous_calls_each_get_a_line_and_an_announcement(
+    browser: Browser, server: RunningServer
+) -> None:
+    display = await open_display(browser, server)
+    kiosk = server.kiosk()
+    await kiosk.check_in(visitor("pair-0001"))
+    await kiosk.check_in(visitor("pair-0002", "billing"))
+    one, two = await open_counters(server, ("clerk", "w3"), ("clerk2", "w4"))
+
+    first, second = await asyncio.gather(one.call_next("w3"), two.call_next("w4"))
+    await display.until(
+        "[...document.querySelectorAll('#now-list .call')].filter(li => li.dataset.number)"
+        ".length === 2"
+    )
+    lines = await display.lines()
+    assert sorted(lines[:2]) == ["B-001", "P-001"]
+    await display.until("window.lobbyDisplay.announced.length === 2", timeout=20)
+    announced = await display.announced()
+    assert sorted(announced) == ["B-001", "P-001"]
+    assert lines[:2] == announced[::-1], "newest on top, announced oldest first"
+    assert {first.number, second.number} == {"P-001", "B-001"}
+
+
+async def test_reconnect_shows_the_mark_and_never_repeats_old_calls(
+    browser: Browser, server: RunningServer
+) -> None:
+    display = await open_display(browser, server)
+    kiosk = server.kiosk()
+    await kiosk.check_in(visitor("again-0001"))
+    await kiosk.check_in(visitor("again-0002"))
+    (clerk,) = await open_counters(server, ("clerk", "w1"))
+    await clerk.call_next("w1")
+    await display.until("window.lobbyDisplay.announced.length === 1")
+    assert not await display.page.is_visible("#reconnecting")
+
+    await server.restart()
+    await display.until("document.getElementById('reconnecting').classList.contains('on')")
+    assert await display.page.is_visible("#reconnecting")
+    await display.until("!document.getElementById('reconnecting').classList.contains('on')")
+    sockets = await display.js("window.lobbyDisplay.sockets")
+    assert "/ws?since=" in sockets[-1], "the page resumes from its last sequence number"
+
+    clerk = await server.staff("clerk")
+    ticket = await clerk.ticket(1)
+    await clerk.ticket_action(ticket.id, "start")
+    await clerk.ticket_action(ticket.id, "complete", p.CompleteRequest(needs_met=True))
+    await clerk.call_next("w1")
+    await display.until("window.lobbyDisplay.announced.length === 2")
+    await asyncio.sleep(0.3)
+    assert await display.announced() == ["P-001", "P-002"]
+    assert (await display.lines())[:2] == ["P-002", "P-001"]
+
+
+async def test_reload_shows_old_calls_without_announcing_them(
+    browser: Browser, server: RunningServer
+) -> None:
+    await server.kiosk().check_in(visitor("reload-0001"))
+    (clerk,) = await open_counters(server, ("clerk", "w2"))
+    await clerk.call_next("w2")
+    display = await open_display(browser, server)
+    assert (await display.lines())[0] == "P-001"
+    await asyncio.sleep(0.5)
+    assert await display.announced() == []
+
+
+async def test_display_never_receives_a_visitor_name(
+    browser: Browser, server: RunningServer
+) -> None:
+    display = await open_display(browser, server)
+    ticket = await server.kiosk().check_in(
+        visitor("private-0001", name=SECRET_NAME, address_as="ms", language="so", needs=["hearing"])
+    )
+    (clerk,) = await open_counters(server, ("clerk", "w1"))
+    await clerk.ticket_action(ticket.id, "notes", p.NoteRequest(text=SECRET_NOTE))
+    await clerk.call_next("w1")
+    await clerk.ticket_action(ticket.id, "recall")
+    await clerk.ticket_action(ticket.id, "start")
+    await display.until("document.querySelector('#now-list .call').classList.contains('recall')")
+    await until(lambda: any('"ticket.started"' in frame for frame in display.frames))
+
+    html = await display.page.content()
+    for secret in ("Zelda", "Marchetti", "Qx7", "hearing", "Ms. "):
+        assert secret not in html
+        for frame in display.frames:
+            assert secret not in frame, f"{secret!r} reached the display's stream"
+
+
+async def test_layout_does_not_move_when_calls_arrive(
+    browser: Browser, server: RunningServer, tmp_path: Path
+) -> None:
+    kiosk = server.kiosk()
+    for i in range(6):
+        await kiosk.check_in(visitor(f"shape-{i:04d}", ("permits", "billing")[i % 2]))
+    clerks = await open_counters(server, ("clerk", "w1"), ("clerk2", "w2"), ("clerk3", "w4"))
+    pages = {
+        "landscape": await open_display(browser, server, LANDSCAPE),
+        "portrait": await open_display(browser, server, PORTRAIT),
+    }
+    boxes = (
+        "[...document.querySelectorAll('#head, #now, #earlier, #services, #notice, .call')]"
+        ".map(el => el.getBoundingClientRect())"
+        ".map(r => [r.x, r.y, r.width, r.height])"
+    )
+    before = {name: await page.js(boxes) for name, page in pages.items()}
+    for clerk, counter in zip(clerks, ("w1", "w2", "w4"), strict=True):
+        await clerk.call_next(counter)
+    recall = await clerks[0].state()
+    called = next(t for t in recall.tickets if t.counter == "w1")
+    await clerks[0].ticket_action(called.id, "recall")
+    shots = Path(os.environ.get("LOBBY_SCREENSHOT_DIR") or tmp_path)
+    for name, page in pages.items():
+        await page.until(
+            "document.querySelector('#now-list .call').classList.contains('recall') && "
+            "document.querySelectorAll('.call.announcing').length === 1"
+        )
+        assert await page.js(boxes) == before[name], f"{name}: something moved"
+        overflow = "document.documentElement.scrollHeight > innerHeight"
+        assert not await page.js(overflow), f"{name}: the page does not fit the screen"
+        await page.page.screenshot(path=shots / f"display-{name}.png")
+        assert (shots / f"display-{name}.png").stat().st_size > 10_000
