@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
 from argon2 import PasswordHasher
 
+from lobby import protocol as p
 from lobby.client import LobbyClient
 from lobby.config import OfficeConfig, load_config
 from server.app import create_app
@@ -108,10 +112,13 @@ def office_config() -> OfficeConfig:
     return load_config(CONFIG_PATH)
 
 
-@pytest.fixture
-async def server(tmp_path: Path, office_config: OfficeConfig) -> AsyncIterator[RunningServer]:
+@contextlib.asynccontextmanager
+async def running_server(
+    tmp_path: Path, config: OfficeConfig, clock: Callable[[], datetime] | None = None
+) -> AsyncIterator[RunningServer]:
+    """A started server on a fresh database; its clients and the server are closed after."""
     db = tmp_path / "lobby.db"
-    running = RunningServer(office_config, db, free_port(), seed_accounts(db))
+    running = RunningServer(config, db, free_port(), seed_accounts(db), clock=clock)
     await running.start()
     try:
         yield running
@@ -119,6 +126,27 @@ async def server(tmp_path: Path, office_config: OfficeConfig) -> AsyncIterator[R
         for client in running.clients:
             await client.close()
         await running.stop()
+
+
+@pytest.fixture
+async def server(tmp_path: Path, office_config: OfficeConfig) -> AsyncIterator[RunningServer]:
+    async with running_server(tmp_path, office_config) as running:
+        yield running
+
+
+async def until(condition: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
+    """Poll ``condition`` until it holds: network work does not finish on a pilot pause."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"not met in {timeout} s: {what or condition}")
+        await asyncio.sleep(0.02)
+
+
+def visitor(rid: str, service: str = "permits", **extra: Any) -> p.CheckInRequest:
+    """A check-in request; ``rid`` is the client_request_id (at least 8 characters)."""
+    return p.CheckInRequest(service=service, client_request_id=rid, **extra)
 
 
 @dataclass
@@ -139,12 +167,5 @@ async def clocked_server(
     tmp_path: Path, office_config: OfficeConfig
 ) -> AsyncIterator[tuple[RunningServer, FakeClock]]:
     clock = FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=office_config.tz))
-    db = tmp_path / "lobby.db"
-    running = RunningServer(office_config, db, free_port(), seed_accounts(db), clock=clock)
-    await running.start()
-    try:
+    async with running_server(tmp_path, office_config, clock) as running:
         yield running, clock
-    finally:
-        for client in running.clients:
-            await client.close()
-        await running.stop()

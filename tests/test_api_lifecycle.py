@@ -9,17 +9,13 @@ import pytest
 
 from lobby import protocol as p
 from lobby.client import ApiError, live
-from tests.conftest import RunningServer
-
-
-def check_in(service: str = "permits", rid: str = "req-00001", **extra: object) -> p.CheckInRequest:
-    return p.CheckInRequest(service=service, client_request_id=rid, **extra)  # type: ignore[arg-type]
+from tests.conftest import RunningServer, until, visitor
 
 
 async def test_full_visit_from_check_in_to_needs_met(server: RunningServer) -> None:
     kiosk = server.kiosk()
     clerk = await server.staff("clerk")
-    ticket = await kiosk.check_in(check_in(name="Maria Garcia", address_as="ms"))
+    ticket = await kiosk.check_in(visitor("req-00001", name="Maria Garcia", address_as="ms"))
     assert ticket.number == "P-001" and ticket.state == "waiting" and ticket.position == 1
     assert ticket.name is None, "the kiosk must not get private fields back"
     assert ticket.status_url.startswith("http://127.0.0.1:8080/status/")
@@ -44,9 +40,9 @@ async def test_full_visit_from_check_in_to_needs_met(server: RunningServer) -> N
 
 async def test_retry_with_same_request_id_returns_the_same_ticket(server: RunningServer) -> None:
     kiosk = server.kiosk()
-    first = await kiosk.check_in(check_in(rid="retry-0001"))
-    again = await kiosk.check_in(check_in(rid="retry-0001"))
-    other = await kiosk.check_in(check_in(rid="retry-0002"))
+    first = await kiosk.check_in(visitor("retry-0001"))
+    again = await kiosk.check_in(visitor("retry-0001"))
+    other = await kiosk.check_in(visitor("retry-0002"))
     assert first.id == again.id and first.number == again.number == "P-001"
     assert other.number == "P-002"
     state = await (await server.staff("super")).state()
@@ -63,12 +59,12 @@ async def test_stream_sends_snapshot_then_numbered_events(server: RunningServer)
 
     task = asyncio.create_task(watch())
     try:
-        await _until(lambda: bool(received))
+        await until(lambda: bool(received))
         assert received[0].type == "snapshot"
-        await server.kiosk().check_in(check_in(name="Secret Person"))
+        await server.kiosk().check_in(visitor("req-00001", name="Secret Person"))
         await clerk.counter_action("w1", "open")
         await clerk.call_next("w1")
-        await _until(lambda: any(m.type == "event" and m.kind == "ticket.called" for m in received))
+        await until(lambda: any(m.type == "event" and m.kind == "ticket.called" for m in received))
         events = [m for m in received if isinstance(m, p.StreamEvent)]
         seqs = [m.seq for m in events]
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
@@ -86,7 +82,7 @@ async def test_restart_rebuilds_the_same_state(server: RunningServer) -> None:
     kiosk = server.kiosk()
     clerk = await server.staff("clerk")
     for i in range(3):
-        await kiosk.check_in(check_in(rid=f"restart-{i:04d}"))
+        await kiosk.check_in(visitor(f"restart-{i:04d}"))
     await clerk.counter_action("w1", "open")
     await clerk.call_next("w1")
     before = await (await server.staff("super")).state()
@@ -97,25 +93,17 @@ async def test_restart_rebuilds_the_same_state(server: RunningServer) -> None:
     ]
     assert after.seq == before.seq
     assert [c.state for c in after.counters] == [c.state for c in before.counters]
-    fourth = await server.kiosk().check_in(check_in(rid="restart-0009"))
+    fourth = await server.kiosk().check_in(visitor("restart-0009"))
     assert fourth.number == "P-004"
-
-
-async def _until(condition, timeout: float = 3.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 async def test_the_status_link_opens_in_the_language_used_at_the_kiosk(
     server: RunningServer,
 ) -> None:
     kiosk = server.kiosk()
-    spanish = await kiosk.check_in(check_in(rid="lang-0001", kiosk_language="es"))
-    english = await kiosk.check_in(check_in(rid="lang-0002", kiosk_language="en"))
-    unknown = await kiosk.check_in(check_in(rid="lang-0003", kiosk_language="fr"))
+    spanish = await kiosk.check_in(visitor("lang-0001", kiosk_language="es"))
+    english = await kiosk.check_in(visitor("lang-0002", kiosk_language="en"))
+    unknown = await kiosk.check_in(visitor("lang-0003", kiosk_language="fr"))
     assert spanish.status_url.endswith("?lang=es")
     assert "?" not in english.status_url and "?" not in unknown.status_url
 

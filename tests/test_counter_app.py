@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -25,23 +25,10 @@ from counter.screens.transfer import TransferScreen
 from counter.screens.walk_in import WalkInScreen
 from lobby import protocol as p
 from lobby.client import live
-from tests.conftest import STAFF, RunningServer
+from tests.conftest import STAFF, RunningServer, until, visitor
 
 SIZE = (120, 36)
 FAST = (0.05, 0.1, 0.2)
-
-
-async def until(condition: Callable[[], Any], timeout: float = 5.0, what: str = "") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"not met in time: {what or condition}")
-        await asyncio.sleep(0.02)
-
-
-def check_in(rid: str, service: str = "permits", **extra: Any) -> p.CheckInRequest:
-    return p.CheckInRequest(service=service, client_request_id=rid, **extra)
 
 
 class Recorder:
@@ -177,7 +164,7 @@ async def test_full_visit_call_arrived_complete_with_needs_met_and_notes(
     kiosk = server.kiosk()
     async with counter_app(server) as (app, pilot, recorder):
         ticket = await kiosk.check_in(
-            check_in(
+            visitor(
                 "visit-0001",
                 name="Maria Garcia",
                 address_as="ms",
@@ -230,7 +217,7 @@ async def test_full_visit_call_arrived_complete_with_needs_met_and_notes(
 async def test_recall_then_no_show(server: RunningServer) -> None:
     kiosk = server.kiosk()
     async with counter_app(server) as (app, pilot, _):
-        ticket = await kiosk.check_in(check_in("noshow-001"))
+        ticket = await kiosk.check_in(visitor("noshow-001"))
         await until(lambda: app.model.allows("call_next"))
         await pilot.press("c")
         await until(lambda: app.model.current is not None and app.model.allows("recall"))
@@ -251,7 +238,7 @@ async def test_recalls_past_the_limit_are_refused_as_a_notification(
 ) -> None:
     kiosk = server.kiosk()
     async with counter_app(server) as (app, pilot, recorder):
-        await kiosk.check_in(check_in("recall-0001"))
+        await kiosk.check_in(visitor("recall-0001"))
         await until(lambda: app.model.allows("call_next"))
         await pilot.press("c")
         for expected in (1, 2, 3):
@@ -269,7 +256,7 @@ async def test_transfer_keeps_the_arrival_time(server: RunningServer) -> None:
     kiosk = server.kiosk()
     async with counter_app(server) as (app, pilot, _):
         ticket = await kiosk.check_in(
-            check_in("transfer-01", name="Ana Lee", address_as="first_name")
+            visitor("transfer-01", name="Ana Lee", address_as="first_name")
         )
         await until(lambda: app.model.allows("call_next"))
         await pilot.press("c")
@@ -324,7 +311,7 @@ async def test_break_with_visitors_waiting_does_not_raise_the_idle_banner(
     kiosk = server.kiosk()
     async with counter_app(server) as (app, pilot, _):
         for i in range(2):
-            await kiosk.check_in(check_in(f"break-000{i}"))
+            await kiosk.check_in(visitor(f"break-000{i}"))
         banner = app.screen.query_one("#idle-banner", Static)
         await until(lambda: banner.display and "2 waiting" in plain(banner))
 
@@ -390,7 +377,7 @@ async def test_safety_alert_reaches_supervisors_and_never_a_display(
             )
             await until(lambda: app.pending_alert is None)
 
-            await server.kiosk().check_in(check_in("after-alert"))
+            await server.kiosk().check_in(visitor("after-alert"))
             await until(lambda: any(e.kind == "ticket.checked_in" for e in seen["display"]))
         assert not any(e.kind.startswith("alert.") or e.alert for e in seen["display"])
     finally:
@@ -428,7 +415,7 @@ async def test_two_counters_pressing_call_next_together_never_get_the_same_visit
         counter_app(server, "w2", "clerk2") as (two, pilot_two, _),
     ):
         for i in range(3):
-            await kiosk.check_in(check_in(f"race-000{i}"))
+            await kiosk.check_in(visitor(f"race-000{i}"))
         await until(lambda: one.model.allows("call_next") and two.model.allows("call_next"))
         await asyncio.gather(pilot_one.press("c"), pilot_two.press("c"))
         await until(lambda: one.model.current is not None and two.model.current is not None)
@@ -453,7 +440,7 @@ async def test_server_restart_under_the_app_resyncs_and_keeps_working(
         await until(lambda: recorder.saw("Lost the connection"), what="the loss is shown")
         await until(lambda: recorder.saw("Connected to the server again"), what="healed")
         await until(lambda: app.connected, what="reconnected")
-        await server.kiosk().check_in(check_in("restart-001", name="Li Wei", address_as="mx"))
+        await server.kiosk().check_in(visitor("restart-001", name="Li Wei", address_as="mx"))
         await until(lambda: app.model.allows("call_next"), what="the new visitor arrives")
         await pilot.press("c")
         await until(lambda: app.model.current is not None, what="called after the restart")

@@ -12,24 +12,11 @@ from display.board import LobbyBoard, main
 from display.call_lines import CallLine
 from lobby import protocol as p
 from lobby.client import StreamMessage
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, until, visitor
 
 SIZE = (120, 36)
 CHICAGO = timezone(timedelta(hours=-6))
 FIXED_NOW = datetime(2026, 11, 23, 10, 42, 0, tzinfo=CHICAGO)
-
-
-async def until(condition: Callable[[], Any], timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
-
-
-def visitor(rid: str, service: str = "permits", **extra: Any) -> p.CheckInRequest:
-    return p.CheckInRequest(service=service, client_request_id=rid, **extra)
 
 
 def shown(app: LobbyBoard) -> list[str]:

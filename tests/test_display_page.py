@@ -20,7 +20,7 @@ from playwright.async_api import Browser, Page, Response, WebSocket, async_playw
 from lobby import protocol as p
 from lobby.client import LobbyClient
 from lobby.config import OfficeConfig
-from tests.conftest import RunningServer, free_port, seed_accounts
+from tests.conftest import RunningServer, running_server, until, visitor
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -51,15 +51,8 @@ pytestmark = [
 @pytest_asyncio.fixture(loop_scope="module")
 async def server(tmp_path: Path, office_config: OfficeConfig) -> AsyncIterator[RunningServer]:
     """The shared ``server`` fixture, run in this module's event loop."""
-    db = tmp_path / "lobby.db"
-    running = RunningServer(office_config, db, free_port(), seed_accounts(db))
-    await running.start()
-    try:
+    async with running_server(tmp_path, office_config) as running:
         yield running
-    finally:
-        for client in running.clients:
-            await client.close()
-        await running.stop()
 
 
 async def _launch(args: list[str]) -> AsyncIterator[Browser]:
@@ -143,19 +136,6 @@ async def open_display(
     # gesture, which would let the page's sound start without the "Enable sound" click.
     await page.wait_for_selector("#board[data-live]", state="attached")
     return display
-
-
-async def until(condition: Any, timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
-
-
-def visitor(rid: str, service: str = "permits", **extra: Any) -> p.CheckInRequest:
-    return p.CheckInRequest(service=service, client_request_id=rid, **extra)
 
 
 async def open_counters(server: RunningServer, *pairs: tuple[str, str]) -> list[LobbyClient]:

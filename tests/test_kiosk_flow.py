@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from textual.pilot import Pilot
@@ -22,18 +22,10 @@ from kiosk.screens.service_choice import ServiceChoiceScreen
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk.widgets.qr_block import QrBlock, matrix_from_lines, qr_matrix
 from lobby import protocol as p
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, until
 
 SIZE = (110, 40)
 BROKEN_PRINTER = "file:/nonexistent-dir/x"
-
-
-async def until(condition: Callable[[], object], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 def kiosk_app(
@@ -261,7 +253,7 @@ async def test_not_sure_sends_the_visitor_to_the_front_desk(server: RunningServe
 
 
 async def test_inactivity_returns_to_welcome_and_forgets_the_name(server: RunningServer) -> None:
-    app = kiosk_app(server, idle_timeout=0.5)
+    app = kiosk_app(server, idle_timeout=2.0)
     async with running(app) as pilot:
         await choose_language(pilot, "es")
         await pilot.click("#add-details")
@@ -272,7 +264,7 @@ async def test_inactivity_returns_to_welcome_and_forgets_the_name(server: Runnin
         await until(lambda: isinstance(app.screen, ServiceChoiceScreen))
         assert app.details.given_name == "Maria Garcia"
 
-        await until(lambda: isinstance(app.screen, WelcomeScreen), timeout=5)
+        await until(lambda: isinstance(app.screen, WelcomeScreen), timeout=10)
         assert app.details.is_empty() and app.language == "en"
         await choose_language(pilot, "en")
         await pilot.click("#add-details")

@@ -10,11 +10,7 @@ import pytest
 from lobby import protocol as p
 from lobby.client import ApiError
 from server.keys import OFFICE
-from tests.conftest import FakeClock, RunningServer
-
-
-def visit(rid: str, service: str = "permits", **extra: object) -> p.CheckInRequest:
-    return p.CheckInRequest(service=service, client_request_id=rid, **extra)  # type: ignore[arg-type]
+from tests.conftest import FakeClock, RunningServer, visitor
 
 
 async def test_a_scripted_morning_gives_the_defined_figures(
@@ -24,11 +20,11 @@ async def test_a_scripted_morning_gives_the_defined_figures(
     kiosk, clerk = server.kiosk(), await server.staff("clerk")
     supervisor = await server.staff("super")
     await clerk.counter_action("w1", "open")  # 09:00, idle from here
-    served = await kiosk.check_in(visit("r-served-1"))  # 09:00
+    served = await kiosk.check_in(visitor("r-served-1"))  # 09:00
     clock.advance(minutes=1)
-    walked = await kiosk.check_in(visit("r-walked-1", "billing"))  # 09:01
+    walked = await kiosk.check_in(visitor("r-walked-1", "billing"))  # 09:01
     clock.advance(minutes=1)
-    late = await kiosk.check_in(visit("r-late-01"))  # 09:02
+    late = await kiosk.check_in(visitor("r-late-01"))  # 09:02
     await kiosk.acknowledged(late.id, "screen")
     clock.advance(minutes=1)
     await clerk.ticket_action(walked.id, "cancel")  # left at 09:03, before billing's 5 min
@@ -75,8 +71,8 @@ async def test_visits_left_open_are_closed_next_day_and_reported(
 ) -> None:
     server, clock = clocked_server
     kiosk, clerk = server.kiosk(), await server.staff("clerk")
-    await kiosk.check_in(visit("r-open-1"))
-    await kiosk.check_in(visit("r-open-2"))
+    await kiosk.check_in(visitor("r-open-1"))
+    await kiosk.check_in(visitor("r-open-2"))
     await clerk.counter_action("w1", "open")
     await clerk.call_next("w1")
     clock.advance(days=1)
@@ -85,7 +81,7 @@ async def test_visits_left_open_are_closed_next_day_and_reported(
     assert (await supervisor.state()).tickets == []
     report = await supervisor.request("GET", "/api/reports/summary", params={"from": "2026-11-02"})
     assert report["closed_at_end_of_day"] == ["P-001", "P-002"]
-    fresh = await kiosk.check_in(visit("r-next-day"))
+    fresh = await kiosk.check_in(visitor("r-next-day"))
     assert fresh.number == "P-001", "numbers start again each day"
 
 
@@ -94,7 +90,7 @@ async def test_private_data_is_erased_after_the_retention_period(
 ) -> None:
     server, clock = clocked_server
     kiosk, clerk = server.kiosk(), await server.staff("clerk")
-    ticket = await kiosk.check_in(visit("r-private", name="Amina Warsame", needs=["hearing"]))
+    ticket = await kiosk.check_in(visitor("r-private", name="Amina Warsame", needs=["hearing"]))
     await clerk.counter_action("w1", "open")
     await clerk.call_next("w1")
     await clerk.ticket_action(ticket.id, "start")
@@ -122,7 +118,7 @@ async def test_a_visitor_answers_the_survey_once_after_the_visit(
 ) -> None:
     server, _ = clocked_server
     kiosk, clerk = server.kiosk(), await server.staff("clerk")
-    ticket = await kiosk.check_in(visit("r-survey-1"))
+    ticket = await kiosk.check_in(visitor("r-survey-1"))
     survey_url = ticket.status_url.replace("http://127.0.0.1:8080", server.url) + "/survey"
     anonymous = server.client()
     with pytest.raises(ApiError) as early:
@@ -150,8 +146,8 @@ async def test_acknowledgement_time_is_the_kiosks_own_within_arrival_and_now(
 ) -> None:
     server, clock = clocked_server
     kiosk = server.kiosk()
-    late = await kiosk.check_in(visit("r-ack-late"))
-    early = await kiosk.check_in(visit("r-ack-early"))
+    late = await kiosk.check_in(visitor("r-ack-late"))
+    early = await kiosk.check_in(visitor("r-ack-early"))
     printed_at = clock.now + timedelta(seconds=4)
     clock.advance(minutes=3)  # the report arrives after an outage
     await kiosk.ticket_action(late.id, "acknowledged", p.AcknowledgedRequest("printed", printed_at))
