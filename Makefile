@@ -44,6 +44,7 @@ display: $(BIN)/lobby
 test: $(BIN)/lobby system-deps
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 bench: $(BIN)/lobby
@@ -53,6 +54,7 @@ lint: $(BIN)/lobby
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import msgspec
 from textual import events, on, work
@@ -106,7 +106,7 @@ class KioskApp(App[int]):
 
     # ------------------------------------------------------------------ setup
 
-    def get_default_screen(self) -> Screen[object]:
+    def get_default_screen(self) -> Screen[Any]:
         return WelcomeScreen()
 
     def on_mount(self) -> None:

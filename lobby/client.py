@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -138,12 +138,13 @@ class LobbyClient:
         return await self.request("POST", f"/api/tickets/{ticket_id}/{action}", body, p.TicketView)
 
     async def acknowledged(
-        self, ticket_id: int, via: str, at: datetime | None = None
+        self, ticket_id: int, via: Literal["printed", "screen"] | str, at: datetime | None = None
     ) -> p.TicketView:
         """``at``: when the ticket was printed or shown, by this device's clock."""
-        return await self.ticket_action(
-            ticket_id, "acknowledged", p.AcknowledgedRequest(via=via, at=at)
-        )  # type: ignore[arg-type]
+        if via not in ("printed", "screen"):
+            raise ValueError(f"via must be 'printed' or 'screen', not {via!r}")
+        request = p.AcknowledgedRequest(via=via, at=at)
+        return await self.ticket_action(ticket_id, "acknowledged", request)
 
     # -- counters
     async def counter_action(self, counter_id: str, action: str) -> p.CounterView:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -23,11 +23,12 @@ from server.store import Store
 from server.views import ROUTES
 
 log = logging.getLogger("lobby.server")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HOUSEKEEPING_SEC = 30.0
 
 
 @web.middleware
-async def authenticate(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Attach the caller (if any) to the request; roles are checked by each handler."""
     token, source = token_from(request)
     stale_cookie = False
@@ -39,7 +40,8 @@ async def authenticate(request: web.Request, handler: web.Handler) -> web.Stream
         elif principal is None and is_api:
             raise api_error(401, "unauthorized", "token not recognised; sign in again")
         # a page opened with a wrong ?token= renders its own "how to sign in" text
-        request[PRINCIPAL] = principal
+        if principal is not None:
+            request[PRINCIPAL] = principal
     try:
         response = await handler(request)
     except web.HTTPException as exc:
@@ -54,7 +56,7 @@ async def authenticate(request: web.Request, handler: web.Handler) -> web.Stream
 
 
 @web.middleware
-async def json_errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Unknown paths and methods answer in the same JSON error shape as the API."""
     try:
         return await handler(request)

@@ -167,7 +167,7 @@ class Office:
             message.counter = present.counter_view(
                 engine, engine.counters[event.data["counter"]], role, now
             )
-        if event.kind == "ticket.transferred" and message.ticket and message.counter is None:
+        if event.kind == "ticket.transferred" and ticket_id is not None and message.counter is None:
             freed = engine.tickets[ticket_id].transfers[-1].by_counter
             if freed:
                 message.counter = present.counter_view(engine, engine.counters[freed], role, now)

@@ -140,12 +140,12 @@ class Hub:
                 await client.ws.send_str(message)
             while True:
                 client.sending = not client.queue.empty()
-                message = await client.queue.get()
+                queued = await client.queue.get()
                 client.sending = True
-                if message is None:
+                if queued is None:
                     await client.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"resync")
                     return
-                await client.ws.send_str(message)
+                await client.ws.send_str(queued)
         except (ConnectionError, RuntimeError):
             return
 

@@ -227,7 +227,7 @@ def ticket_action(
 ) -> None:
     async def handler(request: web.Request) -> web.Response:
         principal = require(request, *roles)
-        body = await read_body(request, body_type) if body_type else None
+        body: Any = None if body_type is None else await read_body(request, body_type)
         office = office_of(request)
         tid = ticket_id(request)
         if own_counter:
