@@ -181,6 +181,9 @@ class Engine:
         self.request_ids: dict[str, int] = {}
         self.status_tokens: dict[str, int] = {}
         self.alert_request_ids: dict[str, int] = {}
+        # open visits and where the retention scan resumes: a year of history is not rescanned
+        self.open_ids: set[int] = set()
+        self._purge_scan_from = 1
         # estimates asked for again within one command (views for each audience); cleared on apply
         self._estimates: dict[tuple[str, datetime, int | None], WaitEstimate] = {}
         self.completions: dict[str, deque[datetime]] = {c: deque(maxlen=30) for c in self.counters}
@@ -207,7 +210,7 @@ class Engine:
         return counter
 
     def open_tickets(self) -> list[Ticket]:
-        return [t for t in self.tickets.values() if t.is_open]
+        return [self.tickets[i] for i in sorted(self.open_ids)]
 
     def waiting_in(self, service_id: str) -> list[Ticket]:
         return [self.tickets[tid] for _, tid in self.waiting[service_id]]
@@ -527,9 +530,7 @@ class Engine:
 
         Each one is recorded as closed_at_end_of_day and reported, never silently dropped.
         """
-        ids = sorted(
-            t.id for t in self.tickets.values() if t.is_open and (before is None or t.day < before)
-        )
+        ids = sorted(t.id for t in self.open_tickets() if before is None or t.day < before)
         if not ids:
             return []
         return self._emit(Event("day.closed", now, {"ids": ids}))
@@ -567,11 +568,14 @@ class Engine:
     def purge_private(self, now: datetime) -> list[Event]:
         """Erase names, needs and notes of visits older than the retention period."""
         cutoff = now.date() - timedelta(days=self.config.retention_days)
-        ids = sorted(
-            t.id
-            for t in self.tickets.values()
-            if t.day < cutoff and not t.is_open and (t.name or t.needs or t.notes or t.flagged)
-        )
+        ids = []
+        ticket_id = self._purge_scan_from
+        while ticket_id in self.tickets and self.tickets[ticket_id].day < cutoff:
+            t = self.tickets[ticket_id]
+            if not t.is_open and (t.name or t.needs or t.notes or t.flagged):
+                ids.append(ticket_id)
+            ticket_id += 1
+        self._purge_scan_from = ticket_id
         if not ids:
             return []
         return self._emit(Event("tickets.purged", now, {"ids": ids}))
@@ -641,6 +645,7 @@ class Engine:
             quoted=WaitEstimate(*quoted) if quoted else None,
         )
         self.tickets[ticket.id] = ticket
+        self.open_ids.add(ticket.id)
         self.status_tokens[ticket.status_token] = ticket.id
         key = (ticket.service, ticket.day)
         self.day_sequence[key] = max(self.day_sequence.get(key, 0), d["sequence"])
@@ -821,6 +826,7 @@ class Engine:
                 counter.state = "open"
 
     def _finish(self, ticket: Ticket, outcome: str, at: datetime) -> None:
+        self.open_ids.discard(ticket.id)
         self._release_counter(ticket)
         ticket.state = outcome
         ticket.ended_at = at

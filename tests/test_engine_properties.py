@@ -697,6 +697,12 @@ class QueueMachine(RuleBasedStateMachine):
                 assert ticket.ended_at >= ticket.arrived_at
 
     @invariant()
+    def the_open_index_lists_exactly_the_open_visits(self) -> None:
+        open_now = {t.id for t in self.engine.tickets.values() if t.state in OPEN_STATES}
+        assert self.engine.open_ids == open_now
+        assert self.replica.open_ids == open_now
+
+    @invariant()
     def numbers_unique_per_day(self) -> None:
         numbers = [(t.day, t.number) for t in self.engine.tickets.values()]
         assert len(numbers) == len(set(numbers))
