@@ -11,6 +11,7 @@ pages load their script and style from a fixed list of files, so a strict Conten
 
 from __future__ import annotations
 
+import html
 import re
 from importlib import resources
 
@@ -100,7 +101,7 @@ async def status_page(request: web.Request) -> web.Response:
     if _ticket_by_token(office, request.match_info["token"]) is None:
         return web.Response(
             status=404,
-            text=UNKNOWN_TICKET_PAGE.format(office=present.html_escape(office.config.name)),
+            text=UNKNOWN_TICKET_PAGE.format(office=html.escape(office.config.name)),
             content_type="text/html",
             headers=STATUS_HEADERS,
         )
@@ -164,7 +165,7 @@ async def index(request: web.Request) -> web.Response:
     )
     return web.Response(
         text=f"<!doctype html><meta charset=utf-8><title>Lobby</title>"
-        f"<h1>{present.html_escape(office.config.name)}</h1><ul>{links}</ul>",
+        f"<h1>{html.escape(office.config.name)}</h1><ul>{links}</ul>",
         content_type="text/html",
     )
 

@@ -204,9 +204,3 @@ def projection_row(
 def counter_row(engine: Engine, counter: Counter, now: datetime) -> tuple[str, str]:
     view = counter_view(engine, counter, "admin", now)
     return counter.id, json.dumps(msgspec.to_builtins(view))
-
-
-def html_escape(text: str) -> str:
-    import html
-
-    return html.escape(text, quote=True)
