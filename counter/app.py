@@ -20,6 +20,7 @@ from textual.screen import Screen
 
 from counter.actions import ALERT_KEY
 from counter.model import CounterModel
+from counter.screens.confirm import ConfirmScreen
 from counter.screens.desk import DeskScreen
 from counter.screens.safety import AlertConfirmScreen, ChecklistScreen
 from counter.screens.sign_in import SignInScreen
@@ -132,6 +133,39 @@ class CounterApp(App[None]):
         for screen in self.screen_stack:
             if isinstance(screen, DeskScreen):
                 screen.refresh_view()
+
+    # ---------------------------------------------------------------- quit
+
+    async def action_quit(self) -> None:
+        """Leaving closes the counter and ends the session.
+
+        An open counter nobody sits at would be counted as idle while visitors wait, and its
+        session would stay valid on a shared terminal. A counter still with a visitor asks first.
+        """
+        if self.preview or not self.session.signed_in:
+            self.exit()
+            return
+        current = self.model.current
+        if current is None:
+            self.leave(close_counter=True)
+            return
+        question = (
+            f"{self.model.counter_name(self.counter_id)} is still with {current.number}. "
+            "Quit and leave the counter open?"
+        )
+
+        def answered(leave: bool | None) -> None:
+            if leave:
+                self.leave(close_counter=False)
+
+        self.push_screen(ConfirmScreen(question, yes="Quit"), answered)
+
+    @work(exclusive=True, group="quit", exit_on_error=False)
+    async def leave(self, close_counter: bool) -> None:
+        if close_counter and self.model.state != "closed":
+            await self.session.attempt(lambda c: c.counter_action(self.counter_id, "close"))
+        await self.session.attempt(lambda c: c.request("POST", "/api/logout"))
+        self.exit()
 
     # -------------------------------------------------------- safety alert
 

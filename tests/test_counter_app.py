@@ -16,6 +16,7 @@ from textual.widgets import Checkbox, Input, Static
 
 from counter.app import CounterApp, main
 from counter.screens.complete import CompleteScreen
+from counter.screens.confirm import ConfirmScreen
 from counter.screens.desk import DeskScreen
 from counter.screens.flag import FlagScreen
 from counter.screens.note import NoteScreen
@@ -24,7 +25,7 @@ from counter.screens.sign_in import SignInScreen
 from counter.screens.transfer import TransferScreen
 from counter.screens.walk_in import WalkInScreen
 from lobby import protocol as p
-from lobby.client import live
+from lobby.client import ApiError, live
 from tests.conftest import STAFF, RunningServer, until, visitor
 
 SIZE = (120, 36)
@@ -447,3 +448,41 @@ async def test_server_restart_under_the_app_resyncs_and_keeps_working(
         assert "Mx. Wei" in visitor_text(app)
         assert app.session.token == token, "the session outlived the restart"
         assert isinstance(app.screen, DeskScreen)
+
+
+# ------------------------------------------------------------------ quit
+
+
+async def test_quitting_closes_the_counter_and_ends_the_session(server: RunningServer) -> None:
+    supervisor = await server.staff("super")
+    async with counter_app(server) as (app, pilot, _):
+        token = app.session.token
+        await pilot.press("ctrl+q")
+        await until(lambda: app.return_code is not None, what="the app exits")
+    counters = {c.id: c for c in (await supervisor.state()).counters}
+    assert counters["w1"].state == "closed", "an empty counter must not count as idle"
+    stale = server.client(token)
+    with pytest.raises(ApiError) as refused:
+        await stale.state()
+    assert refused.value.status == 401
+
+
+async def test_quitting_with_a_visitor_asks_first_and_leaves_the_counter_open(
+    server: RunningServer,
+) -> None:
+    await server.kiosk().check_in(visitor("quit-00001"))
+    supervisor = await server.staff("super")
+    async with counter_app(server) as (app, pilot, _):
+        await pilot.press("c")
+        await until(lambda: app.model.current is not None, what="a visitor is called")
+        await pilot.press("ctrl+q")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        await pilot.press("n")
+        await until(lambda: isinstance(app.screen, DeskScreen), what="back at the desk")
+        assert app.return_code is None
+        await pilot.press("ctrl+q")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), what="the question again")
+        await pilot.press("y")
+        await until(lambda: app.return_code is not None, what="the app exits")
+    counters = {c.id: c for c in (await supervisor.state()).counters}
+    assert counters["w1"].state == "calling", "the visitor is not dropped by a quit"

@@ -1,4 +1,4 @@
-"""A yes/no question for the one desk action that cannot be undone: marking a no-show."""
+"""A yes/no question for what cannot be undone: a no-show, leaving a counter with a visitor."""
 
 from __future__ import annotations
 
