@@ -239,13 +239,20 @@ class Engine:
             extra = max(0.0, (now - counter.idle_waiting_since).total_seconds())
         return counter.idle_while_waiting_sec + extra
 
+    def is_open_by_hours(self, service_id: str, moment: datetime) -> bool:
+        """Open at ``moment`` by its hours and any supervisor override (estimates aside)."""
+        override = self.service_override.get(service_id)
+        if override is not None:
+            return override
+        service = self.services[service_id]
+        # Times reach the engine in the office's own offset, so the wall clock is .time().
+        return service.opens <= moment.time() < service.closes
+
     def service_state(self, service_id: str, now: datetime) -> str:
         """open, closing (a new arrival would likely be served after closing) or closed."""
         service = self.services[service_id]
         override = self.service_override.get(service_id)
-        local = now.timetz().replace(tzinfo=None)
-        within_hours = service.opens <= local < service.closes
-        if override is False or (override is None and not within_hours):
+        if not self.is_open_by_hours(service_id, now):
             return "closed"
         closes_at = now.replace(
             hour=service.closes.hour, minute=service.closes.minute, second=0, microsecond=0
@@ -580,6 +587,24 @@ class Engine:
             return []
         return self._emit(Event("tickets.purged", now, {"ids": ids}))
 
+    def note_opening_hours(self, now: datetime) -> list[Event]:
+        """Log services that opened or closed with the clock since last noted.
+
+        Hours change a service's state without any command; logging the change gives every
+        screen (display, kiosk, counters) fresh service summaries through the stream.
+        """
+        if self.clock is None:
+            return []
+        before = self.clock
+        changed = {
+            service_id: self.is_open_by_hours(service_id, now)
+            for service_id in self.services
+            if self.is_open_by_hours(service_id, before) != self.is_open_by_hours(service_id, now)
+        }
+        if not changed:
+            return []
+        return self._emit(Event("services.hours", now, {"open": changed}))
+
     def set_notice(self, now: datetime, text: str) -> list[Event]:
         return self._emit(Event("office.notice", now, {"text": text}))
 
@@ -768,6 +793,9 @@ class Engine:
         alert.done = tuple(d["done"])
         alert.note = d.get("note", "")
         alert.resolved = len(alert.done) == len(self.config.safety_checklist)
+
+    def _on_services_hours(self, at: datetime, d: dict[str, Any]) -> None:
+        """Nothing to change: the event marks the moment, so screens get fresh summaries."""
 
     def _on_office_notice(self, at: datetime, d: dict[str, Any]) -> None:
         self.notice = d["text"]

@@ -87,6 +87,7 @@ class Office:
             await self.act(lambda now: self.engine.close_day(now, before=today))
             log.info("closed tickets left open from a previous day")
         await self.act(self.engine.purge_private)
+        await self.act(self.engine.note_opening_hours)
 
     async def wait_committed(self, seq: int) -> None:
         if seq <= self.committed_seq:
