@@ -9,7 +9,6 @@ Every failure surfaces as :class:`ApiError` (the server refused, with its messag
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -226,11 +225,3 @@ async def live(
             on_connection(False)
         await asyncio.sleep(reconnect_delays[min(attempt, len(reconnect_delays) - 1)])
         attempt += 1
-
-
-async def cancel_quietly(task: asyncio.Task[Any] | None) -> None:
-    if task is None:
-        return
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await task

@@ -238,7 +238,6 @@ class OfficeView(msgspec.Struct):
     notice: str
     retention_days: int
     public_url: str
-    emergency: bool = False
     safety_checklist: list[str] = msgspec.field(default_factory=list)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from server.views import ROUTES
 log = logging.getLogger("lobby.server")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HOUSEKEEPING_SEC = 30.0
+PRINCIPAL_CACHE_SEC = 30.0
 
 
 @web.middleware
@@ -68,16 +70,24 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 async def _principal(app: web.Application, token: str) -> Principal | None:
+    """Who owns ``token``; remembered briefly so a busy kiosk is not a database read each time.
+
+    Entries expire: a device re-added with ``lobby device add`` gets a new token, and the old
+    one must stop working without a server restart.
+    """
     digest = hash_token(token)
-    office = app[OFFICE]
     cache = app[PRINCIPALS]
-    if digest in cache:
-        return cache[digest]
+    now = time.monotonic()
+    cached = cache.get(digest)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    office = app[OFFICE]
     account = await office.store.run(lambda conn: Store.account_for_token(conn, digest))
     if account is None:
+        cache.pop(digest, None)
         return None
     principal = Principal(account.name, account.role, account.kind, account.id)
-    cache[digest] = principal
+    cache[digest] = (principal, now + PRINCIPAL_CACHE_SEC)
     return principal
 
 

@@ -18,7 +18,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from server.errors import api_error
 
 COOKIE = "lobby_token"
-ROLES = ("kiosk", "display", "clerk", "supervisor", "admin")
 _hasher = PasswordHasher()
 
 

@@ -116,7 +116,6 @@ class Ticket:
     acknowledged_at: datetime | None = None
     flagged: str | None = None
     request_id: str | None = None
-    served_by: str | None = None
     ui_language: str | None = None
     survey: tuple[bool, int | None] | None = None
 
@@ -688,7 +687,6 @@ class Engine:
         ticket.last_called_at = at
         counter.state = "calling"
         counter.ticket = ticket.id
-        ticket.served_by = counter.staff
         self.calls.append(Call(at, ticket.id, ticket.number, ticket.service, counter.id, 0))
 
     def _on_ticket_recalled(self, at: datetime, d: dict[str, Any]) -> None:

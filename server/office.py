@@ -41,7 +41,6 @@ class Office:
         self.store = store
         self.hub = Hub()
         self._clock = clock
-        self.committed_seq = 0
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
 
     def now(self) -> datetime:
@@ -52,10 +51,10 @@ class Office:
     def load(self) -> int:
         """Rebuild the engine from the log; returns how many events were replayed."""
         count = 0
-        for stored in self.store.replay():
-            self.engine.apply(stored.event)
+        for event in self.store.replay():
+            self.engine.apply(event)
             count += 1
-        self.committed_seq = self.hub.last_seq = self.store.last_seq
+        self.hub.last_seq = self.store.last_seq
         return count
 
     async def run(self, command: Callable[[datetime], tuple[T, list[Event]]]) -> T:
@@ -65,23 +64,18 @@ class Office:
         if not events:
             await self.wait_committed(self.store.last_seq)
             return result
-        outgoing = self._outgoing(events, now)
-        projection = self._projection(events, now)
-        seqs, done = self.store.append(events, projection)
-        for seq, item in zip(seqs, outgoing, strict=True):
-            item.seq = seq
-            for audience, message in item.messages.items():
-                if message is not None:
-                    item.messages[audience] = message.replace('"seq":0,', f'"seq":{seq},')
+        seqs, done = self.store.append(events, self._projection(events, now))
+        outgoing = self._outgoing(events, seqs, now)
         await done
-        self._committed(seqs[-1], outgoing)
+        self._committed(outgoing)
         return result
 
     async def act(self, command: Callable[[datetime], list[Event]]) -> None:
         await self.run(lambda now: (None, command(now)))
 
     async def housekeep(self) -> None:
-        """Close visits left open from a previous day and erase expired private data."""
+        """Close visits left open from a previous day, erase expired private data, and log
+        services that opened or closed with the clock."""
         today = self.now().date()
         if any(t.day < today for t in self.engine.open_tickets()):
             await self.act(lambda now: self.engine.close_day(now, before=today))
@@ -90,18 +84,19 @@ class Office:
         await self.act(self.engine.note_opening_hours)
 
     async def wait_committed(self, seq: int) -> None:
-        if seq <= self.committed_seq:
+        """Wait until ``seq`` is durable (and so published: the hub publishes after commit)."""
+        if seq <= self.hub.last_seq:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((seq, future))
         await future
 
-    def _committed(self, seq: int, outgoing: list[Outgoing]) -> None:
+    def _committed(self, outgoing: list[Outgoing]) -> None:
         for item in outgoing:
             self.hub.publish(item)
-        self.committed_seq = max(self.committed_seq, seq)
-        ready = [w for w in self._waiters if w[0] <= self.committed_seq]
-        self._waiters = [w for w in self._waiters if w[0] > self.committed_seq]
+        done = self.hub.last_seq
+        ready = [w for w in self._waiters if w[0] <= done]
+        self._waiters = [w for w in self._waiters if w[0] > done]
         for _, future in ready:
             if not future.done():
                 future.set_result(None)
@@ -132,17 +127,17 @@ class Office:
             counters=[present.counter_row(engine, engine.counters[c], now) for c in counters],
         )
 
-    def _outgoing(self, events: list[Event], now: datetime) -> list[Outgoing]:
+    def _outgoing(self, events: list[Event], seqs: list[int], now: datetime) -> list[Outgoing]:
         services = present.service_views(self.engine, now)
         return [
-            Outgoing(0, {a: self._message(event, a, now, services) for a in AUDIENCES})
-            for event in events
+            Outgoing(seq, {a: self._message(event, seq, a, now, services) for a in AUDIENCES})
+            for event, seq in zip(events, seqs, strict=True)
         ]
 
     def _message(
-        self, event: Event, audience: str, now: datetime, services: list[p.ServiceView]
+        self, event: Event, seq: int, audience: str, now: datetime, services: list[p.ServiceView]
     ) -> str | None:
-        """The event as ``audience`` may see it. ``seq`` is filled in once it is assigned."""
+        """The event as ``audience`` may see it, or None when it is not theirs to see."""
         if event.kind in SUPERVISOR_KINDS and audience != "supervisor":
             return None
         if event.kind in PRIVATE_KINDS and audience == "public":
@@ -150,7 +145,7 @@ class Office:
         role = AUDIENCE_ROLE[audience]
         engine = self.engine
         message = p.StreamEvent(
-            seq=0,
+            seq=seq,
             type="event",
             kind=event.kind,
             at=present.iso(event.at) or "",
@@ -185,7 +180,7 @@ class Office:
                 event.data["device"], event.data["status"], event.data.get("detail", "")
             )
         if event.kind in ("ticket.called", "ticket.recalled") and engine.calls:
-            message.call = present.call_view(engine, engine.calls[-1])
+            message.call = present.call_view(engine, engine.calls[-1], seq)
         if event.kind.startswith("alert."):
             message.alert = present.alert_view(engine, engine.alerts[event.data["alert"]])
         if event.kind == "office.notice":

@@ -7,7 +7,6 @@ kiosk or a visitor's status page gets numbers, counters, services and counts.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import msgspec
@@ -203,4 +202,4 @@ def projection_row(
 
 def counter_row(engine: Engine, counter: Counter, now: datetime) -> tuple[str, str]:
     view = counter_view(engine, counter, "admin", now)
-    return counter.id, json.dumps(msgspec.to_builtins(view))
+    return counter.id, msgspec.json.encode(view).decode()

@@ -76,12 +76,6 @@ MIGRATIONS: list[str] = [
 
 
 @dataclass(frozen=True)
-class StoredEvent:
-    seq: int
-    event: Event
-
-
-@dataclass(frozen=True)
 class Projection:
     """Rows the same transaction updates beside the events, so reads never replay the log."""
 
@@ -95,10 +89,6 @@ class Account:
     name: str
     role: str
     kind: str  # "staff" or "device"
-
-
-class StoreClosed(RuntimeError):
-    """The store was closed while a write was still queued."""
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
@@ -179,12 +169,12 @@ class Store:
         row = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         self.last_seq = int(row[0])
 
-    def replay(self) -> Iterator[StoredEvent]:
+    def replay(self) -> Iterator[Event]:
         """Every logged event in order; called before the writer starts."""
         assert self._conn is not None
-        cursor = self._conn.execute("SELECT seq, at, kind, data FROM events ORDER BY seq")
-        for seq, at, kind, data in cursor:
-            yield StoredEvent(seq, decode_event(at, kind, data))
+        cursor = self._conn.execute("SELECT at, kind, data FROM events ORDER BY seq")
+        for at, kind, data in cursor:
+            yield decode_event(at, kind, data)
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop

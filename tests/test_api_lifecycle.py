@@ -125,3 +125,24 @@ async def test_sign_out_ends_the_session_and_a_stale_cookie_reads_as_signed_out(
             assert "lobby_token" in page.headers.get("Set-Cookie", "")
         async with browser.get(server.url + "/api/state") as api:
             assert api.status == 401
+
+
+async def test_a_reissued_device_token_retires_the_old_one_without_a_restart(
+    server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import server.app as app_module
+    from server.auth import hash_token
+    from server.store import Store, open_sync
+
+    monkeypatch.setattr(app_module, "PRINCIPAL_CACHE_SEC", 0.0)
+    old = server.kiosk()
+    await old.state()  # known and remembered
+    conn = open_sync(server.db)
+    try:
+        Store.add_device(conn, "test-kiosk", "kiosk", hash_token("a-brand-new-kiosk-token"))
+    finally:
+        conn.close()
+    with pytest.raises(ApiError) as retired:
+        await old.state()
+    assert retired.value.status == 401
+    assert (await server.client("a-brand-new-kiosk-token").state()).role == "kiosk"
