@@ -9,6 +9,7 @@ Announcements are WAVs made on this server by :mod:`server.speech` (espeak-ng, o
 from __future__ import annotations
 
 import logging
+from functools import cache
 from importlib import resources
 
 from aiohttp import web
@@ -44,6 +45,12 @@ SIGN_IN_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8">
 </body></html>"""
 
 
+@cache
+def web_file(name: str) -> bytes:
+    """One of the page's files, read once: they change only with a new release."""
+    return (WEB / name).read_bytes()
+
+
 async def display_page(request: web.Request) -> web.Response:
     principal: Principal | None = request.get(PRINCIPAL)
     if principal is None or principal.role != "display":
@@ -58,8 +65,12 @@ async def display_page(request: web.Request) -> web.Response:
             content_type="text/html",
             headers={"Cache-Control": "no-store"},
         )
-    html = (WEB / "display.html").read_text(encoding="utf-8")
-    return web.Response(text=html, content_type="text/html", headers=PAGE_HEADERS)
+    return web.Response(
+        body=web_file("display.html"),
+        content_type="text/html",
+        charset="utf-8",
+        headers=PAGE_HEADERS,
+    )
 
 
 async def display_asset(request: web.Request) -> web.Response:
@@ -68,8 +79,9 @@ async def display_asset(request: web.Request) -> web.Response:
     content_type = ASSETS.get(name)
     if content_type is None:
         raise api_error(404, "not_found", f"no display file named {name!r}")
-    body = (WEB / name).read_bytes()
-    return web.Response(body=body, content_type=content_type, headers={"Cache-Control": "no-cache"})
+    return web.Response(
+        body=web_file(name), content_type=content_type, headers={"Cache-Control": "no-cache"}
+    )
 
 
 async def display_settings(request: web.Request) -> web.Response:

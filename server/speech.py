@@ -131,8 +131,8 @@ class Speech:
     def __init__(self, cache_dir: Path, program: str = "espeak-ng", concurrency: int = 2) -> None:
         self.cache_dir = cache_dir
         self.program = shutil.which(program)
-        self._concurrency = concurrency
-        self._slots: asyncio.Semaphore | None = None
+        self._slots = asyncio.Semaphore(concurrency)
+        self._listing = asyncio.Lock()
         self._voices: set[str] | None = None
         self._running: dict[Path, asyncio.Future[Path]] = {}
 
@@ -180,15 +180,17 @@ class Speech:
         return path
 
     async def _installed_voices(self) -> set[str]:
+        """Listed once per app (displays ask together at start-up); a failed listing is retried."""
         if self.program is None:
             return set()
-        if self._voices is None:
-            try:
-                out = await self._run(self.program, "--voices")
-            except SpeechUnavailable as exc:
-                log.warning("cannot list espeak-ng voices: %s", exc)
-                return set()
-            self._voices = parse_voices(out.decode(errors="replace"))
+        async with self._listing:
+            if self._voices is None:
+                try:
+                    out = await self._run(self.program, "--voices")
+                except SpeechUnavailable as exc:
+                    log.warning("cannot list espeak-ng voices: %s", exc)
+                    return set()
+                self._voices = parse_voices(out.decode(errors="replace"))
         return self._voices
 
     async def _synthesize(self, voice: str, ssml: str, path: Path) -> None:
@@ -208,8 +210,6 @@ class Speech:
                 partial.unlink()
 
     async def _run(self, *argv: str) -> bytes:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self._concurrency)
         async with self._slots:
             try:
                 process = await asyncio.create_subprocess_exec(

@@ -10,6 +10,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +113,11 @@ async def open_display(
     server: RunningServer,
     viewport: tuple[int, int] = LANDSCAPE,
     query: str = "",
+    timezone_id: str | None = None,
 ) -> DisplayPage:
-    context = await browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    context = await browser.new_context(
+        viewport={"width": viewport[0], "height": viewport[1]}, timezone_id=timezone_id
+    )
     page = await context.new_page()
     display = DisplayPage(page)
 
@@ -163,6 +167,18 @@ async def test_a_call_appears_on_the_page_within_a_second(
     assert "P-001" in text and "Window 1" in text
     await display.until("window.lobbyDisplay.announced.length === 1")
     assert await display.announced() == ["P-001"]
+
+
+async def test_clock_shows_office_time_as_soon_as_the_board_is_live(
+    browser: Browser, server: RunningServer
+) -> None:
+    def office_time() -> str:
+        return datetime.now(server.config.tz).strftime("%-I:%M %p")
+
+    before = office_time()
+    display = await open_display(browser, server, timezone_id="Asia/Tokyo")
+    shown = await display.js("document.querySelector('#clock .time').textContent")
+    assert " ".join(shown.split()) in {before, office_time()}
 
 
 async def test_kiosk_page_chimes_and_speaks_each_language_with_a_voice(

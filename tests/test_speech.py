@@ -70,6 +70,19 @@ async def test_languages_without_a_voice_are_skipped(tmp_path: Path) -> None:
 
 
 @needs_espeak
+async def test_voices_are_listed_once_for_callers_asking_together(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    program = tmp_path / "counting-espeak-ng"
+    program.write_text(f'#!/bin/sh\necho run >> "{runs}"\nexec espeak-ng "$@"\n')
+    program.chmod(0o755)
+    speech = Speech(tmp_path / "cache", program=str(program))
+    answers = await asyncio.gather(*(speech.languages(("en", "es", "so")) for _ in range(4)))
+    assert answers == [["en", "es"]] * 4
+    assert await speech.languages(("es",)) == ["es"]
+    assert runs.read_text().splitlines() == ["run"]
+
+
+@needs_espeak
 async def test_announcement_is_made_once_and_then_served_from_disk(tmp_path: Path) -> None:
     speech = Speech(tmp_path / "cache")
     first, same = await asyncio.gather(

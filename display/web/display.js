@@ -53,10 +53,14 @@
 
   const callKey = (c) => `${c.at}|${c.number}|${c.counter}|${c.recall}`;
 
-  function remember(key) {
+  /** True the first time a call is seen (it may then be announced), false ever after. */
+  function remember(call) {
+    const key = callKey(call);
+    if (state.seen.has(key)) return false;
     state.seen.add(key);
     state.seenOrder.push(key);
     while (state.seenOrder.length > SEEN_LIMIT) state.seen.delete(state.seenOrder.shift());
+    return true;
   }
 
   function isFresh(call) {
@@ -64,10 +68,12 @@
     return Number.isFinite(ageSec) && ageSec < FRESH_SEC;
   }
 
-  /** Newest first, each ticket once: a recall moves its number back to the top. */
-  function uniqueByNumber(calls) {
+  /** Newest first, each ticket once (a recall moves its number back to the top), one per slot. */
+  function shown(calls) {
     const seen = new Set();
-    return calls.filter((c) => !seen.has(c.number) && seen.add(c.number));
+    return calls
+      .filter((c) => !seen.has(c.number) && seen.add(c.number))
+      .slice(0, NOW_SLOTS + EARLIER_SLOTS);
   }
 
   function applySnapshot(snap) {
@@ -76,18 +82,13 @@
     state.services = snap.services || [];
     state.offsetMs = Date.parse(snap.now) - Date.now() || 0;
     const calls = snap.recent_calls || [];
-    const unseen = [];
-    for (const call of calls) {
-      const key = callKey(call);
-      if (state.seen.has(key)) continue;
-      remember(key);
-      if (state.hadSnapshot && isFresh(call)) unseen.push(call);
-    }
+    const unseen = calls.filter((call) => remember(call) && state.hadSnapshot && isFresh(call));
     state.hadSnapshot = true;
-    state.calls = uniqueByNumber(calls);
+    state.calls = shown(calls);
     unseen.reverse().forEach(enqueue);
     setLanguages();
     render();
+    tickClock(); // now in the office's time zone and the server's time
     $("board").dataset.live = "1";
   }
 
@@ -95,9 +96,8 @@
     if (event.services) state.services = event.services;
     if (event.kind === "office.notice" && state.office) state.office.notice = event.notice || "";
     const call = event.call;
-    if (call && !state.seen.has(callKey(call))) {
-      remember(callKey(call));
-      state.calls = uniqueByNumber([call, ...state.calls]).slice(0, NOW_SLOTS + EARLIER_SLOTS);
+    if (call && remember(call)) {
+      state.calls = shown([call, ...state.calls]);
       if (isFresh(call)) enqueue(call);
     }
     render();
@@ -271,10 +271,14 @@
 
   // ---------------------------------------------------------------- labels
 
-  function setLanguages() {
-    const wanted = (state.office && state.office.languages) || state.languages;
+  /** The wanted languages that have labels (English when none has). */
+  function knownLanguages(wanted) {
     const known = wanted.filter((lang) => state.labels[lang]);
-    const languages = known.length ? known : ["en"];
+    return known.length ? known : ["en"];
+  }
+
+  function setLanguages() {
+    const languages = knownLanguages((state.office && state.office.languages) || state.languages);
     if (languages.join() !== state.languages.join()) {
       state.languages = languages;
       state.labelIndex = 0;
@@ -370,8 +374,8 @@
     if (list.dataset.ids !== ids) {
       list.replaceChildren();
       list.dataset.ids = ids;
-      const count = Math.max(1, state.services.length);
-      list.style.setProperty("--cols-wide", String(Math.min(count, 4)));
+      const columns = Math.min(Math.max(1, state.services.length), 4);
+      list.style.setProperty("--cols-wide", String(columns));
       for (const service of state.services) {
         const li = element("li", "service");
         li.dataset.service = service.id;
@@ -470,7 +474,7 @@
     state.labels = labels || {};
     if (settings) {
       state.speech = settings.speech || [];
-      setLanguagesFrom(settings.languages || ["en"]);
+      state.languages = knownLanguages(settings.languages || ["en"]);
     }
     buildSlots();
     applyLabels();
@@ -481,11 +485,6 @@
     setInterval(tickClock, 1000);
     setInterval(cycleLabels, LABEL_CYCLE_MS);
     window.addEventListener("resize", renderCalls);
-  }
-
-  function setLanguagesFrom(languages) {
-    const known = languages.filter((lang) => state.labels[lang]);
-    state.languages = known.length ? known : ["en"];
   }
 
   start();
