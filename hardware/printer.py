@@ -183,6 +183,11 @@ class TicketPrinter:
         return f"TicketPrinter({str(self.spec)!r})"
 
     @property
+    def answers_status(self) -> bool:
+        """True when ``status()`` asks the printer itself; otherwise its answer never changes."""
+        return self.spec.kind in STATUS_KINDS
+
+    @property
     def supports_native_qr(self) -> bool:
         """True when the profile says the printer draws QR codes itself (``GS ( k``)."""
         return bool(self.profile.supports("qrCode"))
@@ -219,10 +224,9 @@ class TicketPrinter:
         Only USB, serial and network printers can answer; file and CUPS printers report
         UNKNOWN, dummy and preview printers OK. No answer is never taken as "paper is fine".
         """
-        kind = self.spec.kind
-        if kind in ("dummy", "preview"):
+        if self.spec.kind in ("dummy", "preview"):
             return PrinterStatus.OK
-        if kind not in STATUS_KINDS:
+        if not self.answers_status:
             return PrinterStatus.UNKNOWN
         with self._lock:
             self.last_error = None
@@ -265,7 +269,7 @@ class TicketPrinter:
         """Send a ticket over a real connection, closing it whatever happens."""
         connection = self._open(self.timeout)
         try:
-            if self.check_before_print and self.spec.kind in STATUS_KINDS:
+            if self.check_before_print and self.answers_status:
                 self._check_ready(connection)
             lay_out_ticket(connection, content)
             self._finish_sending(connection)

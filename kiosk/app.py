@@ -15,10 +15,10 @@ import asyncio
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import msgspec
 from textual import events, on, work
@@ -47,6 +47,7 @@ from lobby.client import ApiError, ServerUnreachable, StreamMessage
 log = logging.getLogger("lobby.kiosk")
 
 BackendFactory = Callable[[], KioskBackend]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,6 @@ class KioskApp(App[int]):
         idle_timeout: float = 60.0,
         catalogue: Catalogue | None = None,
         retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0),
-        refresh_interval: float = 20.0,
         printer_interval: float = 30.0,
         clock: Callable[[], datetime] = datetime.now,
     ) -> None:
@@ -94,7 +94,6 @@ class KioskApp(App[int]):
         self.idle_timeout = idle_timeout
         self.catalogue = catalogue or Catalogue.load()
         self.retry_delays = retry_delays
-        self.refresh_interval = refresh_interval
         self.printer_interval = printer_interval
         self.clock = clock
         self.details = VisitorDetails()
@@ -112,11 +111,11 @@ class KioskApp(App[int]):
     def on_mount(self) -> None:
         self.backend = self._backend_factory()
         self.follow_office()
-        self.set_interval(self.refresh_interval, self.refresh_state)
         self.set_interval(min(1.0, self.idle_timeout / 4), self.reset_when_idle)
         if self.printer is not None:
             self.poll_printer()
-            self.set_interval(self.printer_interval, self.poll_printer)
+            if self.printer.answers_status:  # the others' answer never changes
+                self.set_interval(self.printer_interval, self.poll_printer)
 
     async def on_unmount(self) -> None:
         if self.backend is not None:
@@ -156,7 +155,12 @@ class KioskApp(App[int]):
 
     @work(group="refresh", exclusive=True, exit_on_error=False)
     async def refresh_state(self) -> None:
-        """Services open and close with the clock, which the stream does not announce."""
+        """Re-read the services as a visitor starts, for what drifts with the clock alone.
+
+        The stream announces services opening and closing by their hours, but not the clock
+        pushing a service into "closing" or a wait estimate along; once per visitor is enough,
+        since nobody reads the list between visits and an idle visitor is reset within a minute.
+        """
         assert self.backend is not None
         try:
             state = await self.backend.state()
@@ -248,12 +252,17 @@ class KioskApp(App[int]):
 
     @work(group="check-in", exit_on_error=False)
     async def issue_ticket(self, pending: PendingCheckIn, screen: ConfirmationScreen) -> None:
+        assert self.backend is not None
+        backend = self.backend
         try:
-            ticket = await self._send_until_answered(pending, screen)
+            ticket = await self._until_answered(
+                lambda: backend.check_in(pending.request), screen.show_unreachable
+            )
+        except ApiError as refusal:
+            screen.show_refused(refusal.message)
+            return
         finally:
             self.pending = None
-        if ticket is None:
-            return
         t = self.catalogue.bind(pending.kiosk_language)
         service = self.service(ticket.service)
         content = ticket_content(
@@ -277,42 +286,36 @@ class KioskApp(App[int]):
         self.touch()
         await self._acknowledge(ticket.id, via)
 
-    async def _send_until_answered(
-        self, pending: PendingCheckIn, screen: ConfirmationScreen
-    ) -> p.TicketView | None:
-        """Send the same request until the server answers; None when it refuses."""
+    async def _until_answered(
+        self, send: Callable[[], Awaitable[T]], waiting: Callable[[], None] = lambda: None
+    ) -> T:
+        """Repeat ``send`` while the server is away or failing, calling ``waiting`` each time.
+
+        A refusal (an ``ApiError`` below 500) is raised: repeating would only be refused again.
+        Every repeat is the same request, which the server answers once.
+        """
         attempt = 0
-        assert self.backend is not None
         while True:
             try:
-                return await self.backend.check_in(pending.request)
+                return await send()
             except ServerUnreachable:
                 pass
             except ApiError as error:
                 if error.status < 500:
-                    screen.show_refused(error.message)
-                    return None
-            screen.show_unreachable()
+                    raise
+            waiting()
             await asyncio.sleep(self.retry_delays[min(attempt, len(self.retry_delays) - 1)])
             attempt += 1
 
     async def _acknowledge(self, ticket_id: int, via: str) -> None:
         """Tell the server how the visitor got their number; keep trying while it is away."""
         assert self.backend is not None
-        attempt = 0
+        backend = self.backend
         seen_at = datetime.now().astimezone()  # the moment itself, not when the server hears of it
-        while True:
-            try:
-                await self.backend.acknowledged(ticket_id, via, seen_at)
-                return
-            except ServerUnreachable:
-                pass
-            except ApiError as error:
-                if error.status < 500:
-                    log.warning("acknowledgement of ticket %d refused: %s", ticket_id, error)
-                    return
-            await asyncio.sleep(self.retry_delays[min(attempt, len(self.retry_delays) - 1)])
-            attempt += 1
+        try:
+            await self._until_answered(lambda: backend.acknowledged(ticket_id, via, seen_at))
+        except ApiError as error:
+            log.warning("acknowledgement of ticket %d refused: %s", ticket_id, error)
 
     # ---------------------------------------------------------------- printer
 

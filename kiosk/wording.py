@@ -42,17 +42,18 @@ def waiting_text(t: Translator, count: int) -> str:
     return t("waiting_one") if count == 1 else t("waiting_many", count=count)
 
 
-def estimate_short(t: Translator, estimate: p.Estimate) -> str:
+def range_text(t: Translator, key: str, estimate: p.Estimate) -> str:
+    """An estimate through the ``{key}_up_to`` or ``{key}_range`` text: "up to 2 min"."""
     if estimate.low_min <= 0:
-        return t("estimate_up_to", high=estimate.high_min)
-    return t("estimate_range", low=estimate.low_min, high=estimate.high_min)
+        return t(f"{key}_up_to", high=estimate.high_min)
+    return t(f"{key}_range", low=estimate.low_min, high=estimate.high_min)
 
 
 def service_line(t: Translator, service: p.ServiceView) -> str:
     """The second line of a service's button: the queue as a new arrival would meet it."""
     if service.state == "closed":
         return t("service_closed", hours=service.hours)
-    return f"{waiting_text(t, service.waiting)} · {estimate_short(t, service.estimate)}"
+    return f"{waiting_text(t, service.waiting)} · {range_text(t, 'estimate', service.estimate)}"
 
 
 def ahead_text(t: Translator, position: int | None) -> str | None:
@@ -68,19 +69,13 @@ def estimate_of(ticket: p.TicketView) -> p.Estimate | None:
     return ticket.estimate or ticket.quoted_estimate
 
 
-def wait_phrase(t: Translator, estimate: p.Estimate) -> str:
-    if estimate.low_min <= 0:
-        return t("wait_up_to", high=estimate.high_min)
-    return t("wait_range", low=estimate.low_min, high=estimate.high_min)
-
-
 def wait_sentence(t: Translator, ticket: p.TicketView) -> str:
     """ "About 3 people ahead — around 6 to 10 minutes." (or the screens hint when unknown)."""
     ahead = ahead_text(t, ticket.position)
     estimate = estimate_of(ticket)
     if ahead is None or estimate is None:
         return t("watch_screens")
-    return t("wait_sentence", ahead=ahead, wait=wait_phrase(t, estimate))
+    return t("wait_sentence", ahead=ahead, wait=range_text(t, "wait", estimate))
 
 
 def issued_text(t: Translator, arrived_at: str, fallback: datetime) -> str:
@@ -102,9 +97,7 @@ def ticket_wait_text(t: Translator, ticket: p.TicketView) -> str:
     estimate = estimate_of(ticket)
     if estimate is None:
         return t("ticket_wait_unknown")
-    if estimate.low_min <= 0:
-        return t("ticket_wait_up_to", high=estimate.high_min)
-    return t("ticket_wait_range", low=estimate.low_min, high=estimate.high_min)
+    return range_text(t, "ticket_wait", estimate)
 
 
 def ticket_content(

@@ -6,6 +6,8 @@ import argparse
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
@@ -22,7 +24,9 @@ from kiosk.screens.service_choice import ServiceChoiceScreen
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk.widgets.qr_block import QrBlock, matrix_from_lines, qr_matrix
 from lobby import protocol as p
-from tests.conftest import RunningServer, until
+from lobby.config import parse_config
+from server.keys import OFFICE
+from tests.conftest import CONFIG_PATH, FakeClock, RunningServer, running_server, until
 
 SIZE = (110, 40)
 BROKEN_PRINTER = "file:/nonexistent-dir/x"
@@ -59,6 +63,21 @@ async def choose_language(pilot: Pilot[int], code: str = "en") -> None:
     await pilot.click(f"#language-{code}")
     await until(lambda: isinstance(pilot.app.screen, ServiceChoiceScreen))
     await until(lambda: pilot.app.screen.query(".service"))
+
+
+async def open_details(pilot: Pilot[int]) -> None:
+    await pilot.click("#add-details")
+    await until(lambda: isinstance(pilot.app.screen, DetailsScreen))
+
+
+async def give_details(pilot: Pilot[int], name: str, *choices: str) -> None:
+    """From the service list: type ``name``, tap each choice ("#address-ms"...), continue."""
+    await open_details(pilot)
+    pilot.app.screen.query_one("#name", Input).value = name
+    for choice in choices:
+        await pilot.click(choice)
+    await pilot.click("#continue")
+    await until(lambda: isinstance(pilot.app.screen, ServiceChoiceScreen))
 
 
 def service_button(app: KioskApp, service_id: str) -> Button:
@@ -136,8 +155,7 @@ async def test_full_path_with_details_greets_by_name_and_keeps_it_off_paper(
     app = kiosk_app(server, printer)
     async with running(app) as pilot:
         await choose_language(pilot, "en")
-        await pilot.click("#add-details")
-        await until(lambda: isinstance(app.screen, DetailsScreen))
+        await open_details(pilot)
         assert "erased after 30 days" in text(app, "#privacy-body")
         await pilot.press(*"Maria Garcia")
         assert app.screen.query_one("#address-hint").visible  # a name, but no form yet
@@ -173,12 +191,7 @@ async def test_no_name_choice_sends_no_name(server: RunningServer) -> None:
     app = kiosk_app(server)
     async with running(app) as pilot:
         await choose_language(pilot, "en")
-        await pilot.click("#add-details")
-        await until(lambda: isinstance(app.screen, DetailsScreen))
-        app.screen.query_one("#name", Input).value = "Maria Garcia"
-        await pilot.click("#address-number")
-        await pilot.click("#continue")
-        await until(lambda: isinstance(app.screen, ServiceChoiceScreen))
+        await give_details(pilot, "Maria Garcia", "#address-number")
         await finished(await tap_service(pilot, "billing"))
         assert text(app, "#greeting") == "Welcome."
     [listed] = await supervisor_tickets(server)
@@ -240,6 +253,27 @@ async def test_closed_service_is_disabled_with_its_hours(server: RunningServer) 
     assert await supervisor_tickets(server) == []
 
 
+async def test_a_service_opening_on_time_is_offered_without_reloading(tmp_path: Path) -> None:
+    head, records = CONFIG_PATH.read_text().split('id = "records"')
+    records = records.replace('hours = "00:00-24:00"', 'hours = "09:30-12:00"', 1)
+    config = parse_config(head + 'id = "records"' + records, "morning.toml")
+    clock = FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=config.tz))
+    async with running_server(tmp_path, config, clock) as server:
+        office = server.app[OFFICE]
+        await office.housekeep()
+        app = kiosk_app(server)
+        async with running(app) as pilot:
+            await choose_language(pilot, "en")
+            await until(lambda: "Hours 09:30-12:00" in str(service_button(app, "records").label))
+            assert service_button(app, "records").disabled
+
+            clock.advance(minutes=31)
+            await office.housekeep()  # the stream's services.hours event is all the kiosk gets
+            await until(lambda: not service_button(app, "records").disabled)
+            await finished(await tap_service(pilot, "records"))
+            assert text(app, "#your-number") == "Your number is R-001."
+
+
 async def test_not_sure_sends_the_visitor_to_the_front_desk(server: RunningServer) -> None:
     app = kiosk_app(server)
     async with running(app) as pilot:
@@ -256,19 +290,13 @@ async def test_inactivity_returns_to_welcome_and_forgets_the_name(server: Runnin
     app = kiosk_app(server, idle_timeout=2.0)
     async with running(app) as pilot:
         await choose_language(pilot, "es")
-        await pilot.click("#add-details")
-        await until(lambda: isinstance(app.screen, DetailsScreen))
-        app.screen.query_one("#name", Input).value = "Maria Garcia"
-        await pilot.click("#address-ms")
-        await pilot.click("#continue")
-        await until(lambda: isinstance(app.screen, ServiceChoiceScreen))
+        await give_details(pilot, "Maria Garcia", "#address-ms")
         assert app.details.given_name == "Maria Garcia"
 
         await until(lambda: isinstance(app.screen, WelcomeScreen), timeout=10)
         assert app.details.is_empty() and app.language == "en"
         await choose_language(pilot, "en")
-        await pilot.click("#add-details")
-        await until(lambda: isinstance(app.screen, DetailsScreen))
+        await open_details(pilot)
         assert app.screen.query_one("#name", Input).value == ""
     assert await supervisor_tickets(server) == []
 
@@ -277,11 +305,7 @@ async def test_going_back_to_welcome_starts_over(server: RunningServer) -> None:
     app = kiosk_app(server)
     async with running(app) as pilot:
         await choose_language(pilot, "en")
-        await pilot.click("#add-details")
-        await until(lambda: isinstance(app.screen, DetailsScreen))
-        app.screen.query_one("#name", Input).value = "Maria Garcia"
-        await pilot.click("#continue")
-        await until(lambda: isinstance(app.screen, ServiceChoiceScreen))
+        await give_details(pilot, "Maria Garcia")
         await pilot.pause()
         await pilot.click("#back")
         await until(lambda: isinstance(app.screen, WelcomeScreen))

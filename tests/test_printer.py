@@ -328,6 +328,7 @@ def test_a_file_printer_gets_the_ticket(tmp_path: Path) -> None:
     elements = read_escpos(device.read_bytes())
     assert elements_of(elements, QrCode)[0].data == TICKET.status_url
     assert printer.status() is PrinterStatus.UNKNOWN  # a file cannot answer
+    assert not printer.answers_status, "nothing to gain from asking it again"
 
 
 def test_a_file_in_a_missing_directory_raises_print_failed(tmp_path: Path) -> None:
@@ -472,7 +473,9 @@ def test_paper_out_is_reported_and_nothing_is_printed(fake_printer) -> None:
 )
 def test_status_replies(fake_printer, replies: dict[int, int], status: PrinterStatus) -> None:
     server = fake_printer(replies)
-    assert TicketPrinter(server.spec, status_timeout=1.0).status() is status
+    printer = TicketPrinter(server.spec, status_timeout=1.0)
+    assert printer.answers_status
+    assert printer.status() is status
 
 
 def test_a_near_end_printer_still_prints(fake_printer) -> None:

@@ -8,24 +8,19 @@ nothing is lost.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Center, Horizontal, HorizontalGroup, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Static
 
+from kiosk.screens.kiosk_screen import KioskScreen
 from kiosk.widgets.big_number import BigNumber
 from kiosk.widgets.qr_block import QrBlock
 from kiosk.wording import wait_sentence
 from lobby import protocol as p
 
-if TYPE_CHECKING:
-    from kiosk.app import KioskApp
 
-
-class ConfirmationScreen(Screen[None]):
+class ConfirmationScreen(KioskScreen):
     AUTO_FOCUS = ""
 
     def __init__(self, service_name: str) -> None:
@@ -41,10 +36,6 @@ class ConfirmationScreen(Screen[None]):
         self._ready = False
         self.shown = ""
         """The stage as last drawn on screen (``stage`` can run ahead of the first paint)."""
-
-    @property
-    def kiosk(self) -> KioskApp:
-        return cast("KioskApp", self.app)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirmation"):
@@ -108,15 +99,15 @@ class ConfirmationScreen(Screen[None]):
             "refused": t("refused"),
         }.get(stage, "")
         detail = {"unreachable": t("still_trying"), "refused": self.refusal}.get(stage, "")
-        self._text("#progress", progress)
-        self._text("#progress-detail", detail)
+        self.show_text("#progress", progress)
+        self.show_text("#progress-detail", detail)
         self.query_one("#progress").set_class(stage in ("unreachable", "refused"), "-alert")
         self.set_class(ticket is None, "-waiting")
         self.query_one("#progress-service").display = ticket is None
         self.query_one("#ticket").display = ticket is not None
         if ticket is not None:
             self._paint_ticket(ticket)
-        self._text(
+        self.show_text(
             "#print-status",
             {
                 "printing": t("printing"),
@@ -138,28 +129,19 @@ class ConfirmationScreen(Screen[None]):
 
     def _paint_ticket(self, ticket: p.TicketView) -> None:
         t = self.kiosk.t
-        self._text("#greeting", self.greeting)
-        self._text("#your-number", t("your_number", number=ticket.number))
+        self.show_text("#greeting", self.greeting)
+        self.show_text("#your-number", t("your_number", number=ticket.number))
         self.query_one("#number", BigNumber).show(ticket.number)
-        self._text("#service-name", ticket.service_name or self.service_name)
-        self._text("#wait", wait_sentence(t, ticket))
-        self._text("#estimate-note", t("estimate_note") if ticket.estimate else "")
-        self._text("#closing-note", t("closing_note") if self.closing else "")
-        self._text("#info", self.info or "")
+        self.show_text("#service-name", ticket.service_name or self.service_name)
+        self.show_text("#wait", wait_sentence(t, ticket))
+        self.show_text("#estimate-note", t("estimate_note") if ticket.estimate else "")
+        self.show_text("#closing-note", t("closing_note") if self.closing else "")
+        self.show_text("#info", self.info or "")
         qr = self.query_one("#qr", QrBlock)
         if qr.data != ticket.status_url:
             qr.show(ticket.status_url)
-        self._text("#qr-caption", t("scan_hint"))
-
-    def _text(self, selector: str, text: str) -> None:
-        widget = self.query_one(selector, Static)
-        widget.update(text)
-        widget.display = bool(text)
+        self.show_text("#qr-caption", t("scan_hint"))
 
     @on(Button.Pressed, "#done")
     def _done(self) -> None:
         self.kiosk.go_home()
-
-    @on(Button.Pressed, "#back")
-    def _back(self) -> None:
-        self.app.pop_screen()

@@ -7,31 +7,22 @@ in is the same as never opening this screen.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
+from kiosk.screens.kiosk_screen import KioskScreen
 from kiosk.visit import ADDRESS_FORMS, NAME_MAX, NEEDS, VisitorDetails
 from kiosk.widgets.choice_row import ChoiceRow
 
-if TYPE_CHECKING:
-    from kiosk.app import KioskApp
 
-
-class DetailsScreen(Screen[None]):
+class DetailsScreen(KioskScreen):
     AUTO_FOCUS = "#name"
 
     def __init__(self, details: VisitorDetails) -> None:
         super().__init__()
         self.details = details
-
-    @property
-    def kiosk(self) -> KioskApp:
-        return cast("KioskApp", self.app)
 
     def compose(self) -> ComposeResult:
         kiosk = self.kiosk
@@ -111,7 +102,3 @@ class DetailsScreen(Screen[None]):
             row.select(())
         self._update_hint()
         self.query_one("#name", Input).focus()
-
-    @on(Button.Pressed, "#back")
-    def _back(self) -> None:
-        self.app.pop_screen()

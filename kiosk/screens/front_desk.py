@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Static
 
-if TYPE_CHECKING:
-    from kiosk.app import KioskApp
+from kiosk.screens.kiosk_screen import KioskScreen
 
 
-class FrontDeskScreen(Screen[None]):
+class FrontDeskScreen(KioskScreen):
     AUTO_FOCUS = "#ok"
 
     def compose(self) -> ComposeResult:
-        t = cast("KioskApp", self.app).t
+        t = self.kiosk.t
         with Vertical(id="front-desk"):
             yield Static(t("front_desk_title"), id="front-desk-title", markup=False)
             yield Static(t("front_desk_body"), id="front-desk-body", markup=False)
@@ -27,4 +23,4 @@ class FrontDeskScreen(Screen[None]):
 
     @on(Button.Pressed, "#ok")
     def _ok(self) -> None:
-        self.app.pop_screen()
+        self.go_back()

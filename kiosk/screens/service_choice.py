@@ -8,28 +8,19 @@ hours, so a visitor learns when to come back instead of wondering where the serv
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Button, Static
 
+from kiosk.screens.kiosk_screen import KioskScreen
 from kiosk.wording import service_line
 from lobby import protocol as p
 
-if TYPE_CHECKING:
-    from kiosk.app import KioskApp
 
-
-class ServiceChoiceScreen(Screen[None]):
+class ServiceChoiceScreen(KioskScreen):
     AUTO_FOCUS = ".service"
-
-    @property
-    def kiosk(self) -> KioskApp:
-        return cast("KioskApp", self.app)
 
     def compose(self) -> ComposeResult:
         t = self.kiosk.t
@@ -61,9 +52,7 @@ class ServiceChoiceScreen(Screen[None]):
     def _show_office(self) -> None:
         office = self.kiosk.office
         self.query_one("#office-bar", Static).update(office.name if office else "")
-        notice = self.query_one("#notice", Static)
-        notice.update(office.notice if office else "")
-        notice.display = bool(office and office.notice)
+        self.show_text("#notice", office.notice if office else "")
 
     def _show_services(self) -> None:
         services = self.kiosk.services
@@ -107,7 +96,6 @@ class ServiceChoiceScreen(Screen[None]):
     def _details(self) -> None:
         self.kiosk.open_details()
 
-    @on(Button.Pressed, "#back")
-    def _back(self) -> None:
+    def go_back(self) -> None:
         """Back to the welcome screen is starting over: nothing typed stays for the next person."""
         self.kiosk.go_home()

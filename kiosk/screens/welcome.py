@@ -6,24 +6,16 @@ offered language, and each language's button carries its own name ("Español", "
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Center, HorizontalGroup, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Static
 
-if TYPE_CHECKING:
-    from kiosk.app import KioskApp
+from kiosk.screens.kiosk_screen import KioskScreen
 
 
-class WelcomeScreen(Screen[None]):
+class WelcomeScreen(KioskScreen):
     AUTO_FOCUS = ".language"
-
-    @property
-    def kiosk(self) -> KioskApp:
-        return cast("KioskApp", self.app)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="welcome"):
@@ -49,9 +41,7 @@ class WelcomeScreen(Screen[None]):
         self.query_one("#greetings", Static).update(
             "  ·  ".join(dict.fromkeys(catalogue.text(code, "welcome") for code in languages))
         )
-        notice = self.query_one("#notice", Static)
-        notice.update(office.notice if office else "")
-        notice.display = bool(office and office.notice)
+        self.show_text("#notice", office.notice if office else "")
         self.query_one("#choose-language", Static).update(
             "\n".join(catalogue.text(code, "choose_language") for code in languages)
         )
