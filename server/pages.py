@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import cache
 from importlib import resources
 
 import msgspec
@@ -28,8 +29,12 @@ from server.office import Office
 from server.validation import read_body
 
 WEB = resources.files("server") / "web"
-STATUS_ASSETS = {"status.js": "text/javascript", "status.css": "text/css"}
-SUPERVISOR_ASSETS = {"supervisor.js": "text/javascript", "supervisor.css": "text/css"}
+# The script and style each page may load, by page: nothing else under web/ is served.
+ASSETS = {
+    "status": {"status.js": "text/javascript", "status.css": "text/css"},
+    "supervisor": {"supervisor.js": "text/javascript", "supervisor.css": "text/css"},
+}
+ASSET_HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 PAGE_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -83,17 +88,16 @@ def _ticket_by_token(office: Office, token: str) -> Ticket | None:
     return office.engine.tickets[ticket_id] if ticket_id is not None else None
 
 
-def _asset(name: str, content_type: str) -> web.Response:
+@cache
+def _web_file(name: str) -> bytes:
+    """The files ship inside the package and do not change while the server runs: read once."""
+    return (WEB / name).read_bytes()
+
+
+def _file_response(name: str, content_type: str, headers: dict[str, str]) -> web.Response:
     return web.Response(
-        text=(WEB / name).read_text(encoding="utf-8"),
-        content_type=content_type,
-        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+        body=_web_file(name), content_type=content_type, charset="utf-8", headers=headers
     )
-
-
-def _page(name: str, headers: dict[str, str]) -> web.Response:
-    html = (WEB / name).read_text(encoding="utf-8")
-    return web.Response(text=html, content_type="text/html", headers=headers)
 
 
 async def status_page(request: web.Request) -> web.Response:
@@ -105,7 +109,7 @@ async def status_page(request: web.Request) -> web.Response:
             content_type="text/html",
             headers=STATUS_HEADERS,
         )
-    return _page("status.html", STATUS_HEADERS)
+    return _file_response("status.html", "text/html", STATUS_HEADERS)
 
 
 async def status_json(request: web.Request) -> web.Response:
@@ -128,13 +132,6 @@ async def status_json(request: web.Request) -> web.Response:
     )
 
 
-async def status_asset(request: web.Request) -> web.Response:
-    name = request.match_info["name"]
-    if name not in STATUS_ASSETS:
-        raise api_error(404, "not_found", f"no status page file named {name!r}")
-    return _asset(name, STATUS_ASSETS[name])
-
-
 async def supervisor_page(request: web.Request) -> web.Response:
     # Older browsers do not count ws:// to the same host as 'self'; name it for the live stream.
     policy = PAGE_HEADERS["Content-Security-Policy"]
@@ -143,14 +140,16 @@ async def supervisor_page(request: web.Request) -> web.Response:
         policy = policy.replace(
             "connect-src 'self'", f"connect-src 'self' ws://{host} wss://{host}"
         )
-    return _page("supervisor.html", PAGE_HEADERS | {"Content-Security-Policy": policy})
+    headers = PAGE_HEADERS | {"Content-Security-Policy": policy}
+    return _file_response("supervisor.html", "text/html", headers)
 
 
-async def supervisor_asset(request: web.Request) -> web.Response:
-    name = request.match_info["name"]
-    if name not in SUPERVISOR_ASSETS:
-        raise api_error(404, "not_found", f"no supervisor page file named {name!r}")
-    return _asset(name, SUPERVISOR_ASSETS[name])
+async def page_asset(request: web.Request) -> web.Response:
+    page, name = request.match_info["page"], request.match_info["name"]
+    content_type = ASSETS[page].get(name)
+    if content_type is None:
+        raise api_error(404, "not_found", f"no {page} page file named {name!r}")
+    return _file_response(name, content_type, ASSET_HEADERS)
 
 
 async def index(request: web.Request) -> web.Response:
@@ -189,9 +188,8 @@ async def status_survey(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/status/{token}/survey", status_survey)
     app.router.add_get("/", index)
-    app.router.add_get("/status/assets/{name}", status_asset)
+    app.router.add_get("/{page:status|supervisor}/assets/{name}", page_asset)
     app.router.add_get("/status/{token}", status_page)
     app.router.add_get("/status/{token}/json", status_json)
     app.router.add_get("/supervisor", supervisor_page)
-    app.router.add_get("/supervisor/assets/{name}", supervisor_asset)
     add_display_routes(app)

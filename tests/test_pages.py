@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 
 from lobby import protocol as p
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, visitor
 
 PRIVATE_KEYS = {"name", "address_as", "addressed_as", "language", "needs", "notes", "flagged"}
 
@@ -18,9 +18,8 @@ def token_of(ticket: p.TicketView) -> str:
 async def visit_with_private_details(server: RunningServer) -> p.TicketView:
     """A visit that carries every kind of private data the server stores."""
     ticket = await server.kiosk().check_in(
-        p.CheckInRequest(
-            service="permits",
-            client_request_id="pages-0001",
+        visitor(
+            "pages-0001",
             name="Maria Garcia",
             address_as="ms",
             language="es",
@@ -84,9 +83,7 @@ async def test_unknown_token_gets_a_friendly_page_not_an_error_dump(
 
 
 async def test_status_page_is_served_with_a_strict_policy(server: RunningServer) -> None:
-    ticket = await server.kiosk().check_in(
-        p.CheckInRequest(service="billing", client_request_id="pages-0002", name="Ann Lee")
-    )
+    ticket = await server.kiosk().check_in(visitor("pages-0002", "billing", name="Ann Lee"))
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{server.url}/status/{token_of(ticket)}") as page:
             assert page.status == 200 and page.content_type == "text/html"
@@ -105,9 +102,7 @@ async def test_status_page_is_served_with_a_strict_policy(server: RunningServer)
 async def test_supervisor_page_is_served_to_anyone_and_holds_no_data(
     server: RunningServer,
 ) -> None:
-    await server.kiosk().check_in(
-        p.CheckInRequest(service="billing", client_request_id="pages-0003", name="Ann Lee")
-    )
+    await server.kiosk().check_in(visitor("pages-0003", "billing", name="Ann Lee"))
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{server.url}/supervisor") as page:
             assert page.status == 200 and page.content_type == "text/html"

@@ -1,66 +1,22 @@
-"""The visitor's status page in a real browser (Debian's Chromium through Playwright).
-
-Screenshots go to the directory named by ``LOBBY_SCREENSHOTS`` when it is set
-(``LOBBY_SCREENSHOTS=docs pytest tests/test_pages_*.py`` refreshes the ones in ``docs/``).
-"""
+"""The visitor's status page in a real browser (Debian's Chromium through Playwright)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from lobby import protocol as p
-from tests.conftest import RunningServer
+from tests.browser import WAIT_MS, screenshot
+
+# Fixtures: one Chromium for the module and a server in the same event loop.
+from tests.browser import browser as browser
+from tests.browser import chromium_process as chromium_process
+from tests.browser import server as server
+from tests.conftest import RunningServer, visitor
 from tests.test_pages import token_of
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
-WAIT_MS = 10_000
-
-
-@contextlib.asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
-    """Debian's Chromium, never a downloaded one; the test is skipped when it is not installed."""
-    if not CHROMIUM.exists():
-        pytest.skip("browser tests need Debian's chromium at /usr/bin/chromium")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
-
-
-async def screenshot(page: Page, name: str, full_page: bool = False) -> None:
-    folder = os.environ.get("LOBBY_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(Path(folder) / name), full_page=full_page)
-
-
-async def check_in(server: RunningServer, rid: str, **extra: object) -> p.TicketView:
-    request = p.CheckInRequest(service="permits", client_request_id=rid, **extra)  # type: ignore[arg-type]
-    return await server.kiosk().check_in(request)
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 async def open_status(
@@ -79,9 +35,12 @@ async def open_status(
 async def test_visitor_follows_their_place_until_called_to_window_1(
     server: RunningServer, browser: Browser
 ) -> None:
-    await check_in(server, "status-0001")
-    await check_in(server, "status-0002")
-    ticket = await check_in(server, "status-0003", name="Maria Garcia", needs=["interpreter"])
+    kiosk = server.kiosk()
+    await kiosk.check_in(visitor("status-0001"))
+    await kiosk.check_in(visitor("status-0002"))
+    ticket = await kiosk.check_in(
+        visitor("status-0003", name="Maria Garcia", needs=["interpreter"])
+    )
     assert ticket.estimate is not None
     page = await open_status(browser, ticket, server)
     headline = page.locator("#headline")
@@ -136,7 +95,7 @@ async def test_visitor_follows_their_place_until_called_to_window_1(
 async def test_spanish_from_the_address_and_a_switch_to_somali(
     server: RunningServer, browser: Browser
 ) -> None:
-    ticket = await check_in(server, "status-0201")
+    ticket = await server.kiosk().check_in(visitor("status-0201"))
     page = await open_status(browser, ticket, server, query="poll=0.5&lang=es")
     await expect(page.locator("#headline")).to_have_text(
         "Usted es el siguiente en la fila", timeout=WAIT_MS
@@ -157,7 +116,7 @@ async def test_spanish_from_the_address_and_a_switch_to_somali(
 async def test_language_follows_the_phone_and_falls_back_to_english(
     server: RunningServer, browser: Browser
 ) -> None:
-    ticket = await check_in(server, "status-0301")
+    ticket = await server.kiosk().check_in(visitor("status-0301"))
     somali = await open_status(browser, ticket, server, query="poll=0.5", locale="so-SO")
     await expect(somali.locator("#headline")).to_have_text("Adiga ayaa xiga safka", timeout=WAIT_MS)
     french = await open_status(browser, ticket, server, query="poll=0.5&lang=xx", locale="fr-FR")
@@ -167,7 +126,7 @@ async def test_language_follows_the_phone_and_falls_back_to_english(
 async def test_lost_connection_is_marked_and_clears_when_back(
     server: RunningServer, browser: Browser
 ) -> None:
-    ticket = await check_in(server, "status-0401")
+    ticket = await server.kiosk().check_in(visitor("status-0401"))
     page = await open_status(browser, ticket, server)
     await expect(page.locator("#number")).to_have_text(ticket.number, timeout=WAIT_MS)
     await expect(page.locator("#offline")).to_be_hidden()
@@ -182,7 +141,7 @@ async def test_lost_connection_is_marked_and_clears_when_back(
 async def test_visit_closed_at_end_of_day_sends_the_visitor_to_the_front_desk(
     server: RunningServer, browser: Browser
 ) -> None:
-    ticket = await check_in(server, "status-0501")
+    ticket = await server.kiosk().check_in(visitor("status-0501"))
     page = await open_status(browser, ticket, server)
     await expect(page.locator("#headline")).to_have_text("You are next in line", timeout=WAIT_MS)
     supervisor = await server.staff("super")

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from lobby import protocol as p
-from tests.conftest import RunningServer
+from tests.browser import WAIT_MS, screenshot
+
+# Fixtures: one Chromium for the module and a server in the same event loop.
+from tests.browser import browser as browser
+from tests.browser import chromium_process as chromium_process
+from tests.browser import server as server
+from tests.conftest import RunningServer, visitor
 from tests.test_pages import token_of
-from tests.test_pages_status import chromium, screenshot
 
 DESK = {"width": 1440, "height": 900}
-WAIT_MS = 10_000
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as launched:
-        yield launched
-
-
-async def until(condition: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not await condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 async def desk_page(browser: Browser, server: RunningServer) -> Page:
@@ -51,13 +39,6 @@ async def signed_in_desk(browser: Browser, server: RunningServer) -> Page:
     await expect(page.locator("#dashboard")).to_be_visible(timeout=WAIT_MS)
     await expect(page.locator("#link")).to_have_text("Live", timeout=WAIT_MS)
     return page
-
-
-async def check_in(
-    server: RunningServer, rid: str, service: str = "permits", **extra: object
-) -> p.TicketView:
-    request = p.CheckInRequest(service=service, client_request_id=rid, **extra)  # type: ignore[arg-type]
-    return await server.kiosk().check_in(request)
 
 
 async def test_sign_in_keeps_the_token_out_of_the_address_bar_and_refuses_clerks(
@@ -85,12 +66,13 @@ async def test_sign_in_keeps_the_token_out_of_the_address_bar_and_refuses_clerks
 async def test_safety_alert_appears_live_and_the_checklist_is_recorded(
     server: RunningServer, browser: Browser
 ) -> None:
-    await check_in(server, "sup-0001", name="Maria Garcia", needs=["wheelchair"])
-    await check_in(server, "sup-0002", service="billing")
-    await check_in(
-        server, "sup-0003", service="records", name="Ahmed Hassan", needs=["interpreter"]
+    kiosk = server.kiosk()
+    await kiosk.check_in(visitor("sup-0001", name="Maria Garcia", needs=["wheelchair"]))
+    await kiosk.check_in(visitor("sup-0002", service="billing"))
+    await kiosk.check_in(
+        visitor("sup-0003", service="records", name="Ahmed Hassan", needs=["interpreter"])
     )
-    await check_in(server, "sup-0004")
+    await kiosk.check_in(visitor("sup-0004"))
     page = await signed_in_desk(browser, server)
     console: list[str] = []
     page.on("console", lambda message: console.append(message.text))
@@ -102,11 +84,11 @@ async def test_safety_alert_appears_live_and_the_checklist_is_recorded(
     await clerk2.counter_action("w2", "open")
     await clerk2.call_next("w2")
     await clerk.counter_action("w1", "open")
-    await server.kiosk().printer_status("paper_near_end")
+    await kiosk.printer_status("paper_near_end")
     await expect(page.locator("#printer-band")).to_contain_text(
         "Paper running low", timeout=WAIT_MS
     )
-    await clerk.safety_alert("w1", "alert-0001")
+    raised = await clerk.safety_alert("w1", "alert-0001")
 
     alert = page.locator("#alerts .alert")
     await expect(alert).to_be_visible(timeout=WAIT_MS)
@@ -118,31 +100,35 @@ async def test_safety_alert_appears_live_and_the_checklist_is_recorded(
     await expect(alert).to_contain_text("Call security / 911 if anyone is in danger")
     await screenshot(page, "supervisor.png")
 
+    # The banner changes only on the server's answer, so the server has recorded each tick.
     supervisor = await server.staff("super")
-
-    async def detail() -> str:
-        alerts = (await supervisor.state()).alerts
-        return alerts[0].detail if alerts else "resolved"
-
     await boxes.nth(0).check()
-    await until(lambda: _equals(detail(), "1/4 checklist items done"))
-    await expect(alert.locator(".alert-detail")).to_have_text("1/4 checklist items done")
-    for index in (1, 2):
-        await boxes.nth(index).check()
+    await expect(alert.locator(".alert-detail")).to_have_text(
+        "1/4 checklist items done", timeout=WAIT_MS
+    )
+    recorded = (await supervisor.state()).alerts
+    assert [(a.detail, a.done) for a in recorded] == [("1/4 checklist items done", [0])]
+    # A note saved from another desk shows here and is kept when this desk ticks a box.
+    await supervisor.checklist(raised.id, [0], "Security is on the way")
+    note = alert.locator(".alert-note")
+    await expect(note).to_have_value("Security is on the way", timeout=WAIT_MS)
+    await boxes.nth(1).check()
+    await expect(alert.locator(".alert-detail")).to_have_text(
+        "2/4 checklist items done", timeout=WAIT_MS
+    )
+    assert [a.note for a in (await supervisor.state()).alerts] == ["Security is on the way"]
+    await boxes.nth(2).check()
     await boxes.nth(3).click()  # the last tick resolves the alert and removes the banner
-    await until(lambda: _equals(detail(), "resolved"))
     await expect(page.locator("#alerts")).to_be_hidden(timeout=WAIT_MS)
+    assert (await supervisor.state()).alerts == []
     assert not any("Maria" in line or "Garcia" in line for line in console)
-
-
-async def _equals(value: Awaitable[str], expected: str) -> bool:
-    return await value == expected
 
 
 async def test_dashboard_stays_live_idle_breach_printers_and_reconnect(
     server: RunningServer, browser: Browser
 ) -> None:
-    await check_in(server, "sup-0101")
+    kiosk = server.kiosk()
+    await kiosk.check_in(visitor("sup-0101"))
     page = await signed_in_desk(browser, server)
     services = page.locator("#services tbody tr")
     await expect(services.first).to_contain_text("Permits and Licensing")
@@ -155,11 +141,16 @@ async def test_dashboard_stays_live_idle_breach_printers_and_reconnect(
     await expect(w1.locator("td").nth(2)).to_have_text("clerk")
     await expect(w1.locator("td").nth(4)).to_have_text("1")
     await expect(w1.locator("td").nth(5)).to_have_class("num breach", timeout=WAIT_MS)
-    await clerk.call_next("w1")
+    called = await clerk.call_next("w1")
     await expect(w1.locator("td").nth(1)).to_have_text("Calling", timeout=WAIT_MS)
     await expect(w1.locator("td").nth(5)).not_to_have_class("num breach")
+    # A transfer frees the counter: the event says so, no re-read of the state needed.
+    await clerk.ticket_action(called.id, "transfer", p.TransferRequest(service="records"))
+    await expect(w1.locator("td").nth(1)).to_have_text("Open, idle", timeout=WAIT_MS)
+    ticket_row = page.locator(f'#tickets tbody tr[data-key="{called.id}"]')
+    await expect(ticket_row.locator("td").nth(1)).to_have_text("Vital Records", timeout=WAIT_MS)
 
-    await server.kiosk().printer_status("paper_out", "cover open")
+    await kiosk.printer_status("paper_out", "cover open")
     await expect(page.locator("#printer-band")).to_contain_text("Out of paper", timeout=WAIT_MS)
     await expect(page.locator("#printers .printer.bad")).to_have_count(1)
 
@@ -167,13 +158,14 @@ async def test_dashboard_stays_live_idle_breach_printers_and_reconnect(
     await expect(page.locator("#link")).to_have_text("Reconnecting…", timeout=WAIT_MS)
     await server.start()
     await expect(page.locator("#link")).to_have_text("Live", timeout=WAIT_MS)
-    await check_in(server, "sup-0102", service="records")
+    await kiosk.check_in(visitor("sup-0102", service="records"))
     await expect(page.locator("#tickets tbody tr")).to_have_count(2, timeout=WAIT_MS)
 
 
 async def test_notice_services_and_closing_the_day(server: RunningServer, browser: Browser) -> None:
-    first = await check_in(server, "sup-0201")
-    second = await check_in(server, "sup-0202", service="billing")
+    kiosk = server.kiosk()
+    first = await kiosk.check_in(visitor("sup-0201"))
+    second = await kiosk.check_in(visitor("sup-0202", service="billing"))
     page = await signed_in_desk(browser, server)
     supervisor = await server.staff("super")
 
@@ -207,19 +199,20 @@ async def test_notice_services_and_closing_the_day(server: RunningServer, browse
 async def test_report_shows_the_visit_and_downloads_csv(
     server: RunningServer, browser: Browser
 ) -> None:
-    ticket = await check_in(server, "sup-0301", name="Maria Garcia")
-    await server.kiosk().acknowledged(ticket.id, "printed")
+    kiosk = server.kiosk()
+    ticket = await kiosk.check_in(visitor("sup-0301", name="Maria Garcia"))
+    await kiosk.acknowledged(ticket.id, "printed")
     clerk = await server.staff("clerk")
     await clerk.counter_action("w1", "open")
     await clerk.call_next("w1")
     await clerk.ticket_action(ticket.id, "start")
     await clerk.ticket_action(ticket.id, "flag", p.FlagRequest(reason="Visitor was upset"))
     await clerk.ticket_action(ticket.id, "complete", p.CompleteRequest(needs_met=True))
-    visitor = server.client()
-    await visitor.request(
+    phone = server.client()  # the visitor answering on their status page
+    await phone.request(
         "POST", f"/status/{token_of(ticket)}/survey", p.SurveyRequest(needs_met=False, rating=2)
     )
-    await check_in(server, "sup-0302", service="billing")
+    await kiosk.check_in(visitor("sup-0302", service="billing"))
 
     page = await signed_in_desk(browser, server)
     figures = page.locator("#report-figures")

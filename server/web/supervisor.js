@@ -8,10 +8,9 @@
 
 (function () {
   const SUPERVISOR_ROLES = ["supervisor", "admin"];
-  // Events that do not carry everything they change (a printer's status, every ticket closed at
-  // once, the counter a transfer freed): fetch the state again.
-  const RESYNC_KINDS = ["printer.status", "day.closed", "tickets.purged", "ticket.transferred"];
+  // Every event carries what it changed; the state is read again now and then only as a safety net.
   const RESYNC_EVERY_MS = 60000;
+  const OPEN_TICKET_STATES = ["waiting", "called", "serving"];
   const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
   const PRINTER_WORDS = {
     ok: "OK",
@@ -31,11 +30,9 @@
   let socket = null;
   let attempts = 0;
   let reconnectTimer = null;
-  let resyncTimer = null;
   let signedOut = false;
   let lastReport = null;
   const idle = new Map(); // counter id -> {base, at, growing}
-  const alertDone = new Map(); // alert id -> Set of ticked checklist items
   const rows = new Map(); // table id -> Map(key -> row)
 
   // ------------------------------------------------------------------ helpers
@@ -242,7 +239,6 @@
     const now = Date.now();
     idle.clear();
     for (const counter of state.counters) anchorIdle(counter, now);
-    for (const alert of state.alerts) rememberDone(alert);
     render();
   }
 
@@ -255,25 +251,28 @@
       for (const service of message.services) service.receivedAt = now;
       state.services = message.services;
     }
-    if (message.ticket) {
-      const ticket = message.ticket;
+    // One ticket and its counter for most events; every ticket closed and counter freed at the
+    // end of the day.
+    for (const ticket of [message.ticket, ...(message.tickets || [])]) {
+      if (!ticket) continue;
       state.tickets = state.tickets.filter((t) => t.id !== ticket.id);
-      if (["waiting", "called", "serving"].includes(ticket.state)) state.tickets.push(ticket);
+      if (OPEN_TICKET_STATES.includes(ticket.state)) state.tickets.push(ticket);
     }
-    if (message.counter) {
-      state.counters = state.counters.map((c) => (c.id === message.counter.id ? message.counter : c));
-      anchorIdle(message.counter, now);
+    for (const counter of [message.counter, ...(message.counters || [])]) {
+      if (!counter) continue;
+      state.counters = state.counters.map((c) => (c.id === counter.id ? counter : c));
+      anchorIdle(counter, now);
     }
     settleIdle(now);
-    if (message.alert) {
-      const alert = message.alert;
-      state.alerts = state.alerts.filter((a) => a.id !== alert.id);
-      if (!alert.resolved) state.alerts.push(alert);
-      rememberDone(alert);
-    }
+    if (message.alert) putAlert(message.alert);
+    if (message.printer) state.printers[message.printer.device] = message.printer.status;
     if (message.kind === "office.notice") state.office.notice = message.notice || "";
-    if (RESYNC_KINDS.includes(message.kind)) resyncSoon(200);
     render();
+  }
+
+  function putAlert(alert) {
+    state.alerts = state.alerts.filter((a) => a.id !== alert.id);
+    if (!alert.resolved) state.alerts.push(alert);
   }
 
   async function resync() {
@@ -283,11 +282,6 @@
     } catch (err) {
       /* the stream keeps the page current; the next resync tries again */
     }
-  }
-
-  function resyncSoon(delay) {
-    clearTimeout(resyncTimer);
-    resyncTimer = setTimeout(resync, delay);
   }
 
   // ----------------------------------------------------------------- stream
@@ -367,30 +361,6 @@
     $("clock").textContent = clockText(new Date(serverNow()));
   }
 
-  function rememberDone(alert) {
-    if (Array.isArray(alert.done)) {
-      alertDone.set(alert.id, new Set(alert.done));
-      return;
-    }
-    if (!alertDone.has(alert.id)) {
-      let saved = [];
-      try {
-        saved = JSON.parse(localStorage.getItem("lobby.alert." + alert.id) || "[]");
-      } catch (err) {
-        saved = [];
-      }
-      alertDone.set(alert.id, new Set(saved));
-    }
-  }
-
-  function saveDone(alertId) {
-    try {
-      localStorage.setItem("lobby.alert." + alertId, JSON.stringify([...alertDone.get(alertId)]));
-    } catch (err) {
-      /* private browsing: the server still has the list */
-    }
-  }
-
   function agoText(iso) {
     const minutes = (serverNow() - Date.parse(iso)) / 60000;
     return minutes < 1 ? "just now" : minutesText(minutes) + " ago";
@@ -414,10 +384,13 @@
       node.querySelector(".alert-where").textContent =
         (alert.counter_name || alert.counter || "Unknown counter") + (alert.staff ? " · " + alert.staff : "");
       node.querySelector(".alert-detail").textContent = alert.detail || "";
-      const done = alertDone.get(alert.id) || new Set();
+      const done = alert.done || []; // left out of the JSON when empty
       node.querySelectorAll("input[type=checkbox]").forEach((box_, index) => {
-        if (document.activeElement !== box_) box_.checked = done.has(index);
+        if (document.activeElement !== box_) box_.checked = done.includes(index);
       });
+      // The note another supervisor saved, unless this one is typing over it.
+      const note = node.querySelector(".alert-note");
+      if (document.activeElement !== note && !note.dataset.dirty) note.value = alert.note || "";
     }
     renderAlertTimes();
   }
@@ -438,7 +411,10 @@
         ]),
       ])
     );
-    const note = el("textarea", { className: "alert-note", rows: "2", maxlength: "2000", "aria-label": "Note about this alert" });
+    const note = el("textarea", {
+      className: "alert-note", rows: "2", maxlength: "2000", "aria-label": "Note about this alert",
+      oninput: () => (note.dataset.dirty = "1"),
+    });
     return el("article", { className: "alert", dataset: { alert: String(alert.id) } }, [
       el("header", { className: "alert-head" }, [
         el("strong", { className: "alert-title", text: "SAFETY ALERT" }),
@@ -461,15 +437,16 @@
     node.querySelectorAll("input[type=checkbox]").forEach((box) => {
       if (box.checked) done.push(Number(box.dataset.item));
     });
-    const note = node.querySelector(".alert-note").value.trim();
-    alertDone.set(alertId, new Set(done));
-    saveDone(alertId);
+    const noteBox = node.querySelector(".alert-note");
+    const note = noteBox.value.trim();
+    // Until the server answers, a redraw shows the boxes as ticked here, not as last recorded.
+    const shown = state.alerts.find((a) => a.id === alertId);
+    if (shown) shown.done = done;
     try {
       const answer = await api("POST", "/api/alerts/checklist", { alert_id: alertId, done: done, note: note || null });
-      const wasResolved = answer.resolved;
-      state.alerts = state.alerts.filter((a) => a.id !== alertId);
-      if (!wasResolved) state.alerts.push(answer);
-      else toast("Safety alert at " + (answer.counter_name || "the counter") + ": checklist complete.");
+      delete noteBox.dataset.dirty;
+      putAlert(answer);
+      if (answer.resolved) toast("Safety alert at " + (answer.counter_name || "the counter") + ": checklist complete.");
       renderAlerts();
     } catch (err) {
       toast("The checklist was not saved: " + err.message);
@@ -649,7 +626,6 @@
         : "Nothing was open. The day is closed.";
       $("day-result").hidden = false;
       cancelCloseDay();
-      resyncSoon(0);
     } catch (err) {
       toast("The day was not closed: " + err.message);
     } finally {
@@ -940,13 +916,10 @@
       setTimeout(start, 3000);
       return;
     }
-    if (!SUPERVISOR_ROLES.includes(snapshot.role)) {
-      signOut("This browser is signed in as a " + snapshot.role + ". The dashboard is for supervisors.");
-      return;
-    }
     signedOut = false;
+    applySnapshot(snapshot); // signs out a clerk's session
+    if (signedOut) return;
     showOnly("dashboard");
-    applySnapshot(snapshot);
     connect();
     const today = officeToday();
     setRange(today, today);
