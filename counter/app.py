@@ -169,13 +169,15 @@ class CounterApp(App[None]):
 
     # -------------------------------------------------------- safety alert
 
+    @property
+    def can_alert(self) -> bool:
+        return self.session.signed_in or self.preview
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "safety_alert":
-            return self.session.signed_in or self.preview
-        return True
+        return self.can_alert if action == "safety_alert" else True
 
     def action_safety_alert(self) -> None:
-        if isinstance(self.screen, AlertConfirmScreen) or not self.check_action("safety_alert", ()):
+        if isinstance(self.screen, AlertConfirmScreen) or not self.can_alert:
             return
         self.push_screen(AlertConfirmScreen(), self._alert_confirmed)
 

@@ -1,8 +1,8 @@
 """What the counter terminal knows about the office, rebuilt from the live stream.
 
 The server is the only source of truth: this model is a projection of the stream's snapshot and
-events and never guesses at queue rules, with one exception. A transfer event carries the ticket
-but not the counter it left, so the counter is freed here the way the server frees it.
+events and never guesses at queue rules. Every event that moves a ticket also carries the counters
+it changed (a transfer, the counter it freed; a closed day, every counter it emptied).
 It holds no Textual objects, so its rules (which actions are allowed, when the idle banner
 shows) are tested without a screen.
 """
@@ -10,8 +10,6 @@ shows) are tested without a screen.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import msgspec
 
 from lobby import protocol as p
 
@@ -30,7 +28,6 @@ class CounterModel:
     def __init__(self, counter_id: str) -> None:
         self.counter_id = counter_id
         self.seq = -1
-        self.ready = False
         self.office: p.OfficeView | None = None
         self.counters: dict[str, p.CounterView] = {}
         self.services: dict[str, p.ServiceView] = {}
@@ -57,35 +54,34 @@ class CounterModel:
         current = self.current
         if current is not None:
             self.last_visitor = current
-        self.ready = True
 
     def _apply_event(self, event: p.StreamEvent, received: float) -> None:
         self.seq = event.seq
         self.services = {s.id: s for s in event.services}
         self.services_received = received
-        if event.counter is not None:
-            self.counters[event.counter.id] = event.counter
-        if event.ticket is not None:
-            self._apply_ticket(event.ticket, event.counter)
+        held = self.counter.ticket if self.counter else None
+        for counter in (event.counter, *event.counters):
+            if counter is not None:
+                self.counters[counter.id] = counter
+        for ticket in (event.ticket, *event.tickets):
+            if ticket is not None:
+                self._apply_ticket(ticket, held)
 
-    def _apply_ticket(self, ticket: p.TicketView, counter: p.CounterView | None) -> None:
+    def _apply_ticket(self, ticket: p.TicketView, held: int | None) -> None:
+        """``held``: the ticket this counter held before the event (a transfer clears its own)."""
         if ticket.state in p.OPEN_TICKET_STATES:
             self.tickets[ticket.id] = ticket
         else:
             self.tickets.pop(ticket.id, None)
-        mine = self.counter
-        held_here = mine is not None and mine.ticket == ticket.id
-        if ticket.counter == self.counter_id or held_here:
+        if ticket.counter == self.counter_id or ticket.id == held:
             self.last_visitor = ticket
-        left = ticket.counter != self.counter_id or ticket.state not in ACTIVE
-        counter_updated = counter is not None and counter.id == self.counter_id
-        if mine is not None and held_here and left and not counter_updated:
-            state = "open" if mine.state in ("calling", "serving") else mine.state
-            self.counters[self.counter_id] = msgspec.structs.replace(
-                mine, ticket=None, ticket_number=None, state=state
-            )
 
     # ------------------------------------------------------------- queries
+
+    @property
+    def ready(self) -> bool:
+        """A first snapshot has arrived: until then nothing is shown as allowed."""
+        return self.office is not None
 
     @property
     def counter(self) -> p.CounterView | None:

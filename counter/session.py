@@ -44,7 +44,6 @@ class Session:
         self.server_url = server_url.rstrip("/")
         self.counter_id = counter_id
         self.timeout = timeout
-        self.staff: str | None = None
         self.on_signed_out: Callable[[], None] | None = None
         self._client: LobbyClient | None = None
 
@@ -68,24 +67,21 @@ class Session:
         if not name.strip() or not password:
             return Outcome(error="Enter your name and your password.")
         try:
-            answer = await self.client.login(name.strip(), password)
+            await self.client.login(name.strip(), password)
         except ApiError as exc:
             if exc.status == 401:
                 return Outcome(error="That name or password is not right. Please try again.")
             return Outcome(error=sentence(exc.message))
         except ServerUnreachable:
             return Outcome(error=UNREACHABLE)
-        self.staff = answer.name
         opened = await self.attempt(lambda c: c.counter_action(self.counter_id, "open"))
         if not opened.ok:
             self.client.token = None
-            self.staff = None
         return opened
 
     def sign_out(self) -> None:
         if self._client is not None:
             self._client.token = None
-        self.staff = None
 
     async def attempt(self, call: Callable[[LobbyClient], Awaitable[T]]) -> Outcome[T]:
         try:

@@ -18,10 +18,9 @@ from counter.app import CounterApp, main
 from counter.screens.complete import CompleteScreen
 from counter.screens.confirm import ConfirmScreen
 from counter.screens.desk import DeskScreen
-from counter.screens.flag import FlagScreen
-from counter.screens.note import NoteScreen
 from counter.screens.safety import ChecklistScreen
 from counter.screens.sign_in import SignInScreen
+from counter.screens.text_form import FLAG, NOTE, TextForm, TextFormScreen
 from counter.screens.transfer import TransferScreen
 from counter.screens.walk_in import WalkInScreen
 from lobby import protocol as p
@@ -50,13 +49,22 @@ class Recorder:
 
 
 @contextlib.asynccontextmanager
-async def counter_app(
-    server: RunningServer, counter: str = "w1", clerk: str = "clerk"
+async def signing_in(
+    server: RunningServer, counter: str, clerk: str, password: str
 ) -> AsyncIterator[tuple[CounterApp, Pilot[None], Recorder]]:
+    """The app with the sign-in form sent, whatever the server answers."""
     app = CounterApp(server.url, counter, reconnect_delays=FAST)
     recorder = Recorder(app)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await sign_in(app, pilot, clerk, STAFF[clerk])
+        await sign_in(app, pilot, clerk, password)
+        yield app, pilot, recorder
+
+
+@contextlib.asynccontextmanager
+async def counter_app(
+    server: RunningServer, counter: str = "w1", clerk: str = "clerk"
+) -> AsyncIterator[tuple[CounterApp, Pilot[None], Recorder]]:
+    async with signing_in(server, counter, clerk, STAFF[clerk]) as (app, pilot, recorder):
         await until(lambda: isinstance(app.screen, DeskScreen), what="the desk opens")
         await until(lambda: app.model.ready and app.connected, what="the stream is live")
         yield app, pilot, recorder
@@ -85,6 +93,16 @@ def plain(widget: Static) -> str:
     return console.export_text()
 
 
+async def sign_in_error(app: CounterApp) -> str:
+    error = app.screen.query_one("#sign-in-error", Static)
+    await until(lambda: error.display, what="a message on the sign-in form")
+    return plain(error)
+
+
+def showing(app: CounterApp, form: TextForm) -> bool:
+    return isinstance(app.screen, TextFormScreen) and app.screen.form is form
+
+
 def desk_text(app: CounterApp, selector: str) -> str:
     return plain(app.screen.query_one(selector, Static))
 
@@ -102,12 +120,8 @@ async def state_of(server: RunningServer, ticket_id: int) -> p.TicketView:
 
 
 async def test_wrong_password_gets_a_plain_message(server: RunningServer) -> None:
-    app = CounterApp(server.url, "w1", reconnect_delays=FAST)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await sign_in(app, pilot, "clerk", "not-the-password")
-        error = app.screen.query_one("#sign-in-error", Static)
-        await until(lambda: error.display, what="an error message")
-        assert "name or password is not right" in plain(error)
+    async with signing_in(server, "w1", "clerk", "not-the-password") as (app, _pilot, _):
+        assert "name or password is not right" in await sign_in_error(app)
         assert isinstance(app.screen, SignInScreen)
         assert app.screen.query_one("#password", Input).value == ""
     state = await (await server.staff("super")).state()
@@ -127,14 +141,12 @@ async def test_signing_in_opens_the_counter(server: RunningServer) -> None:
 async def test_a_counter_held_by_someone_else_is_refused_with_a_message(
     server: RunningServer,
 ) -> None:
-    async with counter_app(server, "w1", "clerk"):
-        other = CounterApp(server.url, "w1", reconnect_delays=FAST)
-        async with other.run_test(size=SIZE, notifications=True) as pilot:
-            await sign_in(other, pilot, "clerk2", "clerk2")
-            error = other.screen.query_one("#sign-in-error", Static)
-            await until(lambda: error.display, what="a refusal")
-            assert "Window 1 is signed in by clerk" in plain(error)
-            assert isinstance(other.screen, SignInScreen)
+    async with (
+        counter_app(server, "w1", "clerk"),
+        signing_in(server, "w1", "clerk2", "clerk2") as (other, _pilot, _),
+    ):
+        assert "Window 1 is signed in by clerk" in await sign_in_error(other)
+        assert isinstance(other.screen, SignInScreen)
 
 
 async def test_a_session_the_server_no_longer_knows_returns_to_sign_in(
@@ -144,9 +156,7 @@ async def test_a_session_the_server_no_longer_knows_returns_to_sign_in(
         app.session.client.token = "revoked-session-token"
         await pilot.press("b")
         await until(lambda: isinstance(app.screen, SignInScreen), what="back to sign-in")
-        error = app.screen.query_one("#sign-in-error", Static)
-        await until(lambda: error.display)
-        assert "Your session has ended" in plain(error)
+        assert "Your session has ended" in await sign_in_error(app)
         assert not app.session.signed_in
         assert app.check_action("safety_alert", ()) is False
 
@@ -189,7 +199,7 @@ async def test_full_visit_call_arrived_complete_with_needs_met_and_notes(
         await pilot.press("a")
         await until(lambda: app.model.state == "serving", what="serving")
         await pilot.press("m")
-        await until(lambda: isinstance(app.screen, NoteScreen))
+        await until(lambda: showing(app, NOTE))
         await type_into(app, "#text", "Brought the old permit")
         await pilot.press("enter")
         await until(lambda: "Brought the old permit" in visitor_text(app), what="the note shows")
@@ -201,7 +211,7 @@ async def test_full_visit_call_arrived_complete_with_needs_met_and_notes(
         assert recorder.saw("P-001 completed")
 
         await pilot.press("f")  # the visitor has left: the flag is about the last one served
-        await until(lambda: isinstance(app.screen, FlagScreen))
+        await until(lambda: showing(app, FLAG))
         await pilot.press("enter")
         assert "Give a short reason" in plain(app.screen.query_one(".form-error", Static))
         await type_into(app, "#text", "Upset about the fee")

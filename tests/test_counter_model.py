@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from counter.actions import DESK_ACTIONS
 from counter.labels import minutes_text, wait_colour
 from counter.model import CounterModel
 from lobby import protocol as p
@@ -160,6 +161,10 @@ def model_of(state: p.StateSnapshot, received: float = 0.0) -> CounterModel:
     return model
 
 
+def allowed(model: CounterModel) -> set[str]:
+    return {a.action for a in DESK_ACTIONS if model.allows(a.action)}
+
+
 def event(seq: int, kind: str, **extra: Any) -> p.StreamEvent:
     fields: dict[str, Any] = {"services": services()}
     fields.update(extra)
@@ -193,7 +198,7 @@ def test_waiting_times_age_between_messages() -> None:
 
 def test_actions_follow_the_visitor_state() -> None:
     called = model_of(snapshot("calling", garcia("called")))
-    assert {a for a in ACTIONS if called.allows(a)} == {
+    assert allowed(called) == {
         "recall",
         "start",
         "no_show",
@@ -203,7 +208,7 @@ def test_actions_follow_the_visitor_state() -> None:
         "walk_in",
     }
     serving = model_of(snapshot("serving", garcia("serving")))
-    assert {a for a in ACTIONS if serving.allows(a)} == {
+    assert allowed(serving) == {
         "complete",
         "transfer",
         "note",
@@ -211,7 +216,7 @@ def test_actions_follow_the_visitor_state() -> None:
         "walk_in",
     }
     idle = model_of(snapshot("open"))
-    assert {a for a in ACTIONS if idle.allows(a)} == {
+    assert allowed(idle) == {
         "call_next",
         "walk_in",
         "take_break",
@@ -220,9 +225,9 @@ def test_actions_follow_the_visitor_state() -> None:
     nobody = model_of(snapshot("open", waiting=(0, 0)))
     assert not nobody.allows("call_next")
     on_break = model_of(snapshot("break"))
-    assert {a for a in ACTIONS if on_break.allows(a)} == {"walk_in", "resume", "close_counter"}
+    assert allowed(on_break) == {"walk_in", "resume", "close_counter"}
     closed = model_of(snapshot("closed"))
-    assert {a for a in ACTIONS if closed.allows(a)} == {"walk_in", "open_counter"}
+    assert allowed(closed) == {"walk_in", "open_counter"}
     assert not CounterModel("w1").allows("walk_in"), "nothing before the first snapshot"
 
 
@@ -234,13 +239,21 @@ def test_only_one_of_each_key_pair_shows() -> None:
     assert closed.shows("take_break") and not closed.shows("resume")
 
 
-def test_a_transfer_frees_the_counter_even_though_the_event_names_no_counter() -> None:
+def test_a_transfer_frees_the_counter_it_left_and_its_visitor_stays_flaggable() -> None:
     model = model_of(snapshot("serving", garcia()))
     moved = ticket(7, "P-014", "waiting", service="billing", counter=None)
-    model.apply(event(43, "ticket.transferred", ticket=moved), 1.0)
+    model.apply(event(43, "ticket.transferred", ticket=moved, counter=counter_view("open")), 1.0)
     assert model.state == "open" and model.current is None
     assert model.tickets[7].service == "billing"
-    assert model.flag_target() is not None and model.flag_target().id == 7  # type: ignore[union-attr]
+    assert model.flag_target() is moved, "the flag is about the visitor just transferred"
+
+
+def test_closing_the_day_frees_the_counter_and_drops_its_visitor() -> None:
+    model = model_of(snapshot("serving", garcia()))
+    closed = ticket(7, "P-014", "closed_at_end_of_day", counter="w1")
+    model.apply(event(43, "day.closed", tickets=[closed], counters=[counter_view("open")]), 1.0)
+    assert model.state == "open" and model.current is None
+    assert 7 not in model.tickets
 
 
 def test_completed_visitor_stays_flaggable_and_old_events_are_ignored() -> None:
@@ -268,20 +281,3 @@ def test_wait_colours_against_the_target() -> None:
     assert minutes_text(0.4) == "under a minute"
     assert minutes_text(6.9) == "6 min"
     assert minutes_text(72) == "1 h 12 min"
-
-
-ACTIONS = (
-    "call_next",
-    "recall",
-    "start",
-    "no_show",
-    "complete",
-    "transfer",
-    "note",
-    "flag",
-    "walk_in",
-    "take_break",
-    "resume",
-    "open_counter",
-    "close_counter",
-)

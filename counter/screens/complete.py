@@ -5,10 +5,9 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from counter.screens.form import FormScreen, error_line
+from counter.screens.form import FormScreen, form_box, form_end
 from counter.session import Session
 from lobby import protocol as p
 
@@ -17,7 +16,6 @@ ANSWERS = {"needs-yes": True, "needs-no": False, "needs-skip": None}
 
 class CompleteScreen(FormScreen):
     BINDINGS = [
-        Binding("escape", "cancel", "Back"),
         Binding("y", "answer('needs-yes')", "Yes"),
         Binding("n", "answer('needs-no')", "No"),
         Binding("s", "answer('needs-skip')", "Skip"),
@@ -29,18 +27,16 @@ class CompleteScreen(FormScreen):
 
     def compose(self) -> ComposeResult:
         who = self.ticket.addressed_as or self.ticket.number
-        with Vertical(classes="form", id="complete-form") as form:
-            form.border_title = f"Complete {self.ticket.number}"
+        with form_box(f"Complete {self.ticket.number}", "complete-form"):
             yield Static(f"Finishing the visit with [b]{who}[/b].", classes="form-lead")
             yield Label("Notes for the record (optional)")
             yield Input(placeholder="What was done, what to follow up", id="notes", max_length=2000)
             yield Static("Were the visitor's needs met?", classes="form-question")
-            with Horizontal(classes="form-buttons"):
-                yield Button("Yes  [b]y[/b]", id="needs-yes", variant="success")
-                yield Button("No  [b]n[/b]", id="needs-no", variant="error")
-                yield Button("Skip  [b]s[/b]", id="needs-skip")
-                yield Button("Back  [b]esc[/b]", id="back", classes="back")
-            yield error_line()
+            yield from form_end(
+                Button("Yes  [b]y[/b]", id="needs-yes", variant="success"),
+                Button("No  [b]n[/b]", id="needs-no", variant="error"),
+                Button("Skip  [b]s[/b]", id="needs-skip"),
+            )
         yield Footer()
 
     def on_mount(self) -> None:
@@ -49,10 +45,6 @@ class CompleteScreen(FormScreen):
     @on(Input.Submitted, "#notes")
     def notes_done(self) -> None:
         self.query_one("#needs-yes", Button).focus()
-
-    @on(Button.Pressed, "#back")
-    def back(self) -> None:
-        self.dismiss(False)
 
     @on(Button.Pressed, "#needs-yes, #needs-no, #needs-skip")
     def pressed(self, event: Button.Pressed) -> None:

@@ -21,8 +21,7 @@ from counter.actions import CHECKLIST_KEY, DESK_ACTIONS
 from counter.labels import minutes_text
 from counter.screens.complete import CompleteScreen
 from counter.screens.confirm import ConfirmScreen
-from counter.screens.flag import FlagScreen
-from counter.screens.note import NoteScreen
+from counter.screens.text_form import FLAG, NOTE, TextFormScreen
 from counter.screens.transfer import TransferScreen
 from counter.screens.walk_in import WalkInScreen
 from counter.widgets.action_buttons import ActionButtons
@@ -108,7 +107,7 @@ class DeskScreen(Screen[None]):
     def enabled(self, action: str) -> bool:
         host = self.host
         if action == "safety_alert":
-            return host.session.signed_in or host.preview
+            return host.can_alert
         return host.connected and not self.busy and host.model.allows(action)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -206,12 +205,12 @@ class DeskScreen(Screen[None]):
     def action_note(self) -> None:
         ticket = self.host.model.current
         if ticket is not None:
-            self._form(NoteScreen(self.host.session, ticket))
+            self._form(TextFormScreen(self.host.session, ticket, NOTE))
 
     def action_flag(self) -> None:
         ticket = self.host.model.flag_target()
         if ticket is not None:
-            self._form(FlagScreen(self.host.session, ticket))
+            self._form(TextFormScreen(self.host.session, ticket, FLAG))
 
     def action_walk_in(self) -> None:
         model = self.host.model

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from textual import on
+from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -28,6 +31,10 @@ class FormScreen(ModalScreen[bool]):
         self._accepted = False
 
     def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#back")
+    def back(self) -> None:
         self.dismiss(False)
 
     def show_error(self, message: str) -> None:
@@ -69,7 +76,18 @@ class FormScreen(ModalScreen[bool]):
             self.show_error("")
 
 
-def error_line() -> Static:
-    line = Static("", classes="form-error")
-    line.display = False
-    return line
+def form_box(title: str, box_id: str | None = None) -> Vertical:
+    """The bordered box every form sits in, titled in its border."""
+    box = Vertical(classes="form", id=box_id)
+    box.border_title = title
+    return box
+
+
+def form_end(*buttons: Button, back: str = "Back") -> ComposeResult:
+    """The form's buttons, its way back (Esc) on the right, and the line its errors show on."""
+    yield Horizontal(
+        *buttons, Button(f"{back}  [b]esc[/b]", id="back", classes="back"), classes="form-buttons"
+    )
+    error = Static("", classes="form-error")
+    error.display = False
+    yield error

@@ -11,11 +11,10 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
-from counter.screens.form import FormScreen, error_line
+from counter.screens.form import FormScreen, form_box, form_end
 from counter.session import Session
 from lobby import protocol as p
 from lobby.client import LobbyClient
@@ -47,8 +46,7 @@ class ChecklistScreen(FormScreen):
         self.saved: p.AlertView | None = None
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="form", id="checklist-form") as form:
-            form.border_title = "Checklist"
+        with form_box("Checklist", "checklist-form"):
             yield Static(
                 "Your supervisors have been told. Tick each step once it is done.",
                 classes="form-lead",
@@ -57,15 +55,8 @@ class ChecklistScreen(FormScreen):
                 yield Checkbox(item, index in self.done, id=f"item-{index}")
             yield Label("What happened (time, description, what was said)")
             yield Input(id="note", max_length=2000)
-            with Horizontal(classes="form-buttons"):
-                yield Button("Save", id="save", variant="primary")
-                yield Button("Later  [b]esc[/b]", id="later", classes="back")
-            yield error_line()
+            yield from form_end(Button("Save", id="save", variant="primary"), back="Later")
         yield Footer()
-
-    @on(Button.Pressed, "#later")
-    def later(self) -> None:
-        self.dismiss(False)
 
     @on(Button.Pressed, "#save")
     def save(self) -> None:

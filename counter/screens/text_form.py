@@ -1,57 +1,93 @@
-"""A form with one line of text (a note, a debrief reason) about one visitor."""
+"""One line of text about one visitor: a note on the ticket, or a flag for a supervisor debrief.
+
+The two differ only in their words and the command they send, so each is a :class:`TextForm`
+shown by the same screen.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import msgspec
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from counter.screens.form import FormScreen, error_line
+from counter.screens.form import FormScreen, form_box, form_end
 from counter.session import Session
 from lobby import protocol as p
 
 
-class TextFormScreen(FormScreen):
-    TITLE_TEXT = ""
-    LEAD = ""
-    LABEL = ""
-    PLACEHOLDER = ""
-    SUBMIT = "Save"
-    MAX_LENGTH = 500
-    EMPTY = "Write something first."
+@dataclass(frozen=True)
+class TextForm:
+    title: str
+    lead: str
+    label: str
+    placeholder: str
+    submit: str
+    empty: str
+    done: str
+    """The acknowledgement, with ``{number}`` for the ticket number."""
+    action: str
+    """The ticket command the text is sent with."""
+    body: Callable[[str], msgspec.Struct]
+    max_length: int
 
-    def __init__(self, session: Session, ticket: p.TicketView) -> None:
+
+NOTE = TextForm(
+    title="Note on",
+    lead="Staff only. The note stays with the ticket, also after a transfer.",
+    label="Note",
+    placeholder="What the next person should know",
+    submit="Save note",
+    empty="Write the note first.",
+    done="Note added to {number}.",
+    action="notes",
+    body=lambda text: p.NoteRequest(text=text),
+    max_length=2000,
+)
+FLAG = TextForm(
+    title="Flag for debrief:",
+    lead="Your supervisor will see this visit on the debrief list.",
+    label="What happened, in a few words",
+    placeholder="e.g. visitor became upset about the fee",
+    submit="Flag",
+    empty="Give a short reason so your supervisor knows what to ask about.",
+    done="{number} flagged for debrief.",
+    action="flag",
+    body=lambda text: p.FlagRequest(reason=text),
+    max_length=500,
+)
+
+
+class TextFormScreen(FormScreen):
+    def __init__(self, session: Session, ticket: p.TicketView, form: TextForm) -> None:
         super().__init__(session)
         self.ticket = ticket
+        self.form = form
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="form text-form") as form:
-            form.border_title = f"{self.TITLE_TEXT} {self.ticket.number}"
-            yield Static(self.LEAD, classes="form-lead")
-            yield Label(self.LABEL)
-            yield Input(placeholder=self.PLACEHOLDER, id="text", max_length=self.MAX_LENGTH)
-            with Horizontal(classes="form-buttons"):
-                yield Button(self.SUBMIT, id="submit", variant="primary")
-                yield Button("Back  [b]esc[/b]", id="back", classes="back")
-            yield error_line()
+        form = self.form
+        with form_box(f"{form.title} {self.ticket.number}"):
+            yield Static(form.lead, classes="form-lead")
+            yield Label(form.label)
+            yield Input(placeholder=form.placeholder, id="text", max_length=form.max_length)
+            yield from form_end(Button(form.submit, id="submit", variant="primary"))
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#text", Input).focus()
-
-    @on(Button.Pressed, "#back")
-    def back(self) -> None:
-        self.dismiss(False)
 
     @on(Input.Submitted, "#text")
     @on(Button.Pressed, "#submit")
     def submit(self) -> None:
         text = self.query_one("#text", Input).value.strip()
         if not text:
-            self.show_error(self.EMPTY)
+            self.show_error(self.form.empty)
             return
-        self.submit_text(text)
-
-    def submit_text(self, text: str) -> None:
-        raise NotImplementedError
+        form, ticket = self.form, self.ticket
+        self.send(
+            lambda client: client.ticket_action(ticket.id, form.action, form.body(text)),
+            lambda _: form.done.format(number=ticket.number),
+        )

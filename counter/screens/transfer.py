@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from counter.screens.form import FormScreen, error_line
+from counter.screens.form import FormScreen, form_box, form_end
 from counter.session import Session
 from lobby import protocol as p
 
 
 class TransferScreen(FormScreen):
-    BINDINGS = [Binding("escape", "cancel", "Back")]
-
     def __init__(
         self, session: Session, ticket: p.TicketView, services: list[p.ServiceView]
     ) -> None:
@@ -25,8 +21,7 @@ class TransferScreen(FormScreen):
         self.services = [s for s in services if s.id != ticket.service]
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="form", id="transfer-form") as form:
-            form.border_title = f"Transfer {self.ticket.number}"
+        with form_box(f"Transfer {self.ticket.number}", "transfer-form"):
             yield Static(
                 f"From [b]{self.ticket.service_name or self.ticket.service}[/b]. "
                 "The visitor keeps their place by arrival time.",
@@ -38,10 +33,7 @@ class TransferScreen(FormScreen):
             )
             yield Label("Note for the next clerk (optional)")
             yield Input(placeholder="Why, and what was already done", id="note", max_length=2000)
-            with Horizontal(classes="form-buttons"):
-                yield Button("Transfer", id="transfer", variant="primary")
-                yield Button("Back  [b]esc[/b]", id="back", classes="back")
-            yield error_line()
+            yield from form_end(Button("Transfer", id="transfer", variant="primary"))
         yield Footer()
 
     def on_mount(self) -> None:
@@ -70,10 +62,6 @@ class TransferScreen(FormScreen):
             lambda client: client.ticket_action(self.ticket.id, "transfer", request),
             lambda _: f"{number} transferred to {service.name}.",
         )
-
-    @on(Button.Pressed, "#back")
-    def back(self) -> None:
-        self.dismiss(False)
 
 
 def _service_line(service: p.ServiceView) -> str:

@@ -10,19 +10,16 @@ import secrets
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static
 
 from counter.labels import ADDRESS_CHOICES, NEED_LABELS, language_name
-from counter.screens.form import FormScreen, error_line
+from counter.screens.form import FormScreen, form_box, form_end
 from counter.session import Session
 from lobby import protocol as p
 
 
 class WalkInScreen(FormScreen):
-    BINDINGS = [Binding("escape", "cancel", "Back")]
-
     def __init__(
         self,
         session: Session,
@@ -37,8 +34,7 @@ class WalkInScreen(FormScreen):
         self.request_id = f"walkin-{secrets.token_hex(8)}"
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="form", id="walk-in-form") as form:
-            form.border_title = "Walk-in"
+        with form_box("Walk-in", "walk-in-form"):
             yield Static(
                 "Creates a ticket that joins the queue. Name and needs are optional.",
                 classes="form-lead",
@@ -68,18 +64,11 @@ class WalkInScreen(FormScreen):
             yield SelectionList[str](
                 *((label, need) for need, label in NEED_LABELS.items()), id="needs"
             )
-            with Horizontal(classes="form-buttons"):
-                yield Button("Create ticket", id="create", variant="primary")
-                yield Button("Back  [b]esc[/b]", id="back", classes="back")
-            yield error_line()
+            yield from form_end(Button("Create ticket", id="create", variant="primary"))
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
-
-    @on(Button.Pressed, "#back")
-    def back(self) -> None:
-        self.dismiss(False)
 
     @on(Button.Pressed, "#create")
     def create(self) -> None:
