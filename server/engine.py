@@ -183,8 +183,14 @@ class Engine:
         # open visits and where the retention scan resumes: a year of history is not rescanned
         self.open_ids: set[int] = set()
         self._purge_scan_from = 1
-        # estimates asked for again within one command (views for each audience); cleared on apply
+        # the counter pools come from the configuration and never change
+        self.pools = {
+            s: frozenset({s}.union(*(c.services for c in config.counters if s in c.services)))
+            for s in self.services
+        }
+        # asked again within one command (a view per audience and the reply); cleared on apply
         self._estimates: dict[tuple[str, datetime, int | None], WaitEstimate] = {}
+        self._ahead: dict[tuple[str, tuple[datetime, int] | None], int] = {}
         self.completions: dict[str, deque[datetime]] = {c: deque(maxlen=30) for c in self.counters}
         self.calls: deque[Call] = deque(maxlen=20)
         self.alerts: dict[int, Alert] = {}
@@ -261,13 +267,9 @@ class Engine:
             return "closing"
         return "open"
 
-    def pool(self, service_id: str) -> set[str]:
+    def pool(self, service_id: str) -> frozenset[str]:
         """Services that compete for the same counters as ``service_id``."""
-        services = {service_id}
-        for counter in self.counters.values():
-            if service_id in counter.services:
-                services.update(counter.services)
-        return services
+        return self.pools[service_id]
 
     def serving_counters(self, service_id: str) -> list[Counter]:
         return [c for c in self.counters.values() if service_id in c.services]
@@ -291,10 +293,14 @@ class Engine:
 
     def people_ahead(self, service_id: str, key: tuple[datetime, int] | None) -> int:
         """Waiting visitors in the same counter pool who would be called first."""
+        known = self._ahead.get((service_id, key))
+        if known is not None:
+            return known
         total = 0
-        for sid in self.pool(service_id):
+        for sid in self.pools[service_id]:
             queue = self.waiting[sid]
             total += len(queue) if key is None else bisect.bisect_left(queue, key)
+        self._ahead[(service_id, key)] = total
         return total
 
     def estimate(
@@ -624,6 +630,7 @@ class Engine:
     def apply(self, event: Event) -> None:
         """Apply one logged event. The only place state changes; replay uses it too."""
         self._estimates.clear()
+        self._ahead.clear()
         self._advance(event.at)
         handler = getattr(self, "_on_" + event.kind.replace(".", "_"))
         handler(event.at, event.data)
