@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from lobby import protocol as p
 
 T = TypeVar("T")
-StreamMessage = p.StreamSnapshot | p.StreamEvent
+StreamMessage = p.StreamMessage
 
 
 class ApiError(Exception):
@@ -41,18 +41,12 @@ class ServerUnreachable(Exception):
     """No answer from the server (down, network cut, timeout)."""
 
 
-class _Tagged(msgspec.Struct):
-    type: str
-
-
-_snapshot_decoder = msgspec.json.Decoder(p.StreamSnapshot)
-_event_decoder = msgspec.json.Decoder(p.StreamEvent)
+_stream_decoder = msgspec.json.Decoder(p.StreamMessage)
 _error_decoder = msgspec.json.Decoder(p.ErrorResponse)
 
 
 def decode_stream_message(raw: str | bytes) -> StreamMessage:
-    kind = msgspec.json.decode(raw, type=_Tagged).type
-    return _snapshot_decoder.decode(raw) if kind == "snapshot" else _event_decoder.decode(raw)
+    return _stream_decoder.decode(raw)
 
 
 def ws_url(base_url: str, since: int | None = None) -> str:
@@ -188,9 +182,10 @@ async def live(
 ) -> AsyncIterator[StreamMessage]:
     """Yield the stream's messages for ever, reconnecting by itself.
 
-    After a reconnect it asks for what it missed (``?since=``); the server answers with the
-    missing events or a fresh snapshot. Messages with a ``seq`` already seen are dropped, so
-    a call is never shown twice. ``on_connection(False)`` is called when the link drops.
+    Every connection starts with a snapshot; after a reconnect the client names the last seq
+    it saw (``?since=``) so the snapshot also announces the calls it missed while they are
+    fresh. Fold the messages with :class:`lobby.state.OfficeState`, which ignores anything
+    older than what it holds. ``on_connection(False)`` is called when the link drops.
     """
     last_seq: int | None = None
     attempt = 0
@@ -208,9 +203,7 @@ async def live(
                     on_connection(True)
                 async for raw in ws:
                     message = decode_stream_message(raw)
-                    if last_seq is not None and message.type == "event" and message.seq <= last_seq:
-                        continue
-                    last_seq = message.seq
+                    last_seq = max(last_seq or 0, message.seq)
                     yield message
         except InvalidStatus as exc:
             if exc.response.status_code in (401, 403):

@@ -145,7 +145,12 @@ class TicketView(msgspec.Struct, omit_defaults=True):
     survey_needs_met: bool | None = None
     survey_rating: int | None = None
     transfers: list[Transfer] = msgspec.field(default_factory=list)
+    waited_min: int | None = None
+    """Whole minutes from arrival to the first call, or to now while still waiting."""
+    wait_level: WaitLevel | None = None
     # private: staff only
+    head_start: str | None = None
+    """Why this visitor is called ahead of longer waits ("wheelchair", "appointment")."""
     name: str | None = None
     address_as: str | None = None
     addressed_as: str | None = None
@@ -155,7 +160,15 @@ class TicketView(msgspec.Struct, omit_defaults=True):
     flagged: str | None = None
 
 
+WaitLevel = Literal["ok", "near", "over"]
+"""How a wait stands against its service's target: under 3/4 of it, past 3/4, or past it."""
+
+
 class ServiceView(msgspec.Struct):
+    """One service as every screen shows it. ``ahead`` and ``estimate`` are what a visitor
+    checking in now would be told: the kiosk button, the printed ticket, the display and the
+    supervisor page all read these two fields and nothing else."""
+
     id: str
     name: str
     prefix: str
@@ -166,6 +179,16 @@ class ServiceView(msgspec.Struct):
     target_wait_min: float
     estimate: Estimate
     info: str
+    ahead: int = 0
+    wait_level: WaitLevel = "ok"
+
+
+class IdleNudge(msgspec.Struct):
+    """The counter is open and idle while visitors it serves wait: the "assist immediately"
+    breach the counter's banner and the supervisor's table point at."""
+
+    waiting: int
+    longest_wait_min: float
 
 
 class CounterView(msgspec.Struct, omit_defaults=True):
@@ -178,18 +201,30 @@ class CounterView(msgspec.Struct, omit_defaults=True):
     staff: str | None = None
     idle_while_waiting_sec: float = 0.0
     eligible_waiting: int = 0
+    idle_nudge: IdleNudge | None = None
 
 
 class CallView(msgspec.Struct):
     """One line of the lobby display: a number called to a counter. Never carries a name."""
 
-    seq: int
+    ticket: int
     at: str
     number: str
     service: str
     counter: str
     counter_name: str
     recall: int = 0
+
+
+class CallsView(msgspec.Struct):
+    """The display's two lists, decided by the server.
+
+    ``now_serving``: calls whose visitor is still called or being served at that counter, newest
+    first. ``earlier``: the other recent calls, newest first, each number once.
+    """
+
+    now_serving: list[CallView] = msgspec.field(default_factory=list)
+    earlier: list[CallView] = msgspec.field(default_factory=list)
 
 
 class AlertView(msgspec.Struct, omit_defaults=True):
@@ -242,7 +277,11 @@ class OfficeView(msgspec.Struct):
 
 
 class StateSnapshot(msgspec.Struct, omit_defaults=True):
-    """What ``GET /api/state`` and a stream's first message carry, filtered by role."""
+    """The office as a role may see it: ``GET /api/state`` and a stream's first message.
+
+    ``tickets`` holds the open visits (staff only); ``alerts`` the unresolved safety alerts and
+    ``printers`` each kiosk's printer (supervisors only).
+    """
 
     seq: int
     now: str
@@ -251,33 +290,76 @@ class StateSnapshot(msgspec.Struct, omit_defaults=True):
     services: list[ServiceView]
     counters: list[CounterView]
     tickets: list[TicketView] = msgspec.field(default_factory=list)
-    recent_calls: list[CallView] = msgspec.field(default_factory=list)
+    calls: CallsView = msgspec.field(default_factory=CallsView)
     alerts: list[AlertView] = msgspec.field(default_factory=list)
-    printers: dict[str, str] = msgspec.field(default_factory=dict)
+    printers: dict[str, PrinterView] = msgspec.field(default_factory=dict)
 
 
-class StreamEvent(msgspec.Struct, omit_defaults=True):
-    """One pushed event. ``kind`` is the engine event (``ticket.called``, ``counter.opened``...).
+EventKind = Literal[
+    "ticket.checked_in",
+    "ticket.called",
+    "ticket.recalled",
+    "ticket.started",
+    "ticket.completed",
+    "ticket.no_show",
+    "ticket.walkaway",
+    "ticket.transferred",
+    "ticket.acknowledged",
+    "ticket.surveyed",
+    "ticket.noted",
+    "ticket.flagged",
+    "tickets.purged",
+    "counter.opened",
+    "counter.on_break",
+    "counter.closed",
+    "day.closed",
+    "alert.raised",
+    "alert.checklist",
+    "services.hours",
+    "office.notice",
+    "printer.status",
+    "service.override",
+    "tick",
+]
+"""What moved the state: an event of the log, or ``tick`` for the clock alone."""
 
-    Every event repeats the service summaries so a client never has to re-count queues itself.
+
+class StreamSnapshot(msgspec.Struct, tag="snapshot", tag_field="type", omit_defaults=True):
+    """The whole state, sent first on every connection.
+
+    ``announce`` lists the calls a reconnecting display missed while they are still fresh
+    enough to send a visitor to the counter; a first connection announces nothing.
     """
 
     seq: int
-    type: Literal["event"]
-    kind: str
-    at: str
-    services: list[ServiceView]
-    ticket: TicketView | None = None
-    counter: CounterView | None = None
-    call: CallView | None = None
-    alert: AlertView | None = None
-    notice: str | None = None
-    printer: PrinterView | None = None
-    tickets: list[TicketView] = msgspec.field(default_factory=list)
-    counters: list[CounterView] = msgspec.field(default_factory=list)
-
-
-class StreamSnapshot(msgspec.Struct):
-    seq: int
-    type: Literal["snapshot"]
     state: StateSnapshot
+    announce: list[CallView] = msgspec.field(default_factory=list)
+
+
+class StreamPatch(msgspec.Struct, tag="patch", tag_field="type", omit_defaults=True):
+    """What changed, part by part. Every part is the new value of whole items, keyed by id
+    (a ticket that left the open states is sent once more with its final state, an alert once
+    more when resolved); ``calls`` and ``office`` replace the previous value when present.
+
+    An event patch carries the log's ``seq`` of its last event. A tick patch carries the seq it
+    was computed at (``cause == ["tick"]``) and changes only what the clock moved.
+    """
+
+    seq: int
+    at: str
+    cause: list[EventKind]
+    office: OfficeView | None = None
+    services: list[ServiceView] = msgspec.field(default_factory=list)
+    counters: list[CounterView] = msgspec.field(default_factory=list)
+    tickets: list[TicketView] = msgspec.field(default_factory=list)
+    calls: CallsView | None = None
+    announce: list[CallView] = msgspec.field(default_factory=list)
+    alerts: list[AlertView] = msgspec.field(default_factory=list)
+    printers: list[PrinterView] = msgspec.field(default_factory=list)
+
+    @property
+    def is_tick(self) -> bool:
+        return self.cause == ["tick"]
+
+
+StreamMessage = StreamSnapshot | StreamPatch

@@ -18,7 +18,7 @@ from server.auth import COOKIE, PRINCIPAL, Principal, hash_token, token_from
 from server.errors import api_error
 from server.keys import OFFICE, PRINCIPALS
 from server.live import stream
-from server.office import Office
+from server.office import TICK_SEC, Office
 from server.openapi import build_openapi
 from server.store import Store
 from server.views import ROUTES
@@ -91,6 +91,16 @@ async def _principal(app: web.Application, token: str) -> Principal | None:
     return principal
 
 
+async def ticking(office: Office) -> None:
+    """Push what the clock alone moves (waits, idle time, estimates, services closing)."""
+    while True:
+        await asyncio.sleep(office.tick_sec)
+        try:
+            office.tick()
+        except Exception:  # a failed tick must not stop the next one
+            log.exception("tick failed")
+
+
 async def housekeeping(office: Office) -> None:
     """Run the office's periodic duties for as long as the server runs."""
     while True:
@@ -102,11 +112,15 @@ async def housekeeping(office: Office) -> None:
 
 
 def create_app(
-    config: OfficeConfig, db_path: str | Path, clock: Callable[[], datetime] | None = None
+    config: OfficeConfig,
+    db_path: str | Path,
+    clock: Callable[[], datetime] | None = None,
+    tick_sec: float = TICK_SEC,
 ) -> web.Application:
     app = web.Application(middlewares=[json_errors, authenticate], client_max_size=256 * 1024)
     store = Store(db_path)
     office = Office(config, store, clock)
+    office.tick_sec = tick_sec
     app[OFFICE] = office
     app[PRINCIPALS] = {}
 
@@ -115,11 +129,13 @@ def create_app(
         replayed = office.load()
         store.start(asyncio.get_running_loop())
         log.info("replayed %d events from %s", replayed, db_path)
-        task = asyncio.create_task(housekeeping(office))
+        tasks = [asyncio.create_task(housekeeping(office)), asyncio.create_task(ticking(office))]
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await store.close()
 
     async def on_shutdown(app: web.Application) -> None:

@@ -194,7 +194,7 @@ class Engine:
         self.completions: dict[str, deque[datetime]] = {c: deque(maxlen=30) for c in self.counters}
         self.calls: deque[Call] = deque(maxlen=20)
         self.alerts: dict[int, Alert] = {}
-        self.printers: dict[str, str] = {}
+        self.printers: dict[str, tuple[str, str]] = {}  # device -> (status, detail)
         self.notice = config.notice
         self.service_override: dict[str, bool] = {}
         self.clock: datetime | None = None
@@ -372,6 +372,8 @@ class Engine:
         rule = self.config.priority
         priority = bool(set(needs) & set(rule.needs)) or (appointment and rule.appointment)
         quote = self.estimate(service, now)
+        # the language used at the kiosk is the visitor's unless they chose another
+        ui_language_offered = ui_language if ui_language in self.config.languages else None
         event = Event(
             "ticket.checked_in",
             now,
@@ -384,12 +386,12 @@ class Engine:
                 "request_id": request_id,
                 "name": name,
                 "address_as": address_as if name else None,
-                "language": language,
+                "language": language or ui_language_offered,
                 "needs": list(needs),
                 "appointment": appointment,
                 "priority": priority,
                 "by": by,
-                "ui_language": ui_language if ui_language in self.config.languages else None,
+                "ui_language": ui_language_offered,
                 "quoted": [quote.low, quote.high, quote.point],
             },
         )
@@ -614,7 +616,7 @@ class Engine:
         return self._emit(Event("office.notice", now, {"text": text}))
 
     def printer_status(self, now: datetime, device: str, status: str, detail: str) -> list[Event]:
-        if self.printers.get(device) == status and status == "ok":
+        if self.printers.get(device, ("",))[0] == status == "ok":
             return []
         return self._emit(
             Event("printer.status", now, {"device": device, "status": status, "detail": detail})
@@ -806,7 +808,7 @@ class Engine:
         self.notice = d["text"]
 
     def _on_printer_status(self, at: datetime, d: dict[str, Any]) -> None:
-        self.printers[d["device"]] = d["status"]
+        self.printers[d["device"]] = (d["status"], d.get("detail", ""))
 
     def _on_service_override(self, at: datetime, d: dict[str, Any]) -> None:
         if d["open"] is None:

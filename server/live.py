@@ -1,4 +1,8 @@
-"""``GET /ws``: the authenticated live stream (see :mod:`server.stream`)."""
+"""``GET /ws``: the authenticated live stream (see :mod:`server.stream`).
+
+Every connection starts with a snapshot; ``?since=SEQ`` (the last seq a reconnecting client
+saw) only decides which missed calls that snapshot still announces.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from aiohttp import web
 from server.auth import require
 from server.errors import api_error
 from server.keys import OFFICE
-from server.stream import Client, audience_of
+from server.publisher import audience_of
+from server.stream import Client
 
 HEARTBEAT_SEC = 20.0
 
@@ -29,19 +34,15 @@ async def stream(request: web.Request) -> web.WebSocketResponse:
     if not origin_allowed(request):
         raise api_error(403, "forbidden", "WebSocket from a foreign origin")
     office = request.app[OFFICE]
-    audience = audience_of(principal.role)
-    since_raw = request.query.get("since")
-    first: list[str] | None = None
-    after = office.store.last_seq
-    if since_raw is not None and since_raw.isdigit():
-        first = office.hub.missed_since(int(since_raw), audience)
-        after = office.hub.last_seq
-    if first is None:
-        after, snapshot = office.snapshot_message(principal.role)
-        first = [snapshot]
+    since_raw = request.query.get("since", "")
+    since = int(since_raw) if since_raw.isascii() and since_raw.isdigit() else None
     # No per-message compression: messages are small, and deflating each one once per client
     # would cost more CPU than the lobby's network saves.
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SEC, compress=False)
     await ws.prepare(request)
-    await office.hub.serve(Client(ws, audience, after, request.transport), first)
+    # The snapshot is taken with no await before the client joins the hub: no patch can fall
+    # between the two.
+    after, snapshot = office.snapshot_message(principal.role, since)
+    client = Client(ws, audience_of(principal.role), after, request.transport)
+    await office.hub.serve(client, [snapshot])
     return ws

@@ -15,21 +15,17 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
-import msgspec
-
 from lobby import protocol as p
 from lobby.config import OfficeConfig
 from server import presenters as present
 from server.engine import Engine, Event
+from server.publisher import Outgoing, Publisher
 from server.store import Projection, Store
-from server.stream import AUDIENCES, Hub, Outgoing
+from server.stream import Hub
 
 log = logging.getLogger("lobby.office")
 T = TypeVar("T")
-PRIVATE_KINDS = frozenset({"ticket.noted", "ticket.flagged", "tickets.purged"})
-SUPERVISOR_KINDS = frozenset({"alert.raised", "alert.checklist", "printer.status"})
-AUDIENCE_ROLE = {"public": "display", "staff": "clerk", "supervisor": "supervisor"}
-_encoder = msgspec.json.Encoder()
+TICK_SEC = 2.0
 
 
 class Office:
@@ -40,8 +36,11 @@ class Office:
         self.engine = Engine(config)
         self.store = store
         self.hub = Hub()
+        self.publisher = Publisher(self.engine)
         self._clock = clock
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._in_flight = 0
+        self.tick_sec = TICK_SEC
 
     def now(self) -> datetime:
         if self._clock is not None:
@@ -54,8 +53,14 @@ class Office:
         for event in self.store.replay():
             self.engine.apply(event)
             count += 1
-        self.hub.last_seq = self.store.last_seq
+        now = self.now()
+        self.engine.advance(now)
+        self.publisher.start(now, self.store.last_seq)
         return count
+
+    @property
+    def published_seq(self) -> int:
+        return self.publisher.seq
 
     async def run(self, command: Callable[[datetime], tuple[T, list[Event]]]) -> T:
         """Decide, apply, commit durably, publish; answer only once it is on disk."""
@@ -65,8 +70,12 @@ class Office:
             await self.wait_committed(self.store.last_seq)
             return result
         seqs, done = self.store.append(events, self._projection(events, now))
-        outgoing = self._outgoing(events, seqs, now)
-        await done
+        outgoing = self.publisher.decide(events, seqs[-1], now)
+        self._in_flight += 1
+        try:
+            await done
+        finally:
+            self._in_flight -= 1
         self._committed(outgoing)
         return result
 
@@ -83,18 +92,30 @@ class Office:
         await self.act(self.engine.purge_private)
         await self.act(self.engine.note_opening_hours)
 
+    def tick(self) -> None:
+        """Push what the clock alone moved; skipped while a commit is in flight, so a tick never
+        shows a change the log does not hold yet (the next one comes soon)."""
+        if self._in_flight:
+            return
+        now = self.now()
+        self.engine.advance(now)
+        outgoing = self.publisher.tick(now)
+        if outgoing is not None:
+            self.publisher.publish(outgoing)
+            self.hub.publish(outgoing)
+
     async def wait_committed(self, seq: int) -> None:
         """Wait until ``seq`` is durable (and so published: the hub publishes after commit)."""
-        if seq <= self.hub.last_seq:
+        if seq <= self.published_seq:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((seq, future))
         await future
 
-    def _committed(self, outgoing: list[Outgoing]) -> None:
-        for item in outgoing:
-            self.hub.publish(item)
-        done = self.hub.last_seq
+    def _committed(self, outgoing: Outgoing) -> None:
+        self.publisher.publish(outgoing)
+        self.hub.publish(outgoing)
+        done = self.published_seq
         ready = [w for w in self._waiters if w[0] <= done]
         self._waiters = [w for w in self._waiters if w[0] > done]
         for _, future in ready:
@@ -127,69 +148,8 @@ class Office:
             counters=[present.counter_row(engine, engine.counters[c], now) for c in counters],
         )
 
-    def _outgoing(self, events: list[Event], seqs: list[int], now: datetime) -> list[Outgoing]:
-        services = present.service_views(self.engine, now)
-        return [
-            Outgoing(seq, {a: self._message(event, seq, a, now, services) for a in AUDIENCES})
-            for event, seq in zip(events, seqs, strict=True)
-        ]
+    def snapshot_message(self, role: str, since: int | None = None) -> tuple[int, str]:
+        return self.publisher.snapshot_message(role, self.now(), since)
 
-    def _message(
-        self, event: Event, seq: int, audience: str, now: datetime, services: list[p.ServiceView]
-    ) -> str | None:
-        """The event as ``audience`` may see it, or None when it is not theirs to see."""
-        if event.kind in SUPERVISOR_KINDS and audience != "supervisor":
-            return None
-        if event.kind in PRIVATE_KINDS and audience == "public":
-            return None
-        role = AUDIENCE_ROLE[audience]
-        engine = self.engine
-        message = p.StreamEvent(
-            seq=seq,
-            type="event",
-            kind=event.kind,
-            at=present.iso(event.at) or "",
-            services=services,
-        )
-        ticket_id = event.data.get("id") if event.kind.startswith("ticket.") else None
-        if ticket_id is not None and ticket_id in engine.tickets:
-            ticket = engine.tickets[ticket_id]
-            message.ticket = present.ticket_view(engine, ticket, role, now)
-            if ticket.counter:
-                message.counter = present.counter_view(
-                    engine, engine.counters[ticket.counter], role, now
-                )
-        elif isinstance(event.data.get("counter"), str):
-            message.counter = present.counter_view(
-                engine, engine.counters[event.data["counter"]], role, now
-            )
-        if event.kind == "ticket.transferred" and ticket_id is not None and message.counter is None:
-            freed = engine.tickets[ticket_id].transfers[-1].by_counter
-            if freed:
-                message.counter = present.counter_view(engine, engine.counters[freed], role, now)
-        if event.kind == "day.closed":
-            closed = [engine.tickets[t] for t in event.data["ids"]]
-            if audience != "public":
-                message.tickets = [present.ticket_view(engine, t, role, now) for t in closed]
-            freed_ids = dict.fromkeys(t.counter for t in closed if t.counter)
-            message.counters = [
-                present.counter_view(engine, engine.counters[c], role, now) for c in freed_ids
-            ]
-        if event.kind == "printer.status":
-            message.printer = p.PrinterView(
-                event.data["device"], event.data["status"], event.data.get("detail", "")
-            )
-        if event.kind in ("ticket.called", "ticket.recalled") and engine.calls:
-            message.call = present.call_view(engine, engine.calls[-1], seq)
-        if event.kind.startswith("alert."):
-            message.alert = present.alert_view(engine, engine.alerts[event.data["alert"]])
-        if event.kind == "office.notice":
-            message.notice = engine.notice
-        return _encoder.encode(message).decode()
-
-    def snapshot_message(self, role: str) -> tuple[int, str]:
-        seq = self.store.last_seq
-        state = present.snapshot(self.engine, role, self.now(), seq)
-        return seq, _encoder.encode(
-            p.StreamSnapshot(seq=seq, type="snapshot", state=state)
-        ).decode()
+    def state(self, role: str) -> p.StateSnapshot:
+        return self.publisher.state(role, self.now())

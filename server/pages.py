@@ -152,6 +152,11 @@ async def page_asset(request: web.Request) -> web.Response:
     return _file_response(name, content_type, ASSET_HEADERS)
 
 
+async def office_state_script(request: web.Request) -> web.Response:
+    """The one fold of the live stream every page uses (display, status, supervisor)."""
+    return _file_response("office_state.js", "text/javascript", ASSET_HEADERS)
+
+
 async def index(request: web.Request) -> web.Response:
     office = request.app[OFFICE]
     links = "".join(
@@ -188,6 +193,7 @@ async def status_survey(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/status/{token}/survey", status_survey)
     app.router.add_get("/", index)
+    app.router.add_get("/assets/office_state.js", office_state_script)
     app.router.add_get("/{page:status|supervisor}/assets/{name}", page_asset)
     app.router.add_get("/status/{token}", status_page)
     app.router.add_get("/status/{token}/json", status_json)

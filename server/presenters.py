@@ -12,11 +12,22 @@ from datetime import datetime
 import msgspec
 
 from lobby import protocol as p
-from server.engine import Alert, Call, Counter, Engine, Ticket, WaitEstimate
+from server.engine import ACTIVE_STATES, Alert, Call, Counter, Engine, Ticket, WaitEstimate
 
 STAFF_ROLES = frozenset({"clerk", "supervisor", "admin"})
 SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
 TITLES = {"mr": "Mr.", "ms": "Ms.", "mx": "Mx."}
+NEAR_TARGET = 0.75
+"""A wait past this share of its target is shown as near it (amber) on every screen."""
+EARLIER_CALLS = 8
+
+
+def wait_level(minutes: float, target_min: float) -> p.WaitLevel:
+    if minutes >= target_min:
+        return "over"
+    if minutes >= NEAR_TARGET * target_min:
+        return "near"
+    return "ok"
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -45,9 +56,28 @@ def status_url(engine: Engine, ticket: Ticket) -> str:
     return url
 
 
+def waited_min(ticket: Ticket, now: datetime) -> float:
+    """Arrival to the first call, or to now while the visitor still waits (a transfer does not
+    restart the clock)."""
+    end = ticket.called_at or now
+    return max(0.0, (end - ticket.arrived_at).total_seconds() / 60)
+
+
+def head_start(engine: Engine, ticket: Ticket) -> str | None:
+    """The priority rule that moves this visitor ahead of longer waits, in the rule's words."""
+    if not ticket.priority:
+        return None
+    rule = engine.config.priority
+    reasons = [need for need in ticket.needs if need in rule.needs]
+    if ticket.appointment and rule.appointment:
+        reasons.append("appointment")
+    return ", ".join(reasons) or "priority"
+
+
 def ticket_view(engine: Engine, ticket: Ticket, role: str, now: datetime) -> p.TicketView:
     waiting = ticket.state == "waiting"
     counter = engine.counters.get(ticket.counter) if ticket.counter else None
+    waited = waited_min(ticket, now) if ticket.is_open or ticket.called_at else None
     view = p.TicketView(
         id=ticket.id,
         number=ticket.number,
@@ -75,7 +105,11 @@ def ticket_view(engine: Engine, ticket: Ticket, role: str, now: datetime) -> p.T
             for t in ticket.transfers
         ],
     )
+    if waited is not None:
+        view.waited_min = int(waited)
+        view.wait_level = wait_level(waited, engine.services[ticket.service].target_wait_min)
     if role in STAFF_ROLES:
+        view.head_start = head_start(engine, ticket)
         view.priority = ticket.priority  # it hints at a need or an appointment
         view.name = ticket.name
         view.address_as = ticket.address_as
@@ -100,14 +134,26 @@ def counter_view(engine: Engine, counter: Counter, role: str, now: datetime) -> 
     )
     if role in STAFF_ROLES:
         view.staff = counter.staff
-        view.idle_while_waiting_sec = round(engine.idle_while_waiting(counter.id, now), 1)
+        view.idle_while_waiting_sec = float(int(engine.idle_while_waiting(counter.id, now)))
+        view.idle_nudge = idle_nudge(engine, counter, view.eligible_waiting, now)
     return view
+
+
+def idle_nudge(
+    engine: Engine, counter: Counter, waiting: int, now: datetime
+) -> p.IdleNudge | None:
+    """Only an open counter with nobody at it is nudged: never one on break, closed or busy."""
+    if counter.state != "open" or counter.ticket is not None or waiting == 0:
+        return None
+    longest = max(engine.longest_wait_min(s, now) for s in counter.services)
+    return p.IdleNudge(waiting, round(longest, 1))
 
 
 def service_views(engine: Engine, now: datetime) -> list[p.ServiceView]:
     views = []
     for service in engine.services.values():
         estimate = engine.estimate(service.id, now)
+        longest = round(engine.longest_wait_min(service.id, now), 1)
         views.append(
             p.ServiceView(
                 id=service.id,
@@ -116,18 +162,20 @@ def service_views(engine: Engine, now: datetime) -> list[p.ServiceView]:
                 state=engine.service_state(service.id, now),  # type: ignore[arg-type]
                 hours=service.hours_text,
                 waiting=len(engine.waiting[service.id]),
-                longest_wait_min=round(engine.longest_wait_min(service.id, now), 1),
+                longest_wait_min=longest,
                 target_wait_min=service.target_wait_min,
                 estimate=p.Estimate(estimate.low, estimate.high),
                 info=service.info,
+                ahead=engine.people_ahead(service.id, None),
+                wait_level=wait_level(longest, service.target_wait_min),
             )
         )
     return views
 
 
-def call_view(engine: Engine, call: Call, seq: int = 0) -> p.CallView:
+def call_view(engine: Engine, call: Call) -> p.CallView:
     return p.CallView(
-        seq=seq,
+        ticket=call.ticket,
         at=iso(call.at) or "",
         number=call.number,
         service=call.service,
@@ -135,6 +183,31 @@ def call_view(engine: Engine, call: Call, seq: int = 0) -> p.CallView:
         counter_name=engine.counters[call.counter].name,
         recall=call.recall,
     )
+
+
+def calls_view(engine: Engine) -> p.CallsView:
+    """Now serving: the newest call of each visitor still called or served at that counter.
+    Earlier: the other recent calls, each number once, so a finished visit leaves the big lines
+    the moment it ends."""
+    now_serving: list[p.CallView] = []
+    earlier: list[p.CallView] = []
+    seen: set[int] = set()
+    for call in reversed(engine.calls):
+        if call.ticket in seen:
+            continue
+        seen.add(call.ticket)
+        ticket = engine.tickets.get(call.ticket)
+        active = (
+            ticket is not None
+            and ticket.state in ACTIVE_STATES
+            and ticket.counter == call.counter
+            and engine.counters[call.counter].ticket == ticket.id
+        )
+        if active:
+            now_serving.append(call_view(engine, call))
+        elif len(earlier) < EARLIER_CALLS:
+            earlier.append(call_view(engine, call))
+    return p.CallsView(now_serving=now_serving, earlier=earlier)
 
 
 def alert_view(engine: Engine, alert: Alert) -> p.AlertView:
@@ -151,6 +224,10 @@ def alert_view(engine: Engine, alert: Alert) -> p.AlertView:
         done=list(alert.done),
         note=alert.note,
     )
+
+
+def printer_view(device: str, status: tuple[str, str]) -> p.PrinterView:
+    return p.PrinterView(device, status[0], status[1])
 
 
 def office_view(engine: Engine, role: str) -> p.OfficeView:
@@ -175,13 +252,13 @@ def snapshot(engine: Engine, role: str, now: datetime, seq: int) -> p.StateSnaps
         office=office_view(engine, role),
         services=service_views(engine, now),
         counters=[counter_view(engine, c, role, now) for c in engine.counters.values()],
-        recent_calls=[call_view(engine, c) for c in engine.recent_calls()],
+        calls=calls_view(engine),
     )
     if role in STAFF_ROLES:
         state.tickets = [ticket_view(engine, t, role, now) for t in engine.open_tickets()]
     if role in SUPERVISOR_ROLES:
         state.alerts = [alert_view(engine, a) for a in engine.alerts.values() if not a.resolved]
-        state.printers = dict(engine.printers)
+        state.printers = {d: printer_view(d, s) for d, s in engine.printers.items()}
     return state
 
 

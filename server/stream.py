@@ -1,11 +1,11 @@
 """The live stream: one WebSocket per client, every message numbered with the log's ``seq``.
 
-Each committed event is encoded once per audience (public, staff, supervisor). One broadcaster
-task writes it straight to every client whose connection keeps up (a write that does not wait);
-a client with a backlog or a full send buffer gets it through its own queue and sender task
-instead, so broadcasting never waits on a slow client. One that falls too far behind is
-disconnected and, when it reconnects with ``?since=SEQ``, gets what it missed from the replay
-buffer or a fresh snapshot.
+Each published patch is encoded once per audience (public, staff, supervisor; see
+:mod:`server.publisher`). One broadcaster task writes it straight to every client whose
+connection keeps up (a write that does not wait); a client with a backlog or a full send buffer
+gets it through its own queue and sender task instead, so broadcasting never waits on a slow
+client. One that falls too far behind is disconnected; when it reconnects it gets a fresh
+snapshot, with the calls it missed while they are still fresh enough to announce.
 """
 
 from __future__ import annotations
@@ -18,27 +18,11 @@ from dataclasses import dataclass, field
 
 from aiohttp import WSCloseCode, web
 
+from server.publisher import Outgoing
+
 log = logging.getLogger("lobby.stream")
 
-AUDIENCES = ("public", "staff", "supervisor")
-REPLAY_LIMIT = 2000
 CLIENT_QUEUE_LIMIT = 500
-
-
-def audience_of(role: str) -> str:
-    if role in ("supervisor", "admin"):
-        return "supervisor"
-    if role == "clerk":
-        return "staff"
-    return "public"
-
-
-@dataclass
-class Outgoing:
-    """One event as each audience sees it; ``None`` where that audience must not see it."""
-
-    seq: int
-    messages: dict[str, str | None]
 
 
 @dataclass(eq=False)
@@ -46,6 +30,7 @@ class Client:
     ws: web.WebSocketResponse
     audience: str
     after_seq: int
+    """The seq of the snapshot it was sent: older patches are already in it."""
     transport: asyncio.BaseTransport | None = None
     queue: asyncio.Queue[str | None] = field(
         default_factory=lambda: asyncio.Queue(CLIENT_QUEUE_LIMIT)
@@ -68,16 +53,12 @@ DIRECT_WRITE_LIMIT = 32 * 1024
 class Hub:
     def __init__(self) -> None:
         self.clients: set[Client] = set()
-        self.buffer: deque[Outgoing] = deque(maxlen=REPLAY_LIMIT)
-        self.last_seq = 0
         self._pending: deque[Outgoing] = deque()
         self._wakeup = asyncio.Event()
         self._broadcaster: asyncio.Task[None] | None = None
 
     def publish(self, item: Outgoing) -> None:
-        """Called in seq order once the event is durable."""
-        self.buffer.append(item)
-        self.last_seq = item.seq
+        """Called in seq order once the patch's events are durable."""
         self._pending.append(item)
         if self._broadcaster is None or self._broadcaster.done():
             self._broadcaster = asyncio.get_running_loop().create_task(self._broadcast())
@@ -91,8 +72,10 @@ class Hub:
                 item = self._pending.popleft()
                 for client in list(self.clients):
                     message = item.messages.get(client.audience)
-                    if message is None or item.seq <= client.after_seq:
+                    if message is None or item.seq < client.after_seq:
                         continue
+                    if item.seq == client.after_seq and not item.tick:
+                        continue  # already in the client's snapshot
                     if client.keeps_up():
                         try:
                             await client.ws.send_str(message)
@@ -107,19 +90,6 @@ class Hub:
         except asyncio.QueueFull:
             log.warning("stream client too slow; disconnecting it so it resyncs")
             self._drop(client)
-
-    def missed_since(self, since: int, audience: str) -> list[str] | None:
-        """Messages after ``since``, or ``None`` when the buffer no longer reaches back."""
-        if since > self.last_seq:
-            return None
-        if since < self.last_seq and (not self.buffer or self.buffer[0].seq > since + 1):
-            return None
-        return [
-            m
-            for item in self.buffer
-            if item.seq > since
-            if (m := item.messages.get(audience)) is not None
-        ]
 
     async def serve(self, client: Client, first: list[str]) -> None:
         """Send ``first`` then everything published, until the socket closes."""

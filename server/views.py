@@ -429,9 +429,7 @@ async def alert_checklist(request: web.Request) -> web.Response:
 async def state(request: web.Request) -> web.Response:
     principal = require(request, *ANY_ROLE)
     office = office_of(request)
-    return reply(
-        present.snapshot(office.engine, principal.role, office.now(), office.store.last_seq)
-    )
+    return reply(office.state(principal.role))
 
 
 @api(

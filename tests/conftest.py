@@ -16,8 +16,9 @@ from aiohttp import web
 from argon2 import PasswordHasher
 
 from lobby import protocol as p
-from lobby.client import LobbyClient
+from lobby.client import LobbyClient, live
 from lobby.config import OfficeConfig, load_config
+from lobby.state import OfficeState
 from server.app import create_app
 from server.auth import hash_token
 from server.store import Store, open_sync
@@ -142,6 +143,25 @@ async def until(condition: Callable[[], object], timeout: float = 5.0, what: str
         if loop.time() > deadline:
             raise AssertionError(f"not met in {timeout} s: {what or condition}")
         await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def following(server: RunningServer, token: str) -> AsyncIterator[OfficeState]:
+    """A screen's view of the office: the live stream folded with the shared fold."""
+    state = OfficeState()
+
+    async def follow() -> None:
+        async for message in live(server.url, token, reconnect_delays=(0.05,)):
+            state.apply(message)
+
+    task = asyncio.create_task(follow())
+    try:
+        await until(lambda: state.ready, what="first snapshot")
+        yield state
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def visitor(rid: str, service: str = "permits", **extra: Any) -> p.CheckInRequest:

@@ -49,9 +49,9 @@ async def test_retry_with_same_request_id_returns_the_same_ticket(server: Runnin
     assert len(state.tickets) == 2
 
 
-async def test_stream_sends_snapshot_then_numbered_events(server: RunningServer) -> None:
+async def test_stream_sends_snapshot_then_numbered_patches(server: RunningServer) -> None:
     clerk = await server.staff("clerk")
-    received: list[p.StreamSnapshot | p.StreamEvent] = []
+    received: list[p.StreamMessage] = []
 
     async def watch() -> None:
         async for message in live(server.url, server.tokens["display"]):
@@ -60,18 +60,19 @@ async def test_stream_sends_snapshot_then_numbered_events(server: RunningServer)
     task = asyncio.create_task(watch())
     try:
         await until(lambda: bool(received))
-        assert received[0].type == "snapshot"
+        assert isinstance(received[0], p.StreamSnapshot)
         await server.kiosk().check_in(visitor("req-00001", name="Secret Person"))
         await clerk.counter_action("w1", "open")
         await clerk.call_next("w1")
-        await until(lambda: any(m.type == "event" and m.kind == "ticket.called" for m in received))
-        events = [m for m in received if isinstance(m, p.StreamEvent)]
-        seqs = [m.seq for m in events]
+        await until(lambda: any(isinstance(m, p.StreamPatch) and m.announce for m in received))
+        patches = [m for m in received if isinstance(m, p.StreamPatch) and not m.is_tick]
+        seqs = [m.seq for m in patches]
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
-        called = next(m for m in events if m.kind == "ticket.called")
-        assert called.call is not None and called.call.number == "P-001"
-        assert called.call.counter_name == "Window 1"
-        assert called.ticket is not None and called.ticket.name is None
+        called = next(m for m in patches if m.announce)
+        assert called.cause == ["ticket.called"]
+        assert called.announce[0].number == "P-001"
+        assert called.announce[0].counter_name == "Window 1"
+        assert called.tickets == [], "displays receive no tickets"
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -1,0 +1,269 @@
+"""What every screen holds, per audience, and the patches that move it.
+
+For each audience (public: displays and kiosks; staff: clerks; supervisor) the server keeps two
+folds of its own patches, with the same fold the Python screens use (:mod:`lobby.state`):
+
+- ``decided``: every patch computed so far, including those whose events are still being
+  committed. New patches are diffs against it, so applying them in order always lands on the
+  engine's figures.
+- ``published``: only patches whose events are durable. A new client's snapshot is this state,
+  so no screen is ever shown a figure the log does not hold, and every screen holds exactly the
+  same figures at the same seq.
+
+A patch is computed synchronously right after the engine applied a command (so it shows that
+command's moment, not a later one), and published once the commit is done. If a commit fails,
+``rollback`` forgets the decided-but-unpublished patches.
+
+Ticks compute every figure the clock alone moves (waits, idle time, service states, estimates)
+and send what differs; they run only while no commit is in flight, so they never leak an
+uncommitted change.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+import msgspec
+
+from lobby import protocol as p
+from lobby.state import OfficeState
+from server import presenters as present
+from server.engine import Engine, Event
+
+AUDIENCES = ("public", "staff", "supervisor")
+ROLE_OF_AUDIENCE = {"public": "display", "staff": "clerk", "supervisor": "supervisor"}
+FRESH_SEC = 90.0
+"""A call older than this when a display reconnects is shown but not announced: the visitor
+it called has gone to the counter or been marked a no-show by now."""
+
+PRIVATE_KINDS = frozenset({"ticket.noted", "ticket.flagged", "tickets.purged"})
+SUPERVISOR_KINDS = frozenset({"alert.raised", "alert.checklist", "printer.status"})
+CALL_KINDS = frozenset({"ticket.called", "ticket.recalled"})
+QUIET_KINDS = frozenset(
+    {"ticket.acknowledged", "ticket.surveyed", "office.notice", "services.hours"}
+    | PRIVATE_KINDS
+    | SUPERVISOR_KINDS
+)
+"""Events that move nobody's place in line: only the tickets they name are recomputed."""
+
+_encoder = msgspec.json.Encoder()
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def audience_of(role: str) -> str:
+    if role in present.SUPERVISOR_ROLES:
+        return "supervisor"
+    if role in present.STAFF_ROLES:
+        return "staff"
+    return "public"
+
+
+@dataclass
+class Outgoing:
+    """One patch as each audience sees it, encoded once; ``None`` where it changes nothing."""
+
+    seq: int
+    patches: dict[str, p.StreamPatch | None]
+    messages: dict[str, str | None]
+    announce: list[p.CallView]
+    tick: bool = False
+
+
+class Publisher:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.decided: dict[str, OfficeState] = {a: OfficeState() for a in AUDIENCES}
+        self.published: dict[str, OfficeState] = {a: OfficeState() for a in AUDIENCES}
+        self.announced: deque[tuple[int, p.CallView]] = deque(maxlen=64)
+
+    @property
+    def seq(self) -> int:
+        return self.published["public"].seq
+
+    # --------------------------------------------------------------- start-up
+
+    def start(self, now: datetime, seq: int) -> None:
+        """Take the engine's whole state as published (at start, after a replay)."""
+        for audience in AUDIENCES:
+            state = present.snapshot(self.engine, ROLE_OF_AUDIENCE[audience], now, seq)
+            self.published[audience].load(state)
+            self.decided[audience].load(state)
+
+    def rollback(self, engine: Engine) -> None:
+        """Forget patches whose commit failed; go on from ``engine`` (rebuilt from the log)."""
+        self.engine = engine
+        for audience in AUDIENCES:
+            self.decided[audience] = copy.deepcopy(self.published[audience])
+
+    # ------------------------------------------------------------------ patches
+
+    def decide(self, events: list[Event], seq: int, now: datetime) -> Outgoing:
+        """The patch for events the engine just applied (called before their commit)."""
+        kinds = [e.kind for e in events]
+        tickets = self._touched_tickets(events)
+        calls = sum(1 for k in kinds if k in CALL_KINDS)
+        announce = [present.call_view(self.engine, c) for c in list(self.engine.calls)[-calls:]]
+        announce = announce if calls else []
+        alerts = {e.data["alert"] for e in events if e.kind.startswith("alert.")}
+        printers = [e.data["device"] for e in events if e.kind == "printer.status"]
+        return self._outgoing(
+            seq, now, kinds, tickets, announce, alerts, printers, all_tickets=False
+        )
+
+    def tick(self, now: datetime) -> Outgoing | None:
+        """What the clock alone moved since the last patch. Only while nothing is in flight."""
+        out = self._outgoing(self.seq, now, ["tick"], set(), [], set(), [], all_tickets=True)
+        if all(m is None for m in out.messages.values()):
+            return None
+        return out
+
+    def publish(self, out: Outgoing) -> None:
+        """The patch's events are durable: every new client sees it from now on."""
+        for audience, patch in out.patches.items():
+            if patch is not None:
+                self.published[audience].apply(patch)
+        for call in out.announce:
+            self.announced.append((out.seq, call))
+
+    def _outgoing(
+        self,
+        seq: int,
+        now: datetime,
+        kinds: list[str],
+        tickets: set[int],
+        announce: list[p.CallView],
+        alerts: set[int],
+        printers: list[str],
+        *,
+        all_tickets: bool,
+    ) -> Outgoing:
+        engine = self.engine
+        at = present.iso(now) or ""
+        services = present.service_views(engine, now)
+        calls = present.calls_view(engine)
+        patches: dict[str, p.StreamPatch | None] = {}
+        messages: dict[str, str | None] = {}
+        counter_views: dict[bool, list[p.CounterView]] = {}
+        ticket_views: list[p.TicketView] | None = None
+        for audience in AUDIENCES:
+            role = ROLE_OF_AUDIENCE[audience]
+            state = self.decided[audience]
+            private = audience == "public"
+            cause = [
+                k
+                for k in kinds
+                if not (private and k in PRIVATE_KINDS)
+                and not (audience != "supervisor" and k in SUPERVISOR_KINDS)
+            ]
+            patch = p.StreamPatch(seq=seq, at=at, cause=cause or ["tick"])  # type: ignore[arg-type]
+            patch.services = _differing(state.services, services, lambda s: s.id)
+            if private not in counter_views:
+                counter_views[private] = [
+                    present.counter_view(engine, c, role, now) for c in engine.counters.values()
+                ]
+            patch.counters = _differing(state.counters, counter_views[private], lambda c: c.id)
+            if not private:
+                if ticket_views is None:
+                    ids = sorted(engine.open_ids) if all_tickets else sorted(tickets)
+                    ticket_views = [
+                        present.ticket_view(engine, engine.tickets[i], role, now)
+                        for i in ids
+                        if i in engine.tickets
+                    ]
+                patch.tickets = [
+                    t
+                    for t in ticket_views
+                    if state.tickets.get(t.id) != t
+                    and (t.id in state.tickets or t.state in p.OPEN_TICKET_STATES)
+                ]
+            if calls != state.calls:
+                patch.calls = calls
+            office = present.office_view(engine, role)
+            if office != state.office:
+                patch.office = office
+            patch.announce = announce
+            if audience == "supervisor":
+                patch.alerts = [
+                    present.alert_view(engine, engine.alerts[a]) for a in sorted(alerts)
+                ]
+                patch.printers = [
+                    present.printer_view(d, engine.printers[d]) for d in dict.fromkeys(printers)
+                ]
+            changes = _has_changes(patch)
+            state.apply(patch)  # moves the decided seq on even when nothing changed here
+            patches[audience] = patch
+            messages[audience] = _encoder.encode(patch).decode() if changes else None
+        return Outgoing(seq, patches, messages, announce, tick=kinds == ["tick"])
+
+    def _touched_tickets(self, events: Iterable[Event]) -> set[int]:
+        """The tickets the events name, and the waiting visitors whose place or estimate they
+        moved: everyone waiting for the same counters, unless the event moves nobody."""
+        engine = self.engine
+        ids: set[int] = set()
+        services: set[str] = set()
+        for event in events:
+            named = list(event.data.get("ids", ()))
+            if event.kind.startswith("ticket.") and "id" in event.data:
+                named.append(event.data["id"])
+            ids.update(named)
+            if event.kind in QUIET_KINDS:
+                continue
+            if event.kind == "ticket.checked_in" and not event.data.get("priority"):
+                continue  # a new arrival joins the end of the line: nobody else moves
+            for ticket_id in named:
+                ticket = engine.tickets.get(ticket_id)
+                if ticket is not None:
+                    services.add(ticket.service)
+                    services.update(t.from_service for t in ticket.transfers)
+            counter = event.data.get("counter")
+            if isinstance(counter, str) and counter in engine.counters:
+                services.update(engine.counters[counter].services)
+        pooled = set().union(*(engine.pool(s) for s in services)) if services else set()
+        for service_id in pooled:
+            ids.update(tid for _, tid in engine.waiting[service_id])
+        return ids
+
+    # --------------------------------------------------------------- snapshots
+
+    def snapshot_message(self, role: str, now: datetime, since: int | None) -> tuple[int, str]:
+        """A new client's first message: the published state, and the fresh calls it missed."""
+        state = self.state(role, now)
+        announce = []
+        if since is not None:
+            fresh = now - timedelta(seconds=FRESH_SEC)
+            announce = [
+                call
+                for seq, call in self.announced
+                if seq > since and datetime.fromisoformat(call.at) > fresh
+            ]
+        message = p.StreamSnapshot(seq=state.seq, state=state, announce=announce)
+        return state.seq, _encoder.encode(message).decode()
+
+    def state(self, role: str, now: datetime) -> p.StateSnapshot:
+        """The published state for ``role``, stamped with the server's time now."""
+        state = self.published[audience_of(role)].snapshot(role)
+        state.now = present.iso(now) or ""
+        return state
+
+
+def _differing(known: Mapping[K, V], views: list[V], key: Callable[[V], K]) -> list[V]:
+    return [v for v in views if known.get(key(v)) != v]
+
+
+def _has_changes(patch: p.StreamPatch) -> bool:
+    return bool(
+        patch.services
+        or patch.counters
+        or patch.tickets
+        or patch.calls is not None
+        or patch.office is not None
+        or patch.announce
+        or patch.alerts
+        or patch.printers
+    )
