@@ -25,8 +25,8 @@ from typing import Any
 
 from benchmarks.raw_http import HOST
 
-CALLED = b'"kind":"ticket.called"'
-EVENT = b'"type":"event"'
+CALLED = b'"cause":["ticket.called"]'
+EVENT = b'"type":"patch"'
 TEXT, PING = 1, 9
 
 

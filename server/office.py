@@ -18,7 +18,7 @@ from typing import TypeVar
 from lobby import protocol as p
 from lobby.config import OfficeConfig
 from server import presenters as present
-from server.engine import Engine, Event
+from server.engine import Engine, Event, Ticket
 from server.publisher import Outgoing, Publisher
 from server.store import Projection, Store
 from server.stream import Hub
@@ -150,6 +150,14 @@ class Office:
 
     def snapshot_message(self, role: str, since: int | None = None) -> tuple[int, str]:
         return self.publisher.snapshot_message(role, self.now(), since)
+
+    def visitor_ticket(self, ticket: Ticket) -> p.TicketView:
+        """One visit as its visitor sees it: the published figures (the same the display and
+        the staff screens show), without anything private."""
+        published = self.publisher.published["staff"].tickets.get(ticket.id)
+        if published is None:  # a finished visit: nothing on it moves with the clock any more
+            published = present.ticket_view(self.engine, ticket, "public", self.now())
+        return present.public_ticket(published)
 
     def state(self, role: str) -> p.StateSnapshot:
         return self.publisher.state(role, self.now())

@@ -23,7 +23,8 @@ EARLIER_CALLS = 8
 
 
 def wait_level(minutes: float, target_min: float) -> p.WaitLevel:
-    if minutes >= target_min:
+    """Called at exactly the target is within it, as the service level counts it."""
+    if minutes > target_min:
         return "over"
     if minutes >= NEAR_TARGET * target_min:
         return "near"
@@ -119,6 +120,29 @@ def ticket_view(engine: Engine, ticket: Ticket, role: str, now: datetime) -> p.T
         view.notes = [p.Note(iso(n.at) or "", n.text, n.by) for n in ticket.notes]
         view.flagged = ticket.flagged
     return view
+
+
+PRIVATE_TICKET_FIELDS = (
+    "priority",
+    "head_start",
+    "name",
+    "address_as",
+    "addressed_as",
+    "language",
+    "needs",
+    "notes",
+    "flagged",
+)
+
+
+PUBLIC_DEFAULTS = {
+    f.name: f.default for f in msgspec.structs.fields(p.TicketView) if f.name in PRIVATE_TICKET_FIELDS
+}
+
+
+def public_ticket(view: p.TicketView) -> p.TicketView:
+    """A staff view with every private field back at its default: what a visitor may see."""
+    return msgspec.structs.replace(view, **PUBLIC_DEFAULTS)
 
 
 def counter_view(engine: Engine, counter: Counter, role: str, now: datetime) -> p.CounterView:

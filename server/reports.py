@@ -1,4 +1,4 @@
-"""Supervisor figures, computed from the event log with the definitions in DESIGN.md.
+"""Supervisor figures, computed from the event log with the definitions in docs/measures.md.
 
 The report replays the log through a fresh engine, so it measures exactly what happened, and it
 leads with what visitors lived (wait, service level, needs met); service time is shown, never

@@ -20,6 +20,7 @@ from lobby.client import LobbyClient, live
 from lobby.config import OfficeConfig, load_config
 from lobby.state import OfficeState
 from server.app import create_app
+from server.office import TICK_SEC
 from server.auth import hash_token
 from server.store import Store, open_sync
 
@@ -65,6 +66,7 @@ class RunningServer:
     runner: web.AppRunner | None = None
     clients: list[LobbyClient] = field(default_factory=list)
     clock: Callable[[], datetime] | None = None
+    tick_sec: float = TICK_SEC
 
     @property
     def url(self) -> str:
@@ -77,7 +79,7 @@ class RunningServer:
 
     async def start(self) -> None:
         self.runner = web.AppRunner(
-            create_app(self.config, self.db, self.clock), shutdown_timeout=1.0
+            create_app(self.config, self.db, self.clock, self.tick_sec), shutdown_timeout=1.0
         )
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
@@ -119,7 +121,11 @@ async def running_server(
 ) -> AsyncIterator[RunningServer]:
     """A started server on a fresh database; its clients and the server are closed after."""
     db = tmp_path / "lobby.db"
-    running = RunningServer(config, db, free_port(), seed_accounts(db), clock=clock)
+    # With a test's clock the test ticks (office.tick()) when it moves the clock.
+    tick_sec = 3600.0 if clock is not None else TICK_SEC
+    running = RunningServer(
+        config, db, free_port(), seed_accounts(db), clock=clock, tick_sec=tick_sec
+    )
     await running.start()
     try:
         yield running

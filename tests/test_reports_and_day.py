@@ -1,4 +1,4 @@
-"""Supervisor figures match the definitions in DESIGN.md; every visit ends the same day."""
+"""Supervisor figures match the definitions in docs/measures.md; every visit ends the same day."""
 
 from __future__ import annotations
 
