@@ -20,7 +20,6 @@ import msgspec
 from aiohttp import web
 
 from lobby.protocol import SurveyRequest
-from server import presenters as present
 from server.display_page import add_display_routes
 from server.engine import Refused, Ticket
 from server.errors import STATUS_BY_KIND, api_error

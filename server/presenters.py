@@ -136,7 +136,9 @@ PRIVATE_TICKET_FIELDS = (
 
 
 PUBLIC_DEFAULTS = {
-    f.name: f.default for f in msgspec.structs.fields(p.TicketView) if f.name in PRIVATE_TICKET_FIELDS
+    f.name: f.default
+    for f in msgspec.structs.fields(p.TicketView)
+    if f.name in PRIVATE_TICKET_FIELDS
 }
 
 
@@ -163,9 +165,7 @@ def counter_view(engine: Engine, counter: Counter, role: str, now: datetime) -> 
     return view
 
 
-def idle_nudge(
-    engine: Engine, counter: Counter, waiting: int, now: datetime
-) -> p.IdleNudge | None:
+def idle_nudge(engine: Engine, counter: Counter, waiting: int, now: datetime) -> p.IdleNudge | None:
     """Only an open counter with nobody at it is nudged: never one on break, closed or busy."""
     if counter.state != "open" or counter.ticket is not None or waiting == 0:
         return None

@@ -20,8 +20,8 @@ from lobby.client import LobbyClient, live
 from lobby.config import OfficeConfig, load_config
 from lobby.state import OfficeState
 from server.app import create_app
-from server.office import TICK_SEC
 from server.auth import hash_token
+from server.office import TICK_SEC
 from server.store import Store, open_sync
 
 TESTS = Path(__file__).parent
