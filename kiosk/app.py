@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
-import msgspec
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -43,6 +42,7 @@ from kiosk.widgets.choice_row import ChoiceRow
 from kiosk.wording import greeting, ticket_content
 from lobby import protocol as p
 from lobby.client import ApiError, ServerUnreachable, StreamMessage
+from lobby.state import OfficeState
 
 log = logging.getLogger("lobby.kiosk")
 
@@ -96,6 +96,8 @@ class KioskApp(App[int]):
         self.retry_delays = retry_delays
         self.printer_interval = printer_interval
         self.clock = clock
+        self.office_state = OfficeState()
+        """The office as the stream tells it; ``office`` and ``services`` are drawn from it."""
         self.details = VisitorDetails()
         self.pending: PendingCheckIn | None = None
         self.last_ticket: IssuedTicket | None = None
@@ -138,9 +140,6 @@ class KioskApp(App[int]):
     def default_language(self) -> str:
         return self.languages[0]
 
-    def service(self, service_id: str) -> p.ServiceView | None:
-        return next((s for s in self.services if s.id == service_id), None)
-
     # ----------------------------------------------------------- office state
 
     @work(group="state", exclusive=True, exit_on_error=False)
@@ -153,37 +152,15 @@ class KioskApp(App[int]):
             self.connected = False
             self.problem = f"The server refused this kiosk: {error.message}"
 
-    @work(group="refresh", exclusive=True, exit_on_error=False)
-    async def refresh_state(self) -> None:
-        """Re-read the services as a visitor starts, for what drifts with the clock alone.
-
-        The stream announces services opening and closing by their hours, but not the clock
-        pushing a service into "closing" or a wait estimate along; once per visitor is enough,
-        since nobody reads the list between visits and an idle visitor is reset within a minute.
-        """
-        assert self.backend is not None
-        try:
-            state = await self.backend.state()
-        except (ServerUnreachable, ApiError):
-            return
-        self._apply_snapshot(state)
-
     def _on_connection(self, up: bool) -> None:
         self.connected = up
 
     def _apply(self, message: StreamMessage) -> None:
-        if isinstance(message, p.StreamSnapshot):
-            self._apply_snapshot(message.state)
-            return
-        self.services = tuple(message.services)
-        if message.notice is not None and self.office is not None:
-            self.office = msgspec.structs.replace(self.office, notice=message.notice)
-
-    def _apply_snapshot(self, state: p.StateSnapshot) -> None:
-        self.connected = True
-        self.problem = ""
-        self.office = state.office
-        self.services = tuple(state.services)
+        """Fold the message, then hand the screens what they draw: a tick that moved an
+        estimate or slid a service into "closing" repaints its button like any event."""
+        self.office_state.apply(message)
+        self.office = self.office_state.office
+        self.services = tuple(self.office_state.services.values())
         if not self.screen_stack[1:] and self.language not in self.languages:
             self.language = self.default_language
 
@@ -192,7 +169,6 @@ class KioskApp(App[int]):
     def choose_language(self, language: str) -> None:
         self.language = language
         self.push_screen(ServiceChoiceScreen())
-        self.refresh_state()
 
     def open_details(self) -> None:
         self.push_screen(DetailsScreen(self.details))
@@ -245,7 +221,7 @@ class KioskApp(App[int]):
         request = self.details.request(service_id, new_request_id(), self.language)
         pending = PendingCheckIn(request, self.language, self.details)
         self.pending = pending
-        service = self.service(service_id)
+        service = self.office_state.service(service_id)
         screen = ConfirmationScreen(service.name if service else service_id)
         self.push_screen(screen)
         self.issue_ticket(pending, screen)
@@ -264,7 +240,7 @@ class KioskApp(App[int]):
         finally:
             self.pending = None
         t = self.catalogue.bind(pending.kiosk_language)
-        service = self.service(ticket.service)
+        service = self.office_state.service(ticket.service)
         content = ticket_content(
             t,
             ticket,

@@ -1,6 +1,6 @@
 """What the kiosk needs from the server, behind one small interface.
 
-``ServerBackend`` is the real one (HTTP commands through ``LobbyClient``, live service counts
+``ServerBackend`` is the real one (HTTP commands through ``LobbyClient``, the office state
 through ``live()``). The interface exists so screenshots and snapshot tests can run the same app
 on a fixed, made-up office (``kiosk.sample_office``) and get identical screens every time.
 """
@@ -17,11 +17,8 @@ from lobby.client import LobbyClient, StreamMessage, live
 
 class KioskBackend(Protocol):
     def follow(self, on_connection: Callable[[bool], None]) -> AsyncIterator[StreamMessage]:
-        """Yield the kiosk's live stream for ever (snapshot first, then events)."""
-        ...
-
-    async def state(self) -> p.StateSnapshot:
-        """The kiosk's view now; services change state with the clock, not only with events."""
+        """Yield the kiosk's live stream for ever: a snapshot first, then patches (events
+        and the server's ticks), to fold with ``lobby.state.OfficeState``."""
         ...
 
     async def check_in(self, request: p.CheckInRequest) -> p.TicketView: ...
@@ -56,9 +53,6 @@ class ServerBackend:
             on_connection=on_connection,
             reconnect_delays=self.reconnect_delays,
         )
-
-    async def state(self) -> p.StateSnapshot:
-        return await self.client.state()
 
     async def check_in(self, request: p.CheckInRequest) -> p.TicketView:
         return await self.client.check_in(request)

@@ -43,6 +43,7 @@ SAMPLE_STATE = p.StateSnapshot(
             target_wait_min=10,
             estimate=p.Estimate(6, 10),
             info="Bring a photo ID and proof of address.",
+            ahead=3,
         ),
         p.ServiceView(
             id="billing",
@@ -67,6 +68,8 @@ SAMPLE_STATE = p.StateSnapshot(
             target_wait_min=15,
             estimate=p.Estimate(16, 25),
             info="",
+            ahead=4,
+            wait_level="near",
         ),
         p.ServiceView(
             id="records",
@@ -87,7 +90,8 @@ SAMPLE_STATE = p.StateSnapshot(
 
 @dataclass
 class SampleBackend:
-    """Issues numbers the way the server would (prefix, next in line) with fixed links."""
+    """Streams one snapshot, then issues numbers the way the server would: the prefix, the
+    place in line and the estimate the service's button showed, and a fixed status link."""
 
     state_snapshot: p.StateSnapshot = SAMPLE_STATE
     first_sequence: int = 14
@@ -100,11 +104,8 @@ class SampleBackend:
 
     async def follow(self, on_connection: Callable[[bool], None]) -> AsyncIterator[StreamMessage]:
         on_connection(True)
-        yield p.StreamSnapshot(seq=1, type="snapshot", state=self.state_snapshot)
+        yield p.StreamSnapshot(seq=self.state_snapshot.seq, state=self.state_snapshot)
         await asyncio.Event().wait()
-
-    async def state(self) -> p.StateSnapshot:
-        return self.state_snapshot
 
     async def check_in(self, request: p.CheckInRequest) -> p.TicketView:
         self.requests.append(request)
@@ -121,7 +122,7 @@ class SampleBackend:
             arrived_at=ISSUED_AT,
             called_at=None,
             counter=None,
-            position=service.waiting + 1,
+            position=service.ahead + 1,
             estimate=service.estimate,
             status_url=f"{self.state_snapshot.office.public_url}/status/Zq3xY7pLmN2a",
             service_name=service.name,

@@ -1,6 +1,7 @@
 """Draw every kiosk screen and a printed ticket into a folder, for the docs and for review.
 
     python -m kiosk.screenshots docs/
+    python -m kiosk.screenshots /tmp/small 80x24    # the smallest terminal a kiosk may have
 
 Writes ``kiosk-welcome``, ``kiosk-services``, ``kiosk-details``, ``kiosk-ticket`` (printed) and
 ``kiosk-ticket-on-screen`` (printer failed) as PNG (SVG when Chromium is missing), plus
@@ -35,6 +36,7 @@ CELL = (9.6, 19.2)
 CHROMIUM = "/usr/bin/chromium"
 
 Steps = Callable[[Pilot[int]], Awaitable[None]]
+Size = tuple[int, int]
 
 
 def sample_app(printer: TicketPrinter | None) -> KioskApp:
@@ -75,9 +77,11 @@ async def to_ticket(pilot: Pilot[int]) -> None:
     await pilot.pause()
 
 
-async def shoot(path: Path, printer: TicketPrinter | None, steps: Steps | None) -> Path:
+async def shoot(
+    path: Path, printer: TicketPrinter | None, steps: Steps | None, size: Size = SIZE
+) -> Path:
     app = sample_app(printer)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await until(lambda: app.office is not None)
         if steps is not None:
             await steps(pilot)
@@ -87,8 +91,8 @@ async def shoot(path: Path, printer: TicketPrinter | None, steps: Steps | None) 
     return svg
 
 
-def svg_to_png(svg: Path, png: Path) -> None:
-    width, height = int(SIZE[0] * CELL[0]) + 40, int(SIZE[1] * CELL[1]) + 90
+def svg_to_png(svg: Path, png: Path, size: Size = SIZE) -> None:
+    width, height = int(size[0] * CELL[0]) + 40, int(size[1] * CELL[1]) + 90
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(
             [
@@ -109,7 +113,7 @@ def svg_to_png(svg: Path, png: Path) -> None:
         )
 
 
-async def draw_all(folder: Path) -> list[Path]:
+async def draw_all(folder: Path, size: Size = SIZE) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     broken = open_printer("file:/nonexistent-dir/ticket")
     shots: list[tuple[str, TicketPrinter | None, Steps | None]] = [
@@ -121,7 +125,7 @@ async def draw_all(folder: Path) -> list[Path]:
     ]
     written = []
     for name, printer, steps in shots:
-        written.append(await shoot(folder / f"{name}.svg", printer, steps))
+        written.append(await shoot(folder / f"{name}.svg", printer, steps, size))
         if name == "kiosk-ticket":
             assert printer is not None
             picture = render_ticket(
@@ -138,14 +142,16 @@ async def draw_all(folder: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     folder = Path(args[0] if args else "docs")
+    columns, _, rows = (args[1] if len(args) > 1 else "").partition("x")
+    size = (int(columns), int(rows)) if rows else SIZE
     folder.mkdir(parents=True, exist_ok=True)
     logging.getLogger("hardware").setLevel(logging.ERROR)  # the failed print is on purpose
     with tempfile.TemporaryDirectory() as scratch:
-        for path in asyncio.run(draw_all(Path(scratch))):
+        for path in asyncio.run(draw_all(Path(scratch), size)):
             target = folder / path.name
             if path.suffix == ".svg" and Path(CHROMIUM).exists():
                 target = target.with_suffix(".png")
-                svg_to_png(path, target)
+                svg_to_png(path, target, size)
             else:
                 shutil.copyfile(path, target)
             print(target)

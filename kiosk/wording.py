@@ -36,10 +36,12 @@ def greeting(t: Translator, details: VisitorDetails) -> str:
     return t("greeting_named", who=who) if who else t("greeting_plain")
 
 
-def waiting_text(t: Translator, count: int) -> str:
-    if count == 0:
-        return t("waiting_zero")
-    return t("waiting_one") if count == 1 else t("waiting_many", count=count)
+def ahead_text(t: Translator, ahead: int) -> str:
+    """ "About 3 people ahead": the one wording of the service button, the confirmation and the
+    printed ticket, so what a visitor reads before the tap is what their ticket says after it."""
+    if ahead <= 0:
+        return t("ahead_zero")
+    return t("ahead_one") if ahead == 1 else t("ahead_many", count=ahead)
 
 
 def range_text(t: Translator, key: str, estimate: p.Estimate) -> str:
@@ -50,32 +52,25 @@ def range_text(t: Translator, key: str, estimate: p.Estimate) -> str:
 
 
 def service_line(t: Translator, service: p.ServiceView) -> str:
-    """The second line of a service's button: the queue as a new arrival would meet it."""
+    """The second line of a service's button: what a visitor checking in now would be told."""
     if service.state == "closed":
         return t("service_closed", hours=service.hours)
-    return f"{waiting_text(t, service.waiting)} · {range_text(t, 'estimate', service.estimate)}"
+    return f"{ahead_text(t, service.ahead)} · {range_text(t, 'estimate', service.estimate)}"
 
 
-def ahead_text(t: Translator, position: int | None) -> str | None:
-    if position is None:
-        return None
-    ahead = max(position - 1, 0)
-    if ahead == 0:
-        return t("ahead_zero")
-    return t("ahead_one") if ahead == 1 else t("ahead_many", count=ahead)
-
-
-def estimate_of(ticket: p.TicketView) -> p.Estimate | None:
-    return ticket.estimate or ticket.quoted_estimate
+def ticket_ahead(ticket: p.TicketView) -> int | None:
+    """People ahead of a ticket still waiting: its place in line, less the visitor."""
+    return None if ticket.position is None else ticket.position - 1
 
 
 def wait_sentence(t: Translator, ticket: p.TicketView) -> str:
     """ "About 3 people ahead — around 6 to 10 minutes." (or the screens hint when unknown)."""
-    ahead = ahead_text(t, ticket.position)
-    estimate = estimate_of(ticket)
-    if ahead is None or estimate is None:
+    ahead = ticket_ahead(ticket)
+    if ahead is None or ticket.estimate is None:
         return t("watch_screens")
-    return t("wait_sentence", ahead=ahead, wait=range_text(t, "wait", estimate))
+    return t(
+        "wait_sentence", ahead=ahead_text(t, ahead), wait=range_text(t, "wait", ticket.estimate)
+    )
 
 
 def issued_text(t: Translator, arrived_at: str, fallback: datetime) -> str:
@@ -94,10 +89,9 @@ def issued_text(t: Translator, arrived_at: str, fallback: datetime) -> str:
 
 
 def ticket_wait_text(t: Translator, ticket: p.TicketView) -> str:
-    estimate = estimate_of(ticket)
-    if estimate is None:
+    if ticket.estimate is None:
         return t("ticket_wait_unknown")
-    return range_text(t, "ticket_wait", estimate)
+    return range_text(t, "ticket_wait", ticket.estimate)
 
 
 def ticket_content(
@@ -109,12 +103,13 @@ def ticket_content(
     now: datetime,
 ) -> TicketContent:
     """Everything printed on the ticket, in the language the visitor chose. Never the name."""
+    ahead = ticket_ahead(ticket)
     return TicketContent(
         office_name=office_name,
         number=ticket.number,
         service_name=ticket.service_name or ticket.service,
         issued_text=issued_text(t, ticket.arrived_at, now),
-        position_text=ahead_text(t, ticket.position) or "",
+        position_text=ahead_text(t, ahead) if ahead is not None else "",
         wait_text=ticket_wait_text(t, ticket),
         info_text=info or None,
         status_url=ticket.status_url,

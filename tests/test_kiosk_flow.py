@@ -206,7 +206,7 @@ async def test_spanish_and_somali_visitors_read_their_language(server: RunningSe
         assert "Welcome" in welcome and "Bienvenidos" in welcome and "Soo dhawoow" in welcome
         await choose_language(pilot, "es")
         assert text(app, "#services-title") == "¿En qué le podemos ayudar hoy?"
-        assert "Nadie en espera" in str(service_button(app, "permits").label)
+        assert "Usted es la próxima persona" in str(service_button(app, "permits").label)
         screen = await tap_service(pilot, "permits")
         await finished(screen)
         assert text(app, "#your-number") == "Su número es P-001."
@@ -221,7 +221,7 @@ async def test_spanish_and_somali_visitors_read_their_language(server: RunningSe
         assert app.language == "en"
         await choose_language(pilot, "so")
         assert text(app, "#services-title") == "Maxaan maanta kaaga caawin karnaa?"
-        assert "1 qof ayaa sugaya" in str(service_button(app, "permits").label)
+        assert "Qiyaastii 1 qof ayaa kaa horreeya" in str(service_button(app, "permits").label)
         await finished(await tap_service(pilot, "billing"))
         assert text(app, "#your-number") == "Lambarkaagu waa B-001."
 
@@ -356,7 +356,9 @@ async def test_failed_print_shows_the_ticket_and_tells_supervisors(server: Runni
         supervisor = await server.staff("super")
         await until(lambda: app.health.reported is not None and app.health.reported[0] == "error")
         state = await supervisor.state()
-        assert state.printers == {"test-kiosk": "error"}
+        assert list(state.printers) == ["test-kiosk"]
+        assert state.printers["test-kiosk"].status == "error"
+        assert "Cannot reach the ticket printer" in state.printers["test-kiosk"].detail
         [listed] = state.tickets
         assert listed.acknowledged == "screen"
 

@@ -138,14 +138,34 @@ def test_the_confirmation_sentence_of_the_issue() -> None:
     )
 
 
-def test_service_line_shows_the_queue_or_the_hours() -> None:
+def service(ahead: int, waiting: int = 0, state: str = "open") -> p.ServiceView:
+    return p.ServiceView(
+        "permits", "Permits", "P", state, "08:00-16:30", waiting, 4.0, 10, p.Estimate(6, 10), "",
+        ahead=ahead,
+    )  # fmt: skip
+
+
+def test_service_line_shows_the_people_ahead_or_the_hours() -> None:
     en = CATALOGUE.bind("en")
-    service = p.ServiceView(
-        "permits", "Permits", "P", "open", "08:00-16:30", 3, 4.0, 10, p.Estimate(6, 10), ""
-    )
-    assert service_line(en, service) == "3 people waiting · about 6–10 min"
-    service.state = "closed"
-    assert service_line(en, service) == "Closed now · Hours 08:00-16:30"
+    assert service_line(en, service(ahead=3, waiting=3)) == "About 3 people ahead · about 6–10 min"
+    assert service_line(en, service(ahead=1, waiting=0)) == (
+        "About 1 person ahead · about 6–10 min"
+    ), "a visitor of another service at the same counters is ahead too"
+    assert service_line(en, service(ahead=0)) == "You are next · about 6–10 min"
+    assert service_line(en, service(ahead=2, state="closed")) == "Closed now · Hours 08:00-16:30"
+
+
+@pytest.mark.parametrize("language", ["en", "es", "so"])
+@pytest.mark.parametrize("ahead", [0, 1, 4])
+def test_the_button_says_what_the_ticket_then_says(language: str, ahead: int) -> None:
+    t = CATALOGUE.bind(language)
+    issued = ticket(position=ahead + 1, low=6, high=10)
+    content = ticket_content(t, issued, office_name="City Hall", info=None, now=NOW)
+    assert content.position_text
+    assert service_line(t, service(ahead)).startswith(f"{content.position_text} · ")
+    assert wait_sentence(t, issued).startswith(f"{content.position_text} — ")
+    for figure in ("6", "10"):
+        assert figure in service_line(t, service(ahead)) and figure in content.wait_text
 
 
 @pytest.mark.parametrize("language", ["en", "es", "so"])
