@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,14 @@ from kiosk.widgets.qr_block import QrBlock, matrix_from_lines, qr_matrix
 from lobby import protocol as p
 from lobby.config import parse_config
 from server.keys import OFFICE
-from tests.conftest import CONFIG_PATH, FakeClock, RunningServer, running_server, until
+from tests.conftest import (
+    CONFIG_PATH,
+    FakeClock,
+    RunningServer,
+    running_server,
+    until,
+    visitor,
+)
 
 SIZE = (110, 40)
 BROKEN_PRINTER = "file:/nonexistent-dir/x"
@@ -274,6 +281,47 @@ async def test_a_service_opening_on_time_is_offered_without_reloading(tmp_path: 
             assert text(app, "#your-number") == "Your number is R-001."
 
 
+ONE_WINDOW_FOR_TWO_SERVICES = """
+[[counters]]
+id = "w1"
+name = "Window 1"
+services = ["permits", "billing"]
+
+[[counters]]
+id = "w3"
+name = "Window 3"
+services = ["records"]
+"""
+
+
+async def test_the_button_says_what_the_ticket_says_when_services_share_a_counter(
+    tmp_path: Path,
+) -> None:
+    """A billing visitor waits at the only window that also serves permits: the permits button
+    must count them, as the permits ticket does."""
+    services, _, _ = CONFIG_PATH.read_text().partition("[[counters]]")
+    config = parse_config(services + ONE_WINDOW_FOR_TWO_SERVICES, "shared.toml")
+    async with running_server(tmp_path, config) as server:
+        await server.kiosk().check_in(visitor("billing-visitor", service="billing"))
+        printer = open_printer("dummy")
+        app = kiosk_app(server, printer)
+        async with running(app) as pilot:
+            await choose_language(pilot, "en")
+            quoted = app.office_state.services["permits"]
+            assert (quoted.waiting, quoted.ahead) == (0, 1)
+            low, high = quoted.estimate.low_min, quoted.estimate.high_min
+            assert low > 0, "the range form is the one both texts share"
+            assert str(service_button(app, "permits").label).endswith(
+                f"About 1 person ahead · about {low}–{high} min"
+            )
+            screen = await tap_service(pilot, "permits")
+            await finished(screen)
+            assert text(app, "#wait") == f"About 1 person ahead — around {low} to {high} minutes."
+        printed = list(iter_text(read_escpos(printer.last_output, code_pages_of(printer.profile))))
+        assert "About 1 person ahead" in printed
+        assert f"Wait: about {low}–{high} minutes" in printed
+
+
 async def test_not_sure_sends_the_visitor_to_the_front_desk(server: RunningServer) -> None:
     app = kiosk_app(server)
     async with running(app) as pilot:
@@ -334,6 +382,47 @@ async def test_server_down_then_up_issues_exactly_one_ticket(server: RunningServ
     tickets = await supervisor_tickets(server)
     assert [t.number for t in tickets] == ["P-001"]
     assert tickets[0].acknowledged == "printed"
+
+
+def refuse_writes(server: RunningServer, refuse: bool) -> Awaitable[object]:
+    """The store's disk stops taking writes (full, or remounted read-only after an error):
+    every command the server cannot log is answered with a 5xx."""
+    flag = "ON" if refuse else "OFF"
+    return server.app[OFFICE].store.run(lambda conn: conn.execute(f"PRAGMA query_only = {flag}"))
+
+
+async def test_a_server_that_cannot_store_sends_the_visitor_to_the_front_desk_and_keeps_trying(
+    server: RunningServer,
+) -> None:
+    printer = open_printer("dummy")
+    app = KioskApp(
+        lambda: ServerBackend(server.url, server.tokens["kiosk"], timeout=5.0),
+        printer,
+        retry_delays=(0.05, 0.1, 0.2),
+    )
+    async with running(app) as pilot:
+        await choose_language(pilot, "es")
+        await refuse_writes(server, True)
+        screen = await tap_service(pilot, "permits")
+        # well within the client's 5 s timeout: this is the server's 5xx, not silence
+        await until(lambda: screen.shown == "unreachable", timeout=2.5)
+        assert text(app, "#progress") == (
+            "Ahora no podemos conectar con nuestro sistema. Por favor, acuda a la recepción."
+        )
+        assert text(app, "#progress-detail") == "Seguimos intentándolo. No perderá su lugar."
+        await asyncio.sleep(0.5)  # repeats go unanswered meanwhile: the visitor reads the same
+        assert app.screen is screen and screen.shown == "unreachable"
+
+        await refuse_writes(server, False)
+        # This server answers the repeated request id only once a later commit lands (its
+        # failed commit is never retried); another visitor checking in is that commit.
+        await server.kiosk().check_in(visitor("another-visitor", service="billing"))
+        await finished(screen)
+        assert screen.stage == "printed"
+        assert text(app, "#your-number") == "Su número es P-001."
+
+    tickets = await supervisor_tickets(server)
+    assert [t.number for t in tickets if t.service == "permits"] == ["P-001"], "one request id"
 
 
 async def test_failed_print_shows_the_ticket_and_tells_supervisors(server: RunningServer) -> None:
