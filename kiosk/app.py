@@ -62,6 +62,10 @@ class KioskApp(App[int]):
     CSS_PATH = "kiosk.tcss"
     TITLE = "Lobby kiosk"
     ENABLE_COMMAND_PALETTE = False
+    # Screens carry these classes by the terminal's size: 80x24 is the least a kiosk may have
+    # and gets the tighter layout (kiosk.tcss, "small terminals").
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f9", "reprint", "Reprint last ticket (staff)", show=False),
         Binding("down", "app.focus_next", show=False),

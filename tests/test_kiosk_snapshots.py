@@ -11,14 +11,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from hardware import open_printer
 from kiosk import screenshots
 from kiosk.app import KioskApp
 from kiosk.sample_office import SampleBackend
+from kiosk.widgets.big_number import BigNumber, block_lines
 
 SIZE = screenshots.SIZE
+SMALL = (80, 24)
+"""The least a kiosk terminal may have: everything a visitor needs must still be on screen."""
+BROKEN_PRINTER = "file:/nonexistent-dir/x"
 SnapCompare = Callable[..., bool]
 
 
@@ -86,7 +93,7 @@ def test_confirmation_with_printed_ticket(snap_compare: SnapCompare) -> None:
 def test_confirmation_with_ticket_on_screen_when_printing_fails(
     snap_compare: SnapCompare,
 ) -> None:
-    app = sample_app("file:/nonexistent-dir/x")
+    app = sample_app(BROKEN_PRINTER)
     assert snap_compare(app, terminal_size=SIZE, run_before=steps(screenshots.to_ticket))
 
 
@@ -95,3 +102,59 @@ def test_confirmation_while_the_server_cannot_be_reached(snap_compare: SnapCompa
     assert snap_compare(
         app, terminal_size=SIZE, run_before=steps(screenshots.to_services, tap_permits)
     )
+
+
+def test_service_choice_on_a_small_terminal(snap_compare: SnapCompare) -> None:
+    assert snap_compare(
+        sample_app(), terminal_size=SMALL, run_before=steps(screenshots.to_services)
+    )
+
+
+def test_details_on_a_small_terminal(snap_compare: SnapCompare) -> None:
+    assert snap_compare(sample_app(), terminal_size=SMALL, run_before=steps(screenshots.to_details))
+
+
+def test_printed_ticket_on_a_small_terminal(snap_compare: SnapCompare) -> None:
+    assert snap_compare(sample_app(), terminal_size=SMALL, run_before=steps(screenshots.to_ticket))
+
+
+def test_ticket_on_screen_on_a_small_terminal(snap_compare: SnapCompare) -> None:
+    app = sample_app(BROKEN_PRINTER)
+    assert snap_compare(app, terminal_size=SMALL, run_before=steps(screenshots.to_ticket))
+
+
+def inside(widget: Widget, screen: Region) -> bool:
+    return screen.contains_region(widget.region)
+
+
+async def test_every_choice_of_the_details_form_fits_the_width_of_a_small_terminal() -> None:
+    app = sample_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await steps(screenshots.to_details)(pilot)
+        choices = list(app.screen.query(".choice"))
+        assert len(choices) == 5 + 3 + 6
+        assert all(c.region.right <= SMALL[0] for c in choices), [
+            c.id for c in choices if c.region.right > SMALL[0]
+        ]
+
+
+@pytest.mark.parametrize(
+    ("printer", "size"), [(p, s) for p in ("dummy", BROKEN_PRINTER) for s in (SMALL, SIZE)]
+)
+async def test_the_ticket_its_print_status_and_done_are_all_on_screen(
+    printer: str, size: tuple[int, int]
+) -> None:
+    app = sample_app(printer)
+    async with app.run_test(size=size) as pilot:
+        await steps(screenshots.to_ticket)(pilot)
+        screen = app.screen.region
+        for selector in ("#your-number", "#number", "#wait", "#print-status", "#done"):
+            assert inside(app.screen.query_one(selector), screen), selector
+        number = app.screen.query_one("#number", BigNumber)
+        drawn = number.render().plain.split("\n")
+        assert drawn == block_lines("P-014") or drawn == ["P-014"]
+        assert max(map(len, drawn)) <= number.size.width, "a wrapped block letter is unreadable"
+        assert number.size.height == len(drawn)
+        if printer == BROKEN_PRINTER:
+            qr = app.screen.query_one("#qr-panel")
+            assert inside(qr, screen) and not number.region.overlaps(qr.region)

@@ -6,7 +6,10 @@ so this carries its own 5x7 font for A-Z, 0-9 and "-".
 
 from __future__ import annotations
 
-from textual.widgets import Static
+from textual.content import Content
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.widget import Widget
 
 GLYPH_ROWS = 7
 PIXEL = "██"
@@ -74,22 +77,38 @@ def block_lines(text: str) -> list[str]:
     return rows
 
 
-class BigNumber(Static):
-    """The ticket number in block letters; plain bold text for a character the font lacks."""
+class BigNumber(Widget):
+    """The ticket number in block letters where they fit, else in plain bold text: a number
+    wrapped over two lines of block letters would be unreadable (a narrow screen with the QR
+    code beside it), and the sentence above it names the number too."""
 
     DEFAULT_CSS = """
     BigNumber {
-        width: auto;
+        width: 100%;
         height: auto;
         text-style: bold;
     }
     """
 
+    number: reactive[str] = reactive("", layout=True)
+
     def __init__(self, number: str = "", *, id: str | None = None) -> None:
-        super().__init__(id=id, markup=False)
+        super().__init__(id=id)
         self.number = number
-        self.show(number)
 
     def show(self, number: str) -> None:
         self.number = number
-        self.update("\n".join(block_lines(number)) if can_draw(number) else number)
+
+    def lines(self, width: int) -> list[str]:
+        """What is drawn in ``width`` columns."""
+        if can_draw(self.number):
+            blocks = block_lines(self.number)
+            if max(map(len, blocks)) <= width:
+                return blocks
+        return [self.number]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.lines(width))
+
+    def render(self) -> Content:
+        return Content("\n".join(self.lines(self.size.width)))
