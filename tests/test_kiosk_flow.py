@@ -281,6 +281,29 @@ async def test_a_service_opening_on_time_is_offered_without_reloading(tmp_path: 
             assert text(app, "#your-number") == "Your number is R-001."
 
 
+async def test_a_service_sliding_into_closing_is_shown_on_an_open_list(tmp_path: Path) -> None:
+    """Nothing is logged when the clock alone brings a service near its closing time: the
+    server's tick is what tells the kiosk, with the list already on screen."""
+    head, records = CONFIG_PATH.read_text().split('id = "records"')
+    records = records.replace('hours = "00:00-24:00"', 'hours = "09:00-10:00"', 1)
+    config = parse_config(head + 'id = "records"' + records, "closing.toml")
+    clock = FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=config.tz))
+    async with running_server(tmp_path, config, clock) as server:
+        office = server.app[OFFICE]
+        await office.housekeep()
+        app = kiosk_app(server)
+        async with running(app) as pilot:
+            await choose_language(pilot, "en")
+            before = str(service_button(app, "records").label)
+            assert "Closes soon" not in before
+
+            clock.advance(minutes=55)  # the next visitor could not be served before 10:00
+            office.tick()
+            await until(lambda: "Closes soon" in str(service_button(app, "records").label))
+            assert service_button(app, "records").has_class("-closing")
+            assert not service_button(app, "records").disabled, "closing still issues tickets"
+
+
 ONE_WINDOW_FOR_TWO_SERVICES = """
 [[counters]]
 id = "w1"
