@@ -12,8 +12,6 @@ import logging
 import sys
 from pathlib import Path
 
-from lobby.config import ConfigError, load_config
-
 DEFAULT_DB = "var/lobby.db"
 DEMO_STAFF = (
     ("clerk", "clerk", "clerk"),
@@ -40,6 +38,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from server.app import create_app
+    from server.config import ConfigError, load_config
 
     try:
         config = load_config(args.config)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from lobby.config import OfficeConfig
 from server import pages
 from server.auth import COOKIE, PRINCIPAL, Principal, hash_token, token_from
+from server.config import OfficeConfig
 from server.errors import api_error
 from server.keys import OFFICE, PRINCIPALS
 from server.live import stream

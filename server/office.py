@@ -18,8 +18,8 @@ from typing import TypeVar
 import msgspec
 
 from lobby import protocol as p
-from lobby.config import OfficeConfig
 from server import presenters as present
+from server.config import OfficeConfig
 from server.engine import Engine, Event
 from server.store import Projection, Store
 from server.stream import AUDIENCES, Hub, Outgoing

@@ -17,9 +17,9 @@ from argon2 import PasswordHasher
 
 from lobby import protocol as p
 from lobby.client import LobbyClient
-from lobby.config import OfficeConfig, load_config
 from server.app import create_app
 from server.auth import hash_token
+from server.config import OfficeConfig, load_config
 from server.store import Store, open_sync
 
 TESTS = Path(__file__).parent

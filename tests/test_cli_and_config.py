@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lobby.config import ConfigError, load_config, parse_config
 from server.auth import hash_token, verify_password
+from server.config import ConfigError, load_config, parse_config
 from server.store import Store, open_sync
 from tests.conftest import CONFIG_PATH
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lobby.config import OfficeConfig, load_config, parse_config
+from server.config import OfficeConfig, load_config, parse_config
 from server.engine import Engine, Event, Refused, Ticket
 from server.store import decode_event, encode_event
 

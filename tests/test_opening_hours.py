@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from lobby.client import ApiError
-from lobby.config import OfficeConfig, parse_config
+from server.config import OfficeConfig, parse_config
 from server.keys import OFFICE
 from tests.conftest import CONFIG_PATH, FakeClock, RunningServer, visitor
 
