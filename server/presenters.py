@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import msgspec
-
 from lobby import protocol as p
 from server.engine import Alert, Call, Counter, Engine, Ticket, WaitEstimate
 
@@ -184,22 +182,3 @@ def snapshot(engine: Engine, role: str, now: datetime, seq: int) -> p.StateSnaps
         state.printers = dict(engine.printers)
     return state
 
-
-def projection_row(
-    engine: Engine, ticket: Ticket, now: datetime
-) -> tuple[int, str, str, str, str, str, str]:
-    view = ticket_view(engine, ticket, "admin", now)
-    return (
-        ticket.id,
-        ticket.number,
-        ticket.service,
-        ticket.day.isoformat(),
-        ticket.state,
-        ticket.status_token,
-        msgspec.json.encode(view).decode(),
-    )
-
-
-def counter_row(engine: Engine, counter: Counter, now: datetime) -> tuple[str, str]:
-    view = counter_view(engine, counter, "admin", now)
-    return counter.id, msgspec.json.encode(view).decode()
