@@ -181,4 +181,3 @@ def snapshot(engine: Engine, role: str, now: datetime, seq: int) -> p.StateSnaps
         state.alerts = [alert_view(engine, a) for a in engine.alerts.values() if not a.resolved]
         state.printers = dict(engine.printers)
     return state
-
