@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from lobby.config import OfficeConfig, ServiceConfig
+from server.config import OfficeConfig, ServiceConfig
 
 OPEN_STATES = frozenset({"waiting", "called", "serving"})
 ACTIVE_STATES = frozenset({"called", "serving"})

@@ -16,11 +16,11 @@ from datetime import datetime
 from typing import TypeVar
 
 from lobby import protocol as p
-from lobby.config import OfficeConfig
 from server import presenters as present
+from server.config import OfficeConfig
 from server.engine import Engine, Event, Ticket
 from server.publisher import Outgoing, Publisher
-from server.store import Projection, Store
+from server.store.port import Store
 from server.stream import Hub
 
 log = logging.getLogger("lobby.office")
@@ -69,7 +69,7 @@ class Office:
         if not events:
             await self.wait_committed(self.store.last_seq)
             return result
-        seqs, done = self.store.append(events, self._projection(events, now))
+        seqs, done = self.store.append(events)
         outgoing = self.publisher.decide(events, seqs[-1], now)
         self._in_flight += 1
         try:
@@ -121,32 +121,6 @@ class Office:
         for _, future in ready:
             if not future.done():
                 future.set_result(None)
-
-    def _affected(self, events: list[Event]) -> tuple[set[int], set[str]]:
-        tickets: set[int] = set()
-        counters: set[str] = set()
-        for event in events:
-            if "id" in event.data and event.kind.startswith("ticket."):
-                tickets.add(event.data["id"])
-            tickets.update(event.data.get("ids", ()))
-            if isinstance(event.data.get("counter"), str):
-                counters.add(event.data["counter"])
-        for ticket_id in tickets:
-            ticket = self.engine.tickets.get(ticket_id)
-            if ticket is not None and ticket.counter:
-                counters.add(ticket.counter)
-            for transfer in ticket.transfers if ticket else ():
-                if transfer.by_counter:
-                    counters.add(transfer.by_counter)
-        return tickets, counters
-
-    def _projection(self, events: list[Event], now: datetime) -> Projection:
-        tickets, counters = self._affected(events)
-        engine = self.engine
-        return Projection(
-            tickets=[present.projection_row(engine, engine.tickets[t], now) for t in tickets],
-            counters=[present.counter_row(engine, engine.counters[c], now) for c in counters],
-        )
 
     def snapshot_message(self, role: str, since: int | None = None) -> tuple[int, str]:
         return self.publisher.snapshot_message(role, self.now(), since)
