@@ -21,6 +21,7 @@ from server.live import stream
 from server.office import TICK_SEC, Office
 from server.openapi import build_openapi
 from server.speech import Speech
+from server.store.port import StorageFailed
 from server.store.sqlite import SqliteStore
 from server.views import ROUTES
 
@@ -60,9 +61,12 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
 
 @web.middleware
 async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Unknown paths and methods answer in the same JSON error shape as the API."""
+    """Unknown paths and methods answer in the same JSON error shape as the API, and so does a
+    command whose commit the disk refused (503 ``storage_full`` or ``storage_error``)."""
     try:
         return await handler(request)
+    except StorageFailed as failure:
+        raise api_error(503, failure.code, failure.message) from None
     except web.HTTPException as exc:
         if exc.content_type == "application/json" or exc.status < 400:
             raise

@@ -52,6 +52,30 @@ class Logged(NamedTuple):
     event: Event
 
 
+class StorageFailed(Exception):
+    """A commit did not reach the disk, so nothing of it happened.
+
+    ``full``: the disk (or the database's size limit) is full, which an operator fixes by
+    freeing space; otherwise the storage failed in another way (an I/O error, a lost file).
+    """
+
+    def __init__(self, detail: str, *, full: bool) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.full = full
+
+    @property
+    def code(self) -> str:
+        return "storage_full" if self.full else "storage_error"
+
+    @property
+    def message(self) -> str:
+        """What the person at the screen is told: nothing was saved, and what to do."""
+        if self.full:
+            return "The server's disk is full, so this was not saved. Please try again shortly."
+        return "The server could not save this, so nothing changed. Please try again shortly."
+
+
 class Accounts(ABC):
     """Staff, devices and sessions as plain calls, for the command line and for setting up."""
 
@@ -139,6 +163,14 @@ class Store(ABC):
         Seqs are handed out here, synchronously and in call order, so the order of the log is the
         order in which the engine applied the events. Appends that queue up while the disk works
         are committed together: one flush for many callers.
+        """
+
+    @abstractmethod
+    async def recover(self) -> int:
+        """After a failed commit, go on from what is durable; returns the last durable seq.
+
+        Once a commit fails, every append after it fails too (each was decided on top of the
+        failed one) until this is called; the seqs they were given are handed out again.
         """
 
     @abstractmethod

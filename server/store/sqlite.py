@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import queue
 import sqlite3
@@ -22,7 +23,14 @@ from typing import Any, TypeVar
 
 from server.engine import Event
 from server.store.encoding import decode_event, encode_event, epoch_us
-from server.store.port import PRIVATE_FIELDS, Account, Accounts, Logged, Store
+from server.store.port import (
+    PRIVATE_FIELDS,
+    Account,
+    Accounts,
+    Logged,
+    StorageFailed,
+    Store,
+)
 
 T = TypeVar("T")
 BATCH_LIMIT = 512
@@ -148,6 +156,16 @@ def _now() -> str:
     return datetime.now().astimezone().isoformat()
 
 
+def failure(error: sqlite3.Error | OSError) -> StorageFailed:
+    """What a failed commit means for the office: the disk is full, or something else broke."""
+    full = (
+        getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+        or getattr(error, "errno", None) == errno.ENOSPC
+        or "disk is full" in str(error)
+    )
+    return StorageFailed(f"{type(error).__name__}: {error}", full=full)
+
+
 class SqliteAccounts(Accounts):
     """Account statements on one connection; each statement commits on its own."""
 
@@ -233,6 +251,7 @@ class SqliteStore(Store):
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_seq = 0
+        self._failed: StorageFailed | None = None  # written and read on the writer thread
 
     # ----------------------------------------------------------- lifecycle
 
@@ -295,6 +314,16 @@ class SqliteStore(Store):
         future: asyncio.Future[None] = self._loop.create_future()
         self._queue.put(_Write(seqs, events, future))
         return seqs, future
+
+    async def recover(self) -> int:
+        def reset() -> int:
+            self._failed = None
+            assert self._conn is not None
+            return int(self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
+
+        # A job runs after every write queued before it, so all of those have failed by now.
+        self._last_seq = await self._call(reset)
+        return self._last_seq
 
     async def events_since(self, seq: int) -> list[Logged]:
         return await self._call(
@@ -404,6 +433,10 @@ class SqliteStore(Store):
     def _commit(
         self, conn: sqlite3.Connection, loop: asyncio.AbstractEventLoop, batch: list[_Write]
     ) -> None:
+        if self._failed is not None:  # decided on top of a commit that failed: refused too
+            for write in batch:
+                self._settle(loop, write.future, None, self._failed)
+            return
         try:
             conn.execute("BEGIN IMMEDIATE")
             for write in batch:
@@ -418,11 +451,13 @@ class SqliteStore(Store):
                     if event.kind == "tickets.purged":
                         scrub_private(conn, event.data["ids"])
             conn.execute("COMMIT")
-        except BaseException as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+        except (sqlite3.Error, OSError) as exc:
+            with contextlib.suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            self._failed = failure(exc)
             for write in batch:
-                self._settle(loop, write.future, None, exc)
+                self._settle(loop, write.future, None, self._failed)
             return
         for write in batch:
             self._settle(loop, write.future, None, None)
