@@ -102,3 +102,17 @@ def test_openapi_lists_every_endpoint_with_its_schema() -> None:
     schema = spec["components"]["schemas"]["CheckInRequest"]
     assert schema["additionalProperties"] is False
     assert set(schema["required"]) == {"service", "client_request_id"}
+
+
+def test_openapi_describes_the_stream_messages_and_the_storage_failure() -> None:
+    from server.openapi import build_openapi
+
+    spec = build_openapi("Test")
+    stream = spec["paths"]["/ws"]["get"]["responses"]["101"]["content"]["application/json"]
+    assert stream["schema"]["oneOf"] == [
+        {"$ref": "#/components/schemas/StreamSnapshot"},
+        {"$ref": "#/components/schemas/StreamPatch"},
+    ]
+    patch = spec["components"]["schemas"]["StreamPatch"]
+    assert {"services", "counters", "tickets", "calls", "announce"} <= set(patch["properties"])
+    assert "503" in spec["paths"]["/api/tickets"]["post"]["responses"]
