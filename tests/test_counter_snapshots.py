@@ -12,35 +12,42 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
 from counter.app import CounterApp
 from lobby import protocol as p
 from lobby.client import LobbyClient
-from lobby.config import load_config
 from server.keys import OFFICE
-from tests.conftest import CONFIG_PATH, FakeClock, RunningServer, running_server, visitor
+from tests.conftest import FakeClock, RunningServer, running_server, visitor
 
 SIZE = (120, 36)
 SMALL = (80, 24)
 Before = Callable[[Pilot[Any]], Awaitable[None]]
 Morning = Callable[[RunningServer, FakeClock], Awaitable[None]]
+Office = Callable[[Morning], p.StateSnapshot]
 
 
-def office_after(tmp_path: Path, morning: Morning | None = None) -> p.StateSnapshot:
-    """What a clerk's terminal is sent once ``morning`` has happened, from 09:00."""
+@pytest.fixture
+def office_after(tmp_path: Path, office_config: Any) -> Office:
+    """What a clerk's terminal is sent once a morning, from 09:00, has happened."""
 
-    async def play() -> p.StateSnapshot:
-        config = load_config(CONFIG_PATH)
-        clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=config.tz))
-        async with running_server(tmp_path, config, clock) as server:
-            if morning is not None:
+    def played(morning: Morning) -> p.StateSnapshot:
+        async def play() -> p.StateSnapshot:
+            clock = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=office_config.tz))
+            async with running_server(tmp_path, office_config, clock) as server:
                 await morning(server, clock)
-            server.app[OFFICE].tick()
-            return server.app[OFFICE].state("clerk")
+                server.app[OFFICE].tick()
+                return server.app[OFFICE].state("clerk")
 
-    return asyncio.run(play())
+        return asyncio.run(play())
+
+    return played
+
+
+async def nothing_yet(server: RunningServer, clock: FakeClock) -> None:
+    """Opening time: every counter closed, nobody in line."""
 
 
 async def arrive(server: RunningServer, clock: FakeClock, *visits: tuple[int, str]) -> None:
@@ -126,35 +133,35 @@ def test_sign_in_screen(snap_compare: Any) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=pressing())
 
 
-def test_closed_counter(snap_compare: Any, tmp_path: Path) -> None:
-    assert snap_compare(desk(office_after(tmp_path)), terminal_size=SIZE)
+def test_closed_counter(snap_compare: Any, office_after: Office) -> None:
+    assert snap_compare(desk(office_after(nothing_yet)), terminal_size=SIZE)
 
 
 def test_open_and_idle_with_visitors_waiting_shows_the_banner(
-    snap_compare: Any, tmp_path: Path
+    snap_compare: Any, office_after: Office
 ) -> None:
-    assert snap_compare(desk(office_after(tmp_path, queues_slipping)), terminal_size=SIZE)
+    assert snap_compare(desk(office_after(queues_slipping)), terminal_size=SIZE)
 
 
-def test_calling_a_visitor_who_gave_no_name(snap_compare: Any, tmp_path: Path) -> None:
-    assert snap_compare(desk(office_after(tmp_path, calling_a_number)), terminal_size=SIZE)
+def test_calling_a_visitor_who_gave_no_name(snap_compare: Any, office_after: Office) -> None:
+    assert snap_compare(desk(office_after(calling_a_number)), terminal_size=SIZE)
 
 
-def test_serving_a_named_visitor_with_needs(snap_compare: Any, tmp_path: Path) -> None:
-    assert snap_compare(desk(office_after(tmp_path, serving_garcia)), terminal_size=SIZE)
+def test_serving_a_named_visitor_with_needs(snap_compare: Any, office_after: Office) -> None:
+    assert snap_compare(desk(office_after(serving_garcia)), terminal_size=SIZE)
 
 
-def test_serving_on_a_small_terminal(snap_compare: Any, tmp_path: Path) -> None:
-    assert snap_compare(desk(office_after(tmp_path, serving_garcia)), terminal_size=SMALL)
+def test_serving_on_a_small_terminal(snap_compare: Any, office_after: Office) -> None:
+    assert snap_compare(desk(office_after(serving_garcia)), terminal_size=SMALL)
 
 
 def test_on_break_with_visitors_waiting_has_no_idle_banner(
-    snap_compare: Any, tmp_path: Path
+    snap_compare: Any, office_after: Office
 ) -> None:
-    assert snap_compare(desk(office_after(tmp_path, on_break)), terminal_size=SIZE)
+    assert snap_compare(desk(office_after(on_break)), terminal_size=SIZE)
 
 
-def test_lost_connection_banner(snap_compare: Any, tmp_path: Path) -> None:
+def test_lost_connection_banner(snap_compare: Any, office_after: Office) -> None:
     async def disconnect(pilot: Pilot[Any]) -> None:
         app = pilot.app
         assert isinstance(app, CounterApp)
@@ -162,15 +169,15 @@ def test_lost_connection_banner(snap_compare: Any, tmp_path: Path) -> None:
         app.changed.publish(None)
         await pilot.pause()
 
-    app = desk(office_after(tmp_path, queues_slipping))
+    app = desk(office_after(queues_slipping))
     assert snap_compare(app, terminal_size=SIZE, run_before=disconnect)
 
 
-def test_complete_asks_whether_needs_were_met(snap_compare: Any, tmp_path: Path) -> None:
-    app = desk(office_after(tmp_path, serving_garcia))
+def test_complete_asks_whether_needs_were_met(snap_compare: Any, office_after: Office) -> None:
+    app = desk(office_after(serving_garcia))
     assert snap_compare(app, terminal_size=SIZE, run_before=pressing("d"))
 
 
-def test_safety_alert_confirmation_is_discreet(snap_compare: Any, tmp_path: Path) -> None:
-    app = desk(office_after(tmp_path, serving_garcia))
+def test_safety_alert_confirmation_is_discreet(snap_compare: Any, office_after: Office) -> None:
+    app = desk(office_after(serving_garcia))
     assert snap_compare(app, terminal_size=SIZE, run_before=pressing("ctrl+e"))
