@@ -3,6 +3,8 @@
 The app signs the clerk in (which opens the counter), then follows the live stream for the whole
 shift: the stream reconnects and resumes by itself, and the session token outlives a server
 restart, so a dropped link shows as a banner and heals without the clerk doing anything.
+Each stream message is applied here and only here, then :attr:`CounterApp.changed` tells the
+screens to redraw: they render the model and never fold anything themselves.
 """
 
 from __future__ import annotations
@@ -10,13 +12,12 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
-import time
-from collections.abc import Callable
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.signal import Signal
 
 from counter.actions import ALERT_KEY
 from counter.model import CounterModel
@@ -36,7 +37,8 @@ class CounterApp(App[None]):
     TITLE = "Lobby counter"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
-        Binding(ALERT_KEY, "safety_alert", "Alert", priority=True),
+        # Not in the footer: the visitor across the counter must not read that it exists.
+        Binding(ALERT_KEY, "safety_alert", "Alert", priority=True, show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -45,31 +47,27 @@ class CounterApp(App[None]):
         server_url: str,
         counter_id: str,
         *,
-        clock: Callable[[], float] = time.monotonic,
         preview: p.StateSnapshot | None = None,
         reconnect_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 5.0),
     ) -> None:
-        """``preview`` shows that state without a server (screenshots, snapshot tests);
-        ``clock`` (monotonic seconds) ages the waiting times between stream messages."""
+        """``preview`` shows that state without a server (screenshots, snapshot tests)."""
         super().__init__()
         self.counter_id = counter_id
-        self.clock = clock
         self.preview = preview is not None
         self._preview_state = preview
         self.reconnect_delays = reconnect_delays
         self.session = Session(server_url, counter_id)
         self.session.on_signed_out = self.signed_out
         self.model = CounterModel(counter_id)
-        self.connected = False
-        self.pending_alert: p.AlertView | None = None
-        self.alert_done: list[int] = []
+        self.changed: Signal[None] = Signal(self, "changed")
+        self._linked_before = False
 
     def on_mount(self) -> None:
         if self._preview_state is not None:
             state = self._preview_state
-            self.model.apply(p.StreamSnapshot(state.seq, "snapshot", state), self.clock())
-            self.connected = True
-            self.push_screen(DeskScreen())
+            self.model.apply(p.StreamSnapshot(seq=state.seq, state=state))
+            self.model.connected = True
+            self.push_screen(self._desk())
         else:
             self.push_screen(self._sign_in_screen())
 
@@ -79,18 +77,21 @@ class CounterApp(App[None]):
     def _sign_in_screen(self, message: str = "") -> SignInScreen:
         return SignInScreen(self.session, f"counter {self.counter_id}", message)
 
+    def _desk(self) -> DeskScreen:
+        return DeskScreen(self.model, self.session, self.changed)
+
     # ------------------------------------------------------------- session
 
     async def on_sign_in_screen_signed_in(self, _: SignInScreen.SignedIn) -> None:
         self.model = CounterModel(self.counter_id)
-        self.connected = False
-        await self._replace_screens(DeskScreen())
+        self._linked_before = False
+        await self._replace_screens(self._desk())
         self.follow_stream()
 
     def signed_out(self) -> None:
         """The server no longer knows this session: back to sign-in, with a plain reason."""
         self.workers.cancel_group(self, "stream")
-        self.connected = False
+        self.model.connected = False
         self.run_worker(self._replace_screens(self._sign_in_screen(SIGNED_OUT)), group="screens")
 
     async def _replace_screens(self, screen: Screen[None]) -> None:
@@ -112,27 +113,25 @@ class CounterApp(App[None]):
                 on_connection=self._connection_changed,
                 reconnect_delays=self.reconnect_delays,
             ):
-                self.model.apply(message, self.clock())
-                self.refresh_desk()
+                self.model.apply(message)
+                self.changed.publish(None)
         except ApiError:
             self.signed_out()
 
     def _connection_changed(self, connected: bool) -> None:
-        if connected == self.connected:
+        """Only a link that was up and came back is a reconnection worth a word."""
+        model = self.model
+        if connected == model.connected:
             return
-        self.connected = connected
-        if connected:
+        model.connected = connected
+        if connected and self._linked_before:
             self.notify("Connected to the server again.", timeout=3)
-        else:
+        elif not connected:
             self.notify(
                 "Lost the connection to the server. Reconnecting…", severity="warning", timeout=5
             )
-        self.refresh_desk()
-
-    def refresh_desk(self) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, DeskScreen):
-                screen.refresh_view()
+        self._linked_before |= connected
+        self.changed.publish(None)
 
     # ---------------------------------------------------------------- quit
 
@@ -150,7 +149,7 @@ class CounterApp(App[None]):
             self.leave(close_counter=True)
             return
         question = (
-            f"{self.model.counter_name(self.counter_id)} is still with {current.number}. "
+            f"{self.model.office.counter_name(self.counter_id)} is still with {current.number}. "
             "Quit and leave the counter open?"
         )
 
@@ -194,8 +193,8 @@ class CounterApp(App[None]):
         for _ in range(ALERT_ATTEMPTS):
             outcome = await self.session.attempt(lambda c: c.safety_alert(counter_id, request_id))
             if outcome.result is not None:
-                self.pending_alert = outcome.result
-                self.alert_done = []
+                self.model.alert = outcome.result
+                self.model.alert_done = []
                 self.notify("Sent.", timeout=3)
                 self.open_checklist()
                 return
@@ -204,17 +203,21 @@ class CounterApp(App[None]):
                 break
         self.notify(f"^E not sent. {error} Use the phone.", timeout=12)
 
+    def on_desk_screen_checklist_wanted(self, _: DeskScreen.ChecklistWanted) -> None:
+        self.open_checklist()
+
     def open_checklist(self) -> None:
-        alert = self.pending_alert
+        model = self.model
+        alert = model.alert
         if alert is None or isinstance(self.screen, ChecklistScreen):
             return
-        screen = ChecklistScreen(self.session, alert.id, self.model.checklist, self.alert_done)
+        screen = ChecklistScreen(self.session, alert.id, model.checklist, model.alert_done)
 
         def closed(_: bool | None) -> None:
-            self.alert_done = sorted(screen.done)
+            model.alert_done = sorted(screen.done)
             if screen.saved is not None and screen.saved.resolved:
-                self.pending_alert = None
-            self.refresh_desk()
+                model.alert = None
+            self.changed.publish(None)
 
         self.push_screen(screen, closed)
 

@@ -29,14 +29,15 @@ TICKET_STATE_LABELS = {
 }
 LANGUAGE_NAMES = {
     "en": "English",
-    "es": "Spanish (Español)",
-    "so": "Somali (Soomaali)",
-    "vi": "Vietnamese (Tiếng Việt)",
-    "ar": "Arabic (العربية)",
-    "hmn": "Hmong (Hmoob)",
-    "fr": "French (Français)",
-    "zh": "Chinese (中文)",
+    "es": "Español",
+    "so": "Soomaali",
+    "vi": "Tiếng Việt",
+    "ar": "العربية",
+    "hmn": "Hmoob",
+    "fr": "Français",
+    "zh": "中文",
 }
+"""Each language by its own name, as the visitor chose it at the kiosk."""
 NEED_LABELS = {
     "wheelchair": "Uses a wheelchair",
     "seated": "Needs to be seated",
@@ -52,13 +53,16 @@ ADDRESS_CHOICES = (
     ("First name", "first_name"),
     ("Ticket number only", "number"),
 )
-NEAR_TARGET = 0.75
+WAIT_COLOURS = {"ok": "green", "near": "yellow", "over": "red"}
+"""The server's ``wait_level`` against the service's target, as the office's colours."""
 
 
 def language_name(code: str | None) -> str:
+    """``"Español (es)"``: the name the visitor recognises, and the code any clerk can read."""
     if not code:
         return "not given"
-    return LANGUAGE_NAMES.get(code, code)
+    name = LANGUAGE_NAMES.get(code)
+    return f"{name} ({code})" if name else code
 
 
 def need_label(need: str) -> str:
@@ -75,32 +79,9 @@ def minutes_text(minutes: float) -> str:
     return f"{whole // 60} h {whole % 60:02d} min"
 
 
-def wait_colour(waited_min: float, target_min: float) -> str:
-    """Within target green, near it yellow, past it red: the office's own standard."""
-    if target_min <= 0 or waited_min >= target_min:
-        return "red"
-    if waited_min >= target_min * NEAR_TARGET:
-        return "yellow"
-    return "green"
-
-
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 def clock_text(text: str | None) -> str:
     """The wall-clock time of an ISO timestamp as the server sent it (the office's time zone)."""
-    moment = parse_time(text)
-    return f"{moment:%H:%M}" if moment else "--:--"
-
-
-def minutes_between(start: str | None, end: str | None) -> float | None:
-    first, last = parse_time(start), parse_time(end)
-    if first is None or last is None:
-        return None
-    return max(0.0, (last - first).total_seconds() / 60)
+    try:
+        return f"{datetime.fromisoformat(text or ''):%H:%M}"
+    except ValueError:
+        return "--:--"

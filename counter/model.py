@@ -1,91 +1,58 @@
-"""What the counter terminal knows about the office, rebuilt from the live stream.
+"""This counter's reading of the office: which counter is mine, who is at it, who was served
+here last, and what the clerk may do now.
 
-The server is the only source of truth: this model is a projection of the stream's snapshot and
-events and never guesses at queue rules. Every event that moves a ticket also carries the counters
-it changed (a transfer, the counter it freed; a closed day, every counter it emptied).
-It holds no Textual objects, so its rules (which actions are allowed, when the idle banner
-shows) are tested without a screen.
+The office itself is the shared fold (:class:`lobby.state.OfficeState`) of the server's stream,
+and every figure shown (waits, queue lengths, the idle nudge) is the server's. What is decided
+here is the terminal's own: which actions its keys allow, which of a key pair shows, and the
+visitor a debrief flag is about once they have left (the server keeps no "last visitor" per
+counter). It holds no Textual objects, so these rules are tested without a screen.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from lobby import protocol as p
+from lobby.state import Applied, OfficeState
 
 ACTIVE = ("called", "serving")
-
-
-@dataclass(frozen=True)
-class IdleNotice:
-    """Visitors this counter could serve are waiting while it stands open and idle."""
-
-    waiting: int
-    longest_min: float
 
 
 class CounterModel:
     def __init__(self, counter_id: str) -> None:
         self.counter_id = counter_id
-        self.seq = -1
-        self.office: p.OfficeView | None = None
-        self.counters: dict[str, p.CounterView] = {}
-        self.services: dict[str, p.ServiceView] = {}
-        self.services_received = 0.0
-        self.tickets: dict[int, p.TicketView] = {}
+        self.office = OfficeState()
+        self.connected = False
+        """The stream is live: while it is down every action waits, since the clerk could not
+        see what a command did."""
         self.last_visitor: p.TicketView | None = None
+        self.alert: p.AlertView | None = None
+        """The safety alert raised here whose checklist is not finished (a clerk's stream
+        carries no alerts, so the terminal keeps the server's reply)."""
+        self.alert_done: list[int] = []
 
-    # ------------------------------------------------------------- updates
-
-    def apply(self, message: p.StreamSnapshot | p.StreamEvent, received: float) -> None:
-        """Fold one stream message in. ``received`` is the app's clock when it arrived."""
-        if isinstance(message, p.StreamSnapshot):
-            self._apply_snapshot(message.state, received)
-        elif message.seq > self.seq:
-            self._apply_event(message, received)
-
-    def _apply_snapshot(self, state: p.StateSnapshot, received: float) -> None:
-        self.seq = state.seq
-        self.office = state.office
-        self.counters = {c.id: c for c in state.counters}
-        self.services = {s.id: s for s in state.services}
-        self.services_received = received
-        self.tickets = {t.id: t for t in state.tickets}
+    def apply(self, message: p.StreamMessage) -> Applied:
+        """Fold one stream message in, and remember the visitor who was last at this counter:
+        the one it held before the message (a completion or a transfer frees the counter),
+        the one it holds after, or a later state of the one remembered (a flag just added)."""
+        held = self.counter.ticket if self.counter else None
+        applied = self.office.apply(message)
         current = self.current
+        remembered = self.last_visitor.id if self.last_visitor else None
+        for ticket in applied.tickets:
+            if ticket.id in (held, remembered):
+                self.last_visitor = ticket
         if current is not None:
             self.last_visitor = current
-
-    def _apply_event(self, event: p.StreamEvent, received: float) -> None:
-        self.seq = event.seq
-        self.services = {s.id: s for s in event.services}
-        self.services_received = received
-        held = self.counter.ticket if self.counter else None
-        for counter in (event.counter, *event.counters):
-            if counter is not None:
-                self.counters[counter.id] = counter
-        for ticket in (event.ticket, *event.tickets):
-            if ticket is not None:
-                self._apply_ticket(ticket, held)
-
-    def _apply_ticket(self, ticket: p.TicketView, held: int | None) -> None:
-        """``held``: the ticket this counter held before the event (a transfer clears its own)."""
-        if ticket.state in p.OPEN_TICKET_STATES:
-            self.tickets[ticket.id] = ticket
-        else:
-            self.tickets.pop(ticket.id, None)
-        if ticket.counter == self.counter_id or ticket.id == held:
-            self.last_visitor = ticket
+        return applied
 
     # ------------------------------------------------------------- queries
 
     @property
     def ready(self) -> bool:
-        """A first snapshot has arrived: until then nothing is shown as allowed."""
-        return self.office is not None
+        return self.office.ready
 
     @property
     def counter(self) -> p.CounterView | None:
-        return self.counters.get(self.counter_id)
+        return self.office.counters.get(self.counter_id)
 
     @property
     def state(self) -> str:
@@ -97,69 +64,53 @@ class CounterModel:
         counter = self.counter
         if counter is None or counter.ticket is None:
             return None
-        return self.tickets.get(counter.ticket)
+        return self.office.tickets.get(counter.ticket)
+
+    @property
+    def eligible_waiting(self) -> int:
+        counter = self.counter
+        return counter.eligible_waiting if counter else 0
+
+    @property
+    def idle_nudge(self) -> p.IdleNudge | None:
+        counter = self.counter
+        return counter.idle_nudge if counter else None
 
     @property
     def checklist(self) -> list[str]:
-        return list(self.office.safety_checklist) if self.office else []
+        office = self.office.office
+        return list(office.safety_checklist) if office else []
 
     @property
     def languages(self) -> list[str]:
-        return list(self.office.languages) if self.office else ["en"]
+        return self.office.languages or ["en"]
 
     def my_services(self) -> list[p.ServiceView]:
         """The services this counter serves, in its order of preference."""
         counter = self.counter
         if counter is None:
             return []
-        return [self.services[s] for s in counter.services if s in self.services]
-
-    def service_name(self, service_id: str) -> str:
-        service = self.services.get(service_id)
-        return service.name if service else service_id
-
-    def counter_name(self, counter_id: str | None) -> str:
-        if counter_id is None:
-            return ""
-        counter = self.counters.get(counter_id)
-        return counter.name if counter else counter_id
-
-    def eligible_waiting(self) -> int:
-        return sum(s.waiting for s in self.my_services())
-
-    def longest_wait_min(self, service: p.ServiceView, now: float) -> float:
-        """The server's figure, moved on by the time since it arrived."""
-        if service.waiting == 0:
-            return 0.0
-        return service.longest_wait_min + max(0.0, now - self.services_received) / 60
-
-    def idle_notice(self, now: float) -> IdleNotice | None:
-        """Only an open, idle counter is nudged: never one on break, closed or busy."""
-        if self.state != "open" or self.current is not None:
-            return None
-        waiting = self.eligible_waiting()
-        if waiting == 0:
-            return None
-        longest = max(self.longest_wait_min(s, now) for s in self.my_services() if s.waiting)
-        return IdleNotice(waiting, longest)
+        services = self.office.services
+        return [services[s] for s in counter.services if s in services]
 
     def allows(self, action: str) -> bool:
         """Whether the counter's and the visitor's state allow ``action`` right now."""
-        if not self.ready:
+        counter = self.counter
+        if not (self.connected and self.ready) or counter is None:
             return False
-        state = self.state
+        state = counter.state
         ticket = self.current
         ticket_state = ticket.state if ticket else None
-        idle = self.counter is not None and self.counter.ticket is None
+        idle = counter.ticket is None
         rules = {
-            "call_next": state == "open" and idle and self.eligible_waiting() > 0,
+            "call_next": state == "open" and idle and counter.eligible_waiting > 0,
             "recall": ticket_state == "called",
             "start": ticket_state == "called",
             "no_show": ticket_state == "called",
             "complete": ticket_state == "serving",
             "transfer": ticket_state in ACTIVE,
             "note": ticket is not None,
-            "flag": ticket is not None or self.last_visitor is not None,
+            "flag": self.flag_target() is not None,
             "walk_in": True,
             "take_break": state == "open" and idle,
             "resume": state == "break",

@@ -12,8 +12,6 @@ import logging
 import sys
 from pathlib import Path
 
-from lobby.config import ConfigError, load_config
-
 DEFAULT_DB = "var/lobby.db"
 DEMO_STAFF = (
     ("clerk", "clerk", "clerk"),
@@ -40,6 +38,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from server.app import create_app
+    from server.config import ConfigError, load_config
 
     try:
         config = load_config(args.config)
@@ -74,7 +73,7 @@ def _print_demo_hints(db: Path, base: str) -> None:
 
 def cmd_staff_add(args: argparse.Namespace) -> int:
     from server.auth import hash_password
-    from server.store import Store, open_sync
+    from server.store.sqlite import SqliteStore
 
     try:
         password = _read_password()
@@ -82,25 +81,19 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     if len(password) < 4:
         return _fail("password must have at least 4 characters")
-    conn = open_sync(args.db)
-    try:
-        Store.add_staff(conn, args.name, args.role, hash_password(password))
-    finally:
-        conn.close()
+    with SqliteStore(args.db).offline() as accounts:
+        accounts.add_staff(args.name, args.role, hash_password(password))
     print(f"staff {args.name!r} saved as {args.role}")
     return 0
 
 
 def cmd_device_add(args: argparse.Namespace) -> int:
     from server.auth import hash_token, new_token
-    from server.store import Store, open_sync
+    from server.store.sqlite import SqliteStore
 
     token = new_token()
-    conn = open_sync(args.db)
-    try:
-        Store.add_device(conn, args.name, args.role, hash_token(token))
-    finally:
-        conn.close()
+    with SqliteStore(args.db).offline() as accounts:
+        accounts.add_device(args.name, args.role, hash_token(token))
     print(f"device {args.name!r} saved as {args.role}; its token (shown once):")
     print(token)
     return 0
@@ -109,22 +102,19 @@ def cmd_device_add(args: argparse.Namespace) -> int:
 def cmd_demo_setup(args: argparse.Namespace) -> int:
     """Create the demo staff and device tokens once, so ``make run`` works on a fresh clone."""
     from server.auth import hash_password, hash_token, new_token
-    from server.store import Store, open_sync
+    from server.store.sqlite import SqliteStore
 
     db = Path(args.db)
-    conn = open_sync(db)
-    try:
+    with SqliteStore(db).offline() as accounts:
         for name, role, password in DEMO_STAFF:
-            if Store.staff_password(conn, name) is None:
-                Store.add_staff(conn, name, role, hash_password(password))
+            if accounts.staff_password(name) is None:
+                accounts.add_staff(name, role, hash_password(password))
         for role in ("kiosk", "display"):
             path = db.parent / f"demo-{role}.token"
             if not path.exists():
                 token = new_token()
-                Store.add_device(conn, f"demo-{role}", role, hash_token(token))
+                accounts.add_device(f"demo-{role}", role, hash_token(token))
                 path.write_text(token + "\n")
-    finally:
-        conn.close()
     return 0
 
 

@@ -12,15 +12,17 @@ from pathlib import Path
 
 from aiohttp import web
 
-from lobby.config import OfficeConfig
 from server import pages
 from server.auth import COOKIE, PRINCIPAL, Principal, hash_token, token_from
+from server.config import OfficeConfig
 from server.errors import api_error
-from server.keys import OFFICE, PRINCIPALS
+from server.keys import OFFICE, PRINCIPALS, SPEECH
 from server.live import stream
 from server.office import TICK_SEC, Office
 from server.openapi import build_openapi
-from server.store import Store
+from server.speech import Speech
+from server.store.port import StorageFailed
+from server.store.sqlite import SqliteStore
 from server.views import ROUTES
 
 log = logging.getLogger("lobby.server")
@@ -59,9 +61,12 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
 
 @web.middleware
 async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Unknown paths and methods answer in the same JSON error shape as the API."""
+    """Unknown paths and methods answer in the same JSON error shape as the API, and so does a
+    command whose commit the disk refused (503 ``storage_full`` or ``storage_error``)."""
     try:
         return await handler(request)
+    except StorageFailed as failure:
+        raise api_error(503, failure.code, failure.message) from None
     except web.HTTPException as exc:
         if exc.content_type == "application/json" or exc.status < 400:
             raise
@@ -81,8 +86,7 @@ async def _principal(app: web.Application, token: str) -> Principal | None:
     cached = cache.get(digest)
     if cached is not None and cached[1] > now:
         return cached[0]
-    office = app[OFFICE]
-    account = await office.store.run(lambda conn: Store.account_for_token(conn, digest))
+    account = await app[OFFICE].store.account_for_token(digest)
     if account is None:
         cache.pop(digest, None)
         return None
@@ -118,25 +122,28 @@ def create_app(
     tick_sec: float = TICK_SEC,
 ) -> web.Application:
     app = web.Application(middlewares=[json_errors, authenticate], client_max_size=256 * 1024)
-    store = Store(db_path)
+    store = SqliteStore(db_path)
     office = Office(config, store, clock)
     office.tick_sec = tick_sec
     app[OFFICE] = office
     app[PRINCIPALS] = {}
+    app[SPEECH] = Speech(Path(db_path).parent / "speech-cache")
+
+    def load() -> None:
+        log.info("replayed %d events from %s", office.load(), db_path)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        store.open()
-        replayed = office.load()
-        store.start(asyncio.get_running_loop())
-        log.info("replayed %d events from %s", replayed, db_path)
-        tasks = [asyncio.create_task(housekeeping(office)), asyncio.create_task(ticking(office))]
-        yield
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await store.close()
+        async with store.running(before_start=load):
+            tasks = [
+                asyncio.create_task(housekeeping(office)),
+                asyncio.create_task(ticking(office)),
+            ]
+            yield
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def on_shutdown(app: web.Application) -> None:
         await office.hub.close_all()

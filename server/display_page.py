@@ -130,8 +130,6 @@ async def announcement(request: web.Request) -> web.Response:
 
 
 def add_display_routes(app: web.Application) -> None:
-    cache = app[OFFICE].store.path.parent / "speech-cache"
-    app[SPEECH] = Speech(cache)
     app.router.add_get("/display", display_page)
     app.router.add_get("/display/settings.json", display_settings)
     app.router.add_get("/display/announce.wav", announcement)

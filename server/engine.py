@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from lobby.config import OfficeConfig, ServiceConfig
+from server.config import OfficeConfig, ServiceConfig
 
 OPEN_STATES = frozenset({"waiting", "called", "serving"})
 ACTIVE_STATES = frozenset({"called", "serving"})
@@ -326,6 +326,12 @@ class Engine:
         if ticket.state != "waiting":
             return None
         return self.people_ahead(ticket.service, ticket.queue_key(self.head_start)) + 1
+
+    def keep_numbers_of(self, other: Engine) -> None:
+        """Never hand out a ticket number ``other`` handed out, even one whose commit failed:
+        somebody may have glimpsed it."""
+        for key, sequence in other.day_sequence.items():
+            self.day_sequence[key] = max(self.day_sequence.get(key, 0), sequence)
 
     def recent_calls(self, limit: int = 8) -> list[Call]:
         return list(self.calls)[-limit:][::-1]

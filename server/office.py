@@ -16,11 +16,11 @@ from datetime import datetime
 from typing import TypeVar
 
 from lobby import protocol as p
-from lobby.config import OfficeConfig
 from server import presenters as present
+from server.config import OfficeConfig
 from server.engine import Engine, Event, Ticket
 from server.publisher import Outgoing, Publisher
-from server.store import Projection, Store
+from server.store.port import StorageFailed, Store
 from server.stream import Hub
 
 log = logging.getLogger("lobby.office")
@@ -41,6 +41,9 @@ class Office:
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._in_flight = 0
         self.tick_sec = TICK_SEC
+        self.storage_problem: StorageFailed | None = None
+        """Set from a failed commit until the engine again holds exactly what the log holds."""
+        self._recovery: asyncio.Future[None] | None = None
 
     def now(self) -> datetime:
         if self._clock is not None:
@@ -63,21 +66,69 @@ class Office:
         return self.publisher.seq
 
     async def run(self, command: Callable[[datetime], tuple[T, list[Event]]]) -> T:
-        """Decide, apply, commit durably, publish; answer only once it is on disk."""
+        """Decide, apply, commit durably, publish; answer only once it is on disk.
+
+        If the commit fails (:class:`StorageFailed`, e.g. a full disk), the engine is rebuilt
+        from the log before anything else is decided, so it never holds what the log does not:
+        the caller gets the failure, and a retry with the same request id is decided afresh.
+        """
+        if self.storage_problem is not None:
+            await self._recover()
         now = self.now()
         result, events = command(now)
         if not events:
             await self.wait_committed(self.store.last_seq)
             return result
-        seqs, done = self.store.append(events, self._projection(events, now))
+        seqs, done = self.store.append(events)
         outgoing = self.publisher.decide(events, seqs[-1], now)
         self._in_flight += 1
         try:
             await done
-        finally:
+        except StorageFailed as failure:
             self._in_flight -= 1
+            if self.storage_problem is None:
+                log.error("a commit failed, rebuilding from the log: %s", failure.detail)
+            self.storage_problem = failure
+            await self._recover()
+            raise
+        self._in_flight -= 1
         self._committed(outgoing)
         return result
+
+    async def _recover(self) -> None:
+        """Bring the engine and what was published back to the log's last durable event.
+
+        One rebuild serves every command that was waiting on a failed commit; if it fails too
+        (the disk still refuses reads), the problem stays and the next command tries again.
+        """
+        if self._recovery is None:
+            self._recovery = asyncio.ensure_future(self._rebuild())
+        recovery = self._recovery
+        try:
+            await asyncio.shield(recovery)
+        except Exception as error:  # the log could not be read back either
+            raise self.storage_problem or StorageFailed(str(error), full=False) from None
+        finally:
+            if self._recovery is recovery and recovery.done():
+                self._recovery = None
+
+    async def _rebuild(self) -> None:
+        durable = await self.store.recover()
+        engine = Engine(self.config)
+        for logged in await self.store.events_since(0):
+            engine.apply(logged.event)
+        engine.keep_numbers_of(self.engine)
+        now = self.now()
+        engine.advance(now)
+        self.engine = engine
+        self.publisher.rollback(engine)
+        failed = [w for w in self._waiters if w[0] > durable]
+        self._waiters = [w for w in self._waiters if w[0] <= durable]
+        for _, future in failed:
+            if not future.done():
+                future.set_exception(self.storage_problem or StorageFailed("", full=False))
+        self.storage_problem = None
+        log.warning("rebuilt from the log up to seq %d; taking commands again", durable)
 
     async def act(self, command: Callable[[datetime], list[Event]]) -> None:
         await self.run(lambda now: (None, command(now)))
@@ -95,7 +146,7 @@ class Office:
     def tick(self) -> None:
         """Push what the clock alone moved; skipped while a commit is in flight, so a tick never
         shows a change the log does not hold yet (the next one comes soon)."""
-        if self._in_flight:
+        if self._in_flight or self.storage_problem is not None:
             return
         now = self.now()
         self.engine.advance(now)
@@ -121,32 +172,6 @@ class Office:
         for _, future in ready:
             if not future.done():
                 future.set_result(None)
-
-    def _affected(self, events: list[Event]) -> tuple[set[int], set[str]]:
-        tickets: set[int] = set()
-        counters: set[str] = set()
-        for event in events:
-            if "id" in event.data and event.kind.startswith("ticket."):
-                tickets.add(event.data["id"])
-            tickets.update(event.data.get("ids", ()))
-            if isinstance(event.data.get("counter"), str):
-                counters.add(event.data["counter"])
-        for ticket_id in tickets:
-            ticket = self.engine.tickets.get(ticket_id)
-            if ticket is not None and ticket.counter:
-                counters.add(ticket.counter)
-            for transfer in ticket.transfers if ticket else ():
-                if transfer.by_counter:
-                    counters.add(transfer.by_counter)
-        return tickets, counters
-
-    def _projection(self, events: list[Event], now: datetime) -> Projection:
-        tickets, counters = self._affected(events)
-        engine = self.engine
-        return Projection(
-            tickets=[present.projection_row(engine, engine.tickets[t], now) for t in tickets],
-            counters=[present.counter_row(engine, engine.counters[c], now) for c in counters],
-        )
 
     def snapshot_message(self, role: str, since: int | None = None) -> tuple[int, str]:
         return self.publisher.snapshot_message(role, self.now(), since)

@@ -7,12 +7,19 @@ from typing import Any
 
 import msgspec
 
-from lobby.protocol import ErrorResponse
+from lobby.protocol import ErrorResponse, StreamPatch, StreamSnapshot
 from server.views import ROUTES
+
+STREAM = """Live office state for the caller's role (WebSocket). The first message is a
+`StreamSnapshot` (`"type": "snapshot"`); then `StreamPatch` messages (`"type": "patch"`), each
+carrying the new value of every item it changes, part by part, and the calls to announce. A tick
+patch (`"cause": ["tick"]`) carries what the clock alone moved. Fold them in order (the server
+does the same to keep what it published); after a reconnect pass `?since=` the last seq seen, and
+the new snapshot also announces the calls missed while they are fresh."""
 
 
 def build_openapi(title: str) -> dict[str, Any]:
-    types: list[Any] = [ErrorResponse]
+    types: list[Any] = [ErrorResponse, StreamSnapshot, StreamPatch]
     for route in ROUTES:
         types += [t for t in (route.body, route.response) if t is not None]
     unique = list(dict.fromkeys(types))
@@ -38,6 +45,12 @@ def build_openapi(title: str) -> dict[str, Any]:
                 "4XX": {"description": "refused; nothing changed", "content": error},
             },
         }
+        if route.method == "POST":
+            operation["responses"]["503"] = {
+                "description": "not saved (storage_full: the disk is full; storage_error):"
+                " nothing changed, retry with the same client_request_id",
+                "content": error,
+            }
         if route.roles:
             operation["security"] = [{"bearer": []}]
             operation["description"] = "Roles: " + ", ".join(route.roles)
@@ -53,6 +66,28 @@ def build_openapi(title: str) -> dict[str, Any]:
                 for name in params
             ]
         paths.setdefault(route.path, {})[route.method.lower()] = operation
+    paths["/ws"] = {
+        "get": {
+            "summary": "Live office state (WebSocket)",
+            "operationId": "stream",
+            "description": STREAM,
+            "security": [{"bearer": []}],
+            "parameters": [
+                {"name": "since", "in": "query", "required": False, "schema": {"type": "integer"}}
+            ],
+            "responses": {
+                "101": {
+                    "description": "switching to WebSocket; messages follow",
+                    "content": {
+                        "application/json": {
+                            "schema": {"oneOf": [refs[StreamSnapshot], refs[StreamPatch]]}
+                        }
+                    },
+                },
+                "4XX": {"description": "refused", "content": error},
+            },
+        }
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": f"Lobby API — {title}", "version": "1"},

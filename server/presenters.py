@@ -284,23 +284,3 @@ def snapshot(engine: Engine, role: str, now: datetime, seq: int) -> p.StateSnaps
         state.alerts = [alert_view(engine, a) for a in engine.alerts.values() if not a.resolved]
         state.printers = {d: printer_view(d, s) for d, s in engine.printers.items()}
     return state
-
-
-def projection_row(
-    engine: Engine, ticket: Ticket, now: datetime
-) -> tuple[int, str, str, str, str, str, str]:
-    view = ticket_view(engine, ticket, "admin", now)
-    return (
-        ticket.id,
-        ticket.number,
-        ticket.service,
-        ticket.day.isoformat(),
-        ticket.state,
-        ticket.status_token,
-        msgspec.json.encode(view).decode(),
-    )
-
-
-def counter_row(engine: Engine, counter: Counter, now: datetime) -> tuple[str, str]:
-    view = counter_view(engine, counter, "admin", now)
-    return counter.id, msgspec.json.encode(view).decode()

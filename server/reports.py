@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from lobby.config import OfficeConfig
+from server.config import OfficeConfig
 from server.engine import Engine, Event, Ticket
 
 

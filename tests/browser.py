@@ -25,7 +25,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 
-from lobby.config import OfficeConfig
+from server.config import OfficeConfig
 from tests.conftest import RunningServer, running_server
 
 CHROMIUM = Path("/usr/bin/chromium")

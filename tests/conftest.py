@@ -17,12 +17,12 @@ from argon2 import PasswordHasher
 
 from lobby import protocol as p
 from lobby.client import LobbyClient, live
-from lobby.config import OfficeConfig, load_config
 from lobby.state import OfficeState
 from server.app import create_app
 from server.auth import hash_token
+from server.config import OfficeConfig, load_config
 from server.office import TICK_SEC
-from server.store import Store, open_sync
+from server.store.sqlite import SqliteStore
 
 TESTS = Path(__file__).parent
 CONFIG_PATH = TESTS / "office.toml"
@@ -43,15 +43,12 @@ _HASHES = {name: _FAST.hash(password) for name, password in STAFF.items()}
 
 def seed_accounts(db: Path) -> dict[str, str]:
     """Staff with password == name, and one kiosk and one display token."""
-    conn = open_sync(db)
     tokens = {"kiosk": "kiosk-token-for-tests", "display": "display-token-for-tests"}
-    try:
+    with SqliteStore(db).offline() as accounts:
         for name in STAFF:
-            Store.add_staff(conn, name, ROLES[name], _HASHES[name])
+            accounts.add_staff(name, ROLES[name], _HASHES[name])
         for role, token in tokens.items():
-            Store.add_device(conn, f"test-{role}", role, hash_token(token))
-    finally:
-        conn.close()
+            accounts.add_device(f"test-{role}", role, hash_token(token))
     return tokens
 
 

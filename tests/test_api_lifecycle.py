@@ -133,16 +133,13 @@ async def test_a_reissued_device_token_retires_the_old_one_without_a_restart(
 ) -> None:
     import server.app as app_module
     from server.auth import hash_token
-    from server.store import Store, open_sync
+    from server.store.sqlite import SqliteStore
 
     monkeypatch.setattr(app_module, "PRINCIPAL_CACHE_SEC", 0.0)
     old = server.kiosk()
     await old.state()  # known and remembered
-    conn = open_sync(server.db)
-    try:
-        Store.add_device(conn, "test-kiosk", "kiosk", hash_token("a-brand-new-kiosk-token"))
-    finally:
-        conn.close()
+    with SqliteStore(server.db).offline() as accounts:
+        accounts.add_device("test-kiosk", "kiosk", hash_token("a-brand-new-kiosk-token"))
     with pytest.raises(ApiError) as retired:
         await old.state()
     assert retired.value.status == 401

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from lobby.config import ConfigError, load_config, parse_config
 from server.auth import hash_token, verify_password
-from server.store import Store, open_sync
+from server.config import ConfigError, load_config, parse_config
+from server.store.sqlite import SqliteStore
 from tests.conftest import CONFIG_PATH
 
 LOBBY = [sys.executable, "-m", "lobby.cli"]
@@ -62,11 +62,8 @@ def test_staff_add_reads_the_password_from_stdin_and_stores_a_hash(tmp_path: Pat
     db = tmp_path / "lobby.db"
     result = run("staff", "add", "Dana", "--role", "supervisor", "--db", str(db), stdin="s3cret!\n")
     assert result.returncode == 0, result.stderr
-    conn = open_sync(db)
-    try:
-        found = Store.staff_password(conn, "dana")
-    finally:
-        conn.close()
+    with SqliteStore(db).offline() as accounts:
+        found = accounts.staff_password("dana")
     assert found is not None
     account, stored = found
     assert account.role == "supervisor" and stored.startswith("$argon2")
@@ -79,14 +76,11 @@ def test_device_add_prints_the_token_once_on_its_last_line(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip().splitlines()[-1]
     assert len(token) >= 32
-    conn = open_sync(db)
-    try:
-        account = Store.account_for_token(conn, hash_token(token))
-        stored = conn.execute("SELECT token_hash FROM devices").fetchone()[0]
-    finally:
-        conn.close()
+    with SqliteStore(db).offline() as accounts:
+        account = accounts.account_for_token(hash_token(token))
     assert account is not None and account.role == "display"
-    assert stored != token
+    for file in db.parent.glob(db.name + "*"):  # the database and any write-ahead log
+        assert token.encode() not in file.read_bytes(), "only the token's hash is stored"
 
 
 def test_openapi_lists_every_endpoint_with_its_schema() -> None:
@@ -108,3 +102,17 @@ def test_openapi_lists_every_endpoint_with_its_schema() -> None:
     schema = spec["components"]["schemas"]["CheckInRequest"]
     assert schema["additionalProperties"] is False
     assert set(schema["required"]) == {"service", "client_request_id"}
+
+
+def test_openapi_describes_the_stream_messages_and_the_storage_failure() -> None:
+    from server.openapi import build_openapi
+
+    spec = build_openapi("Test")
+    stream = spec["paths"]["/ws"]["get"]["responses"]["101"]["content"]["application/json"]
+    assert stream["schema"]["oneOf"] == [
+        {"$ref": "#/components/schemas/StreamSnapshot"},
+        {"$ref": "#/components/schemas/StreamPatch"},
+    ]
+    patch = spec["components"]["schemas"]["StreamPatch"]
+    assert {"services", "counters", "tickets", "calls", "announce"} <= set(patch["properties"])
+    assert "503" in spec["paths"]["/api/tickets"]["post"]["responses"]

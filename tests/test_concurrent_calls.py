@@ -8,7 +8,7 @@ import pytest
 
 from lobby import protocol as p
 from lobby.client import ApiError, LobbyClient
-from lobby.config import OfficeConfig, parse_config
+from server.config import OfficeConfig, parse_config
 from tests.conftest import CONFIG_PATH, RunningServer
 
 COUNTERS = [f"c{i}" for i in range(1, 9)]

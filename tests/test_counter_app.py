@@ -25,7 +25,8 @@ from counter.screens.transfer import TransferScreen
 from counter.screens.walk_in import WalkInScreen
 from lobby import protocol as p
 from lobby.client import ApiError, live
-from tests.conftest import STAFF, RunningServer, until, visitor
+from server.keys import OFFICE
+from tests.conftest import STAFF, FakeClock, RunningServer, until, visitor
 
 SIZE = (120, 36)
 FAST = (0.05, 0.1, 0.2)
@@ -66,7 +67,7 @@ async def counter_app(
 ) -> AsyncIterator[tuple[CounterApp, Pilot[None], Recorder]]:
     async with signing_in(server, counter, clerk, STAFF[clerk]) as (app, pilot, recorder):
         await until(lambda: isinstance(app.screen, DeskScreen), what="the desk opens")
-        await until(lambda: app.model.ready and app.connected, what="the stream is live")
+        await until(lambda: app.model.ready and app.model.connected, what="the stream is live")
         yield app, pilot, recorder
 
 
@@ -101,6 +102,12 @@ async def sign_in_error(app: CounterApp) -> str:
 
 def showing(app: CounterApp, form: TextForm) -> bool:
     return isinstance(app.screen, TextFormScreen) and app.screen.form is form
+
+
+def screen_text(app: CounterApp) -> str:
+    """Everything the terminal shows right now, as a person in front of it would read it."""
+    svg = app.export_screenshot()
+    return svg.replace("&#160;", " ")
 
 
 def desk_text(app: CounterApp, selector: str) -> str:
@@ -161,6 +168,25 @@ async def test_a_session_the_server_no_longer_knows_returns_to_sign_in(
         assert app.check_action("safety_alert", ()) is False
 
 
+async def test_the_alert_key_is_written_for_staff_at_sign_in_and_nowhere_on_the_desk(
+    server: RunningServer,
+) -> None:
+    app = CounterApp(server.url, "w1", reconnect_delays=FAST)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: isinstance(app.screen, SignInScreen))
+        assert "Ctrl+E, then Enter" in screen_text(app)
+        await sign_in(app, pilot, "clerk", "clerk")
+        await until(lambda: isinstance(app.screen, DeskScreen) and app.model.allows("walk_in"))
+        await pilot.pause()
+        for screen in ("desk", "walk-in form"):
+            shown = screen_text(app)
+            assert "Walk-in" in shown, screen
+            assert "Alert" not in shown and "^e" not in shown, screen
+            await pilot.press("w")
+            await until(lambda: isinstance(app.screen, WalkInScreen))
+            await pilot.pause()
+
+
 def test_a_server_address_that_is_not_a_url_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argparse.Namespace(server="localhost:8080", counter="w1")) == 2
     assert "--server must be a URL" in capsys.readouterr().err
@@ -183,7 +209,7 @@ async def test_full_visit_call_arrived_complete_with_needs_met_and_notes(
                 needs=["wheelchair"],
             )
         )
-        await until(lambda: app.model.eligible_waiting() == 1, what="the visitor shows up")
+        await until(lambda: app.model.eligible_waiting == 1, what="the visitor shows up")
         banner = app.screen.query_one("#idle-banner", Static)
         await until(lambda: banner.display)
         assert "1 waiting for" in plain(banner)
@@ -192,7 +218,7 @@ async def test_full_visit_call_arrived_complete_with_needs_met_and_notes(
         await until(lambda: app.model.state == "calling", what="calling")
         card = visitor_text(app)
         assert "Ms. Garcia" in card and "P-001" in card
-        assert "Spanish" in card and "Uses a wheelchair" in card
+        assert "Español (es)" in card and "Uses a wheelchair" in card
         assert not banner.display
         assert recorder.saw("Calling P-001")
 
@@ -223,6 +249,49 @@ async def test_full_visit_call_arrived_complete_with_needs_met_and_notes(
     assert [n.text for n in done.notes or []] == ["Brought the old permit", "Permit renewed"]
     assert done.started_at is not None
     assert done.flagged == "Upset about the fee"
+
+
+async def test_the_card_shows_the_kiosk_language_and_why_a_visitor_went_first(
+    server: RunningServer,
+) -> None:
+    kiosk = server.kiosk()
+    await kiosk.check_in(visitor("longer-001", kiosk_language="en"))
+    await kiosk.check_in(visitor("first-0001", kiosk_language="es", needs=["wheelchair"]))
+    async with counter_app(server) as (app, pilot, _):
+        await until(lambda: app.model.allows("call_next"))
+        await pilot.press("c")
+        await until(lambda: app.model.current is not None, what="a visitor is called")
+        card = visitor_text(app)
+        assert "P-002" in card, "the wheelchair user is called ahead of a longer wait"
+        assert "Español (es)" in card and "not given" not in card
+        assert "Head start: wheelchair" in card
+        await until(lambda: app.model.allows("no_show") and not app.screen.busy)  # type: ignore[attr-defined]
+        await pilot.press("n", "y")
+        await until(lambda: app.model.allows("call_next") and not app.screen.busy)  # type: ignore[attr-defined]
+        await pilot.press("c")
+        await until(lambda: app.model.current is not None and app.model.current.number == "P-001")
+        card = visitor_text(app)
+        assert "English (en)" in card and "Head start" not in card
+
+
+async def test_the_waits_shown_are_the_servers_moved_by_its_tick(
+    clocked_server: tuple[RunningServer, FakeClock],
+) -> None:
+    server, clock = clocked_server
+    await server.kiosk().check_in(visitor("ticking-01"))
+    async with counter_app(server) as (app, pilot, _):
+        banner = app.screen.query_one("#idle-banner", Static)
+        await until(lambda: banner.display)
+        assert "1 waiting for under a minute" in plain(banner)
+        clock.advance(minutes=7)
+        await asyncio.sleep(0.2)
+        assert "under a minute" in plain(banner), "the terminal ages nothing by itself"
+        server.app[OFFICE].tick()
+        await until(lambda: "1 waiting for 7 min" in plain(banner), what="the tick's figure")
+        assert "longest  7 min" in desk_text(app, "#queues")
+        await pilot.press("c")
+        await until(lambda: app.model.current is not None)
+        assert "Waited    7 min  (arrived 09:00, first called 09:07)" in visitor_text(app)
 
 
 async def test_recall_then_no_show(server: RunningServer) -> None:
@@ -305,11 +374,11 @@ async def test_walk_in_creates_a_ticket_at_the_counter(server: RunningServer) ->
         await until(lambda: isinstance(app.screen, DeskScreen), what="the form closes")
         await until(lambda: recorder.saw("Walk-in ticket P-001 created"))
         assert app.model.state == "open", "typing the name pressed no desk key"
-        await until(lambda: app.model.eligible_waiting() == 1)
+        await until(lambda: app.model.eligible_waiting == 1)
         await pilot.press("c")
         await until(lambda: app.model.current is not None)
         card = visitor_text(app)
-        assert "Mr. Hassan" in card and "Somali" in card and "Needs to be seated" in card
+        assert "Mr. Hassan" in card and "Soomaali (so)" in card and "Needs to be seated" in card
 
     state = await (await server.staff("super")).state()
     (ticket,) = state.tickets
@@ -347,12 +416,15 @@ async def test_safety_alert_reaches_supervisors_and_never_a_display(
 ) -> None:
     supervisor = await server.staff("super")
     assert supervisor.token is not None
-    seen: dict[str, list[p.StreamEvent]] = {"super": [], "display": []}
+    seen: dict[str, list[p.StreamPatch]] = {"super": [], "display": []}
 
     async def watch(who: str, token: str) -> None:
         async for message in live(server.url, token, reconnect_delays=FAST):
-            if isinstance(message, p.StreamEvent):
+            if isinstance(message, p.StreamPatch):
                 seen[who].append(message)
+
+    def alerts(who: str, cause: str) -> list[p.AlertView]:
+        return [a for m in seen[who] if cause in m.cause for a in m.alerts]
 
     watchers = [
         asyncio.create_task(watch("super", supervisor.token)),
@@ -362,17 +434,11 @@ async def test_safety_alert_reaches_supervisors_and_never_a_display(
         async with counter_app(server) as (app, pilot, recorder):
             await pilot.press("ctrl+e")
             await pilot.pause()
-            assert not any(e.kind.startswith("alert.") for e in seen["super"]), (
-                "one key is not enough"
-            )
+            assert not any(a for m in seen["super"] for a in m.alerts), "one key is not enough"
             await pilot.press("enter")
-            await until(
-                lambda: any(e.kind == "alert.raised" for e in seen["super"]),
-                what="the supervisor hears of it",
-            )
-            raised = next(e for e in seen["super"] if e.kind == "alert.raised")
-            assert raised.alert is not None and raised.alert.counter == "w1"
-            assert raised.alert.staff == "clerk"
+            await until(lambda: alerts("super", "alert.raised"), what="the supervisor hears of it")
+            (raised,) = alerts("super", "alert.raised")
+            assert (raised.counter, raised.staff) == ("w1", "clerk")
             assert not any("alert" in m.lower() or "safety" in m.lower() for m in recorder.messages)
 
             await until(lambda: isinstance(app.screen, ChecklistScreen), what="the checklist")
@@ -380,17 +446,16 @@ async def test_safety_alert_reaches_supervisors_and_never_a_display(
                 box.value = True
             await pilot.click("#save")
             await until(
-                lambda: any(
-                    e.kind == "alert.checklist" and e.alert and e.alert.resolved
-                    for e in seen["super"]
-                ),
+                lambda: any(a.resolved for a in alerts("super", "alert.checklist")),
                 what="the checklist reaches the supervisor",
             )
-            await until(lambda: app.pending_alert is None)
+            await until(lambda: app.model.alert is None)
 
             await server.kiosk().check_in(visitor("after-alert"))
-            await until(lambda: any(e.kind == "ticket.checked_in" for e in seen["display"]))
-        assert not any(e.kind.startswith("alert.") or e.alert for e in seen["display"])
+            await until(lambda: any("ticket.checked_in" in m.cause for m in seen["display"]))
+        assert not any(
+            m.alerts or any(c.startswith("alert.") for c in m.cause) for m in seen["display"]
+        )
     finally:
         for task in watchers:
             task.cancel()
@@ -405,7 +470,7 @@ async def test_alert_key_works_while_a_form_is_open(server: RunningServer) -> No
         await until(lambda: isinstance(app.screen, ChecklistScreen), what="the checklist")
         await pilot.press("escape")
         await until(lambda: isinstance(app.screen, WalkInScreen))
-        assert app.pending_alert is not None
+        assert app.model.alert is not None
         await pilot.press("escape")
         await until(lambda: isinstance(app.screen, DeskScreen))
         await pilot.press("k")
@@ -446,11 +511,13 @@ async def test_server_restart_under_the_app_resyncs_and_keeps_working(
     server: RunningServer,
 ) -> None:
     async with counter_app(server) as (app, pilot, recorder):
+        await pilot.pause()
+        assert not recorder.saw("again"), "a first connection is not a reconnection"
         token = app.session.token
         await server.restart()
         await until(lambda: recorder.saw("Lost the connection"), what="the loss is shown")
         await until(lambda: recorder.saw("Connected to the server again"), what="healed")
-        await until(lambda: app.connected, what="reconnected")
+        await until(lambda: app.model.connected, what="reconnected")
         await server.kiosk().check_in(visitor("restart-001", name="Li Wei", address_as="mx"))
         await until(lambda: app.model.allows("call_next"), what="the new visitor arrives")
         await pilot.press("c")

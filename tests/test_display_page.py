@@ -20,7 +20,7 @@ from playwright.async_api import Browser, Page, Response, WebSocket, async_playw
 
 from lobby import protocol as p
 from lobby.client import LobbyClient
-from lobby.config import OfficeConfig
+from server.config import OfficeConfig
 from tests.conftest import RunningServer, running_server, until, visitor
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -32,9 +32,9 @@ from hypothesis.stateful import (
     rule,
 )
 
-from lobby.config import KNOWN_NEEDS, OfficeConfig, load_config, parse_config
+from server.config import KNOWN_NEEDS, OfficeConfig, load_config, parse_config
 from server.engine import ACTIVE_STATES, OPEN_STATES, Engine, Event, Refused
-from server.store import decode_event, encode_event
+from server.store.encoding import decode_event, encode_event
 
 OFFICE = load_config(Path(__file__).parent / "office.toml")
 TWO_POOLS = parse_config(

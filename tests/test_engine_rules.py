@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from lobby.config import OfficeConfig, load_config, parse_config
+from server.config import OfficeConfig, load_config, parse_config
 from server.engine import Engine, Event, Refused, Ticket
-from server.store import decode_event, encode_event
+from server.store.encoding import decode_event, encode_event
 
 OFFICE = load_config(Path(__file__).parent / "office.toml")
 TZ = OFFICE.tz

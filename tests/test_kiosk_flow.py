@@ -24,7 +24,7 @@ from kiosk.screens.service_choice import ServiceChoiceScreen
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk.widgets.qr_block import QrBlock, matrix_from_lines, qr_matrix
 from lobby import protocol as p
-from lobby.config import parse_config
+from server.config import parse_config
 from server.keys import OFFICE
 from tests.conftest import (
     CONFIG_PATH,

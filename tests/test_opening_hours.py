@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lobby.client import ApiError
-from lobby.config import OfficeConfig, parse_config
+from server.config import OfficeConfig, parse_config
 from server.keys import OFFICE
 from tests.conftest import CONFIG_PATH, FakeClock, RunningServer, following, until, visitor
 

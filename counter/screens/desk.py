@@ -1,29 +1,34 @@
 """The desk: the main screen a clerk works in all day.
 
-Everything shown comes from the live model; every action is a footer key and a button, enabled
-only when the counter's and the visitor's state allow it, so the clerk never meets an error
-for something the screen let them try.
+Everything shown comes from the counter's model, redrawn when the app signals that a stream
+message changed it; every action is a footer key and a button, enabled only when the counter's
+and the visitor's state allow it, so the clerk never meets an error for something the screen
+let them try.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TypeVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.widgets import Button, Footer
 
 from counter.actions import CHECKLIST_KEY, DESK_ACTIONS
 from counter.labels import minutes_text
+from counter.model import CounterModel
 from counter.screens.complete import CompleteScreen
 from counter.screens.confirm import ConfirmScreen
 from counter.screens.text_form import FLAG, NOTE, TextFormScreen
 from counter.screens.transfer import TransferScreen
 from counter.screens.walk_in import WalkInScreen
+from counter.session import Session
 from counter.widgets.action_buttons import ActionButtons
 from counter.widgets.banner import Banner
 from counter.widgets.counter_status import CounterStatus
@@ -31,29 +36,29 @@ from counter.widgets.service_queues import ServiceQueues
 from counter.widgets.visitor_card import VisitorCard
 from lobby.client import LobbyClient
 
-if TYPE_CHECKING:
-    from counter.app import CounterApp
-
 T = TypeVar("T")
 DESK_ACTION_NAMES = frozenset(a.action for a in DESK_ACTIONS)
-CONTROLS = (*sorted(DESK_ACTION_NAMES), "safety_alert")
-REFRESH_SEC = 5.0
+LINK_DOWN = "Not connected to the server. Reconnecting by itself; actions are paused."
 
 
 class DeskScreen(Screen[None]):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         *(Binding(a.key, a.action, a.label) for a in DESK_ACTIONS),
         Binding(CHECKLIST_KEY, "checklist", "Checklist"),
     ]
 
-    def __init__(self) -> None:
+    class ChecklistWanted(Message):
+        """The clerk asked for the open safety alert's checklist again."""
+
+    def __init__(self, model: CounterModel, session: Session, changed: Signal[None]) -> None:
+        """``changed``: published by the app each time a stream message changed ``model``."""
         super().__init__()
+        self.model = model
+        self.session = session
+        self.changed = changed
         self.busy = False
         self._controls: tuple[tuple[str, bool, bool], ...] = ()
-
-    @property
-    def host(self) -> CounterApp:
-        return cast("CounterApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield CounterStatus(id="status")
@@ -70,8 +75,8 @@ class DeskScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.changed.subscribe(self, lambda _: self.refresh_view())
         self.refresh_view()
-        self.set_interval(REFRESH_SEC, self.refresh_view)
 
     def on_screen_resume(self) -> None:
         self.refresh_view()
@@ -79,42 +84,33 @@ class DeskScreen(Screen[None]):
     # ------------------------------------------------------------ rendering
 
     def refresh_view(self) -> None:
-        host = self.host
-        model = host.model
-        now = host.clock()
-        self.query_one(CounterStatus).show(model, host.counter_id, host.connected)
-        self.query_one("#connection-banner", Banner).show(
-            None
-            if host.connected
-            else "Connection to the server lost. Reconnecting by itself; actions are paused."
-        )
-        notice = model.idle_notice(now) if host.connected else None
+        model = self.model
+        self.query_one(CounterStatus).show(model)
+        self.query_one("#connection-banner", Banner).show(None if model.connected else LINK_DOWN)
+        nudge = model.idle_nudge if model.connected else None
         self.query_one("#idle-banner", Banner).show(
-            f"{notice.waiting} waiting for {minutes_text(notice.longest_min)}"
+            f"{nudge.waiting} waiting for {minutes_text(nudge.longest_wait_min)}"
             " · press c to call the next visitor"
-            if notice
+            if nudge
             else None
         )
         self.query_one(VisitorCard).show(model)
-        self.query_one(ServiceQueues).show(model, now)
-        controls = tuple((a, model.shows(a), self.enabled(a)) for a in CONTROLS)
-        controls += (("checklist", host.pending_alert is not None, True),)
+        self.query_one(ServiceQueues).show(model)
+        controls = tuple((a, model.shows(a), self.enabled(a)) for a in sorted(DESK_ACTION_NAMES))
+        controls += (("checklist", model.alert is not None, True),)
         if controls != self._controls:
             self._controls = controls
             self.query_one(ActionButtons).sync(model.shows, self.enabled)
             self.refresh_bindings()
 
     def enabled(self, action: str) -> bool:
-        host = self.host
-        if action == "safety_alert":
-            return host.can_alert
-        return host.connected and not self.busy and host.model.allows(action)
+        return not self.busy and self.model.allows(action)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "checklist":
-            return self.host.pending_alert is not None
+            return self.model.alert is not None
         if action in DESK_ACTION_NAMES:
-            if not self.host.model.shows(action):
+            if not self.model.shows(action):
                 return False
             return True if self.enabled(action) else None
         return True
@@ -122,9 +118,7 @@ class DeskScreen(Screen[None]):
     @on(Button.Pressed, ".action")
     async def button_pressed(self, event: Button.Pressed) -> None:
         action = event.button.id or ""
-        if action == "safety_alert":
-            self.host.action_safety_alert()
-        elif self.enabled(action):
+        if self.enabled(action):
             await self.run_action(action)
 
     # ------------------------------------------------------------- commands
@@ -141,7 +135,7 @@ class DeskScreen(Screen[None]):
     async def _command(
         self, call: Callable[[LobbyClient], Awaitable[T]], done: Callable[[T], str]
     ) -> None:
-        outcome = await self.host.session.attempt(call)
+        outcome = await self.session.attempt(call)
         if not self.is_attached:
             return
         self.busy = False
@@ -152,11 +146,11 @@ class DeskScreen(Screen[None]):
         self.refresh_view()
 
     def _counter_command(self, action: str, message: str) -> None:
-        counter_id = self.host.counter_id
+        counter_id = self.model.counter_id
         self.run_command(lambda c: c.counter_action(counter_id, action), lambda _: message)
 
     def _ticket_command(self, action: str, message: str) -> None:
-        ticket = self.host.model.current
+        ticket = self.model.current
         if ticket is not None:
             self.run_command(
                 lambda c: c.ticket_action(ticket.id, action), lambda t: f"{t.number} {message}"
@@ -168,7 +162,7 @@ class DeskScreen(Screen[None]):
     # -------------------------------------------------------------- actions
 
     def action_call_next(self) -> None:
-        counter_id = self.host.counter_id
+        counter_id = self.model.counter_id
         self.run_command(lambda c: c.call_next(counter_id), lambda t: f"Calling {t.number}.")
 
     def action_recall(self) -> None:
@@ -178,7 +172,7 @@ class DeskScreen(Screen[None]):
         self._ticket_command("start", "is at the counter.")
 
     def action_no_show(self) -> None:
-        ticket = self.host.model.current
+        ticket = self.model.current
         if ticket is None:
             return
 
@@ -192,33 +186,33 @@ class DeskScreen(Screen[None]):
         )
 
     def action_complete(self) -> None:
-        ticket = self.host.model.current
+        ticket = self.model.current
         if ticket is not None:
-            self._form(CompleteScreen(self.host.session, ticket))
+            self._form(CompleteScreen(self.session, ticket))
 
     def action_transfer(self) -> None:
-        ticket = self.host.model.current
+        ticket = self.model.current
         if ticket is not None:
-            services = list(self.host.model.services.values())
-            self._form(TransferScreen(self.host.session, ticket, services))
+            services = list(self.model.office.services.values())
+            self._form(TransferScreen(self.session, ticket, services))
 
     def action_note(self) -> None:
-        ticket = self.host.model.current
+        ticket = self.model.current
         if ticket is not None:
-            self._form(TextFormScreen(self.host.session, ticket, NOTE))
+            self._form(TextFormScreen(self.session, ticket, NOTE))
 
     def action_flag(self) -> None:
-        ticket = self.host.model.flag_target()
+        ticket = self.model.flag_target()
         if ticket is not None:
-            self._form(TextFormScreen(self.host.session, ticket, FLAG))
+            self._form(TextFormScreen(self.session, ticket, FLAG))
 
     def action_walk_in(self) -> None:
-        model = self.host.model
+        model = self.model
         counter = model.counter
         self._form(
             WalkInScreen(
-                self.host.session,
-                [s for s in model.services.values() if s.state != "closed"],
+                self.session,
+                [s for s in model.office.services.values() if s.state != "closed"],
                 counter.services if counter else [],
                 model.languages,
             )
@@ -237,4 +231,4 @@ class DeskScreen(Screen[None]):
         self._counter_command("close", "Counter closed.")
 
     def action_checklist(self) -> None:
-        self.host.open_checklist()
+        self.post_message(self.ChecklistWanted())

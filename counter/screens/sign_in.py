@@ -1,4 +1,8 @@
-"""Sign-in: name and password, and the counter opens in the same step."""
+"""Sign-in: name and password, and the counter opens in the same step.
+
+The form also tells the clerk the safety alert key, the one place it is written: the desk shows
+it nowhere, since the visitor across the counter can read the desk.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from counter.session import Session
+
+ALERT_HINT = "Silent safety alert, at any time: Ctrl+E, then Enter. The desk does not show it."
 
 
 class SignInScreen(Screen[None]):
@@ -32,6 +38,7 @@ class SignInScreen(Screen[None]):
             yield Input(id="password", password=True, max_length=200)
             yield Button("Sign in", id="sign-in", variant="primary")
             yield Static(self.message, id="sign-in-error", classes="form-error")
+            yield Static(ALERT_HINT, id="alert-hint", classes="form-lead")
             yield Static(f"Server: {self.session.server_url}", id="server-url")
         yield Footer()
 

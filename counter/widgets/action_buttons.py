@@ -1,4 +1,7 @@
-"""The desk's actions as buttons, for a mouse or a touch screen; the same as the footer keys."""
+"""The desk's actions as buttons, for a mouse or a touch screen; the same as the footer keys.
+
+The safety alert has no button: a word on screen in view of the visitor would give it away.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ class ActionButtons(Grid):
     def compose(self) -> ComposeResult:
         for item in DESK_ACTIONS:
             yield Button(f"{item.label}  [b]{item.key}[/b]", id=item.action, classes="action")
-        yield Button("Alert  [b]^e[/b]", id="safety_alert", classes="action")
 
     def sync(self, shows: Callable[[str], bool], allows: Callable[[str], bool]) -> None:
         for button in self.query(Button):

@@ -24,12 +24,12 @@ class CounterStatus(Horizontal):
         yield Static(id="counter-state")
         yield Static(id="link")
 
-    def show(self, model: CounterModel, fallback_name: str, connected: bool) -> None:
+    def show(self, model: CounterModel) -> None:
         counter = model.counter
         state = model.state
         tone = STATE_TONES.get(state, "white")
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"{counter.name if counter else fallback_name}  ", style="bold")
+        text.append(f"{counter.name if counter else model.counter_id}  ", style="bold")
         text.append(f" {STATE_LABELS.get(state, state).upper()} ", style=f"bold black on {tone}")
         text.append(f"  {STATE_HINTS.get(state, '')}", style="italic")
         self.query_one("#counter-state", Static).update(text)
@@ -38,7 +38,7 @@ class CounterStatus(Horizontal):
         link.append("Signed in: ")
         link.append(signed_in, style="bold")
         link.append("   ")
-        if connected:
+        if model.connected:
             link.append("● connected", style="green")
         else:
             link.append("○ reconnecting…", style="bold red")

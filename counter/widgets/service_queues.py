@@ -1,7 +1,7 @@
 """The queues this counter serves: how many wait and how long the longest has waited.
 
-The longest wait is coloured against the service's own target (the office's standard), so a
-clerk sees at a glance which queue is slipping.
+The longest wait is coloured by the server's ``wait_level`` against the service's own target
+(the office's standard), so a clerk sees at a glance which queue is slipping.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
-from counter.labels import minutes_text, wait_colour
+from counter.labels import WAIT_COLOURS, minutes_text
 from counter.model import CounterModel
 from lobby import protocol as p
 
 
 class ServiceQueues(Static):
-    def show(self, model: CounterModel, now: float) -> None:
+    def show(self, model: CounterModel) -> None:
         services = model.my_services()
         if not services:
             self.update(Text("Waiting for the server…", style="dim"))
@@ -25,24 +25,24 @@ class ServiceQueues(Static):
         for index, service in enumerate(services):
             if index:
                 blocks.append(Text(""))
-            blocks.extend(_service_block(service, model.longest_wait_min(service, now)))
+            blocks.extend(_service_block(service))
         self.update(Group(*blocks))
 
 
-def _service_block(service: p.ServiceView, longest_min: float) -> list[Text]:
-    title = Text(no_wrap=True, overflow="ellipsis")
-    title.append(service.name, style="bold")
-    title.append(f"  target {service.target_wait_min:g} min", style="dim")
-    if service.state == "closed":
-        title.append(" · closed", style="dim")
-    line = Text("  ", no_wrap=True, overflow="ellipsis")
+def _service_block(service: p.ServiceView) -> list[Text]:
+    """Three short lines rather than one long one, so a narrow panel cuts none of the figures."""
+    title = Text(service.name, style="bold", no_wrap=True, overflow="ellipsis")
+    if service.state != "open":
+        title.append(f" · {service.state}", style="dim")
+    count = Text("  ", no_wrap=True, overflow="ellipsis")
+    count.append(f"{service.waiting} waiting" if service.waiting else "nobody waiting")
+    count.append(f" · target {service.target_wait_min:g} min", style="dim")
     if not service.waiting:
-        line.append("nobody waiting", style="dim")
-        return [title, line]
-    line.append(f"{service.waiting} waiting", style="bold")
-    colour = wait_colour(longest_min, service.target_wait_min)
-    line.append("   longest ")
-    line.append(f" {minutes_text(longest_min)} ", style=f"bold black on {colour}")
-    if colour == "red":
-        line.append("  over target", style="bold red")
-    return [title, line]
+        count.stylize("dim")
+        return [title, count]
+    longest = Text("  longest ", no_wrap=True, overflow="ellipsis")
+    colour = WAIT_COLOURS[service.wait_level]
+    longest.append(f" {minutes_text(service.longest_wait_min)} ", style=f"bold black on {colour}")
+    if service.wait_level == "over":
+        longest.append(" over target", style="bold red")
+    return [title, count, longest]

@@ -13,9 +13,9 @@ from textual.widgets import Static
 
 from counter.labels import (
     TICKET_STATE_LABELS,
+    WAIT_COLOURS,
     clock_text,
     language_name,
-    minutes_between,
     minutes_text,
     need_label,
 )
@@ -26,18 +26,12 @@ from lobby import protocol as p
 class VisitorCard(Static):
     def show(self, model: CounterModel) -> None:
         ticket = model.current
-        counter = model.counter
-        if ticket is None and counter is not None and counter.ticket_number:
-            self.update(Text(f"{counter.ticket_number} (loading…)", style="bold"))
-        elif ticket is None:
-            self.update(_no_visitor(model))
-        else:
-            self.update(_visitor(model, ticket))
+        self.update(_no_visitor(model) if ticket is None else _visitor(model, ticket))
 
 
 def _no_visitor(model: CounterModel) -> RenderableType:
     state = model.state
-    waiting = model.eligible_waiting()
+    waiting = model.eligible_waiting
     if state == "closed":
         hint = "The counter is closed. Press o to open it."
     elif state == "break":
@@ -66,10 +60,12 @@ def _visitor(model: CounterModel, ticket: p.TicketView) -> RenderableType:
     facts.add_column(ratio=1)
     if ticket.name and ticket.name != ticket.addressed_as:
         facts.add_row("Name", ticket.name)
-    facts.add_row("Service", ticket.service_name or model.service_name(ticket.service))
+    facts.add_row("Service", ticket.service_name or model.office.service_name(ticket.service))
     facts.add_row("Language", language_name(ticket.language))
     facts.add_row("Needs", _needs(ticket))
     facts.add_row("Waited", _waited(ticket))
+    if ticket.head_start:
+        facts.add_row("Priority", Text(f"Head start: {ticket.head_start}", style="bold yellow"))
     if ticket.transfers:
         facts.add_row("Transfers", _transfers(model, ticket))
     facts.add_row("Notes", _notes(ticket))
@@ -85,9 +81,12 @@ def _needs(ticket: p.TicketView) -> Text:
 
 
 def _waited(ticket: p.TicketView) -> Text:
-    waited = minutes_between(ticket.arrived_at, ticket.called_at)
     text = Text()
-    text.append(minutes_text(waited) if waited is not None else "—", style="bold")
+    if ticket.waited_min is None:
+        text.append("—", style="bold")
+    else:
+        colour = WAIT_COLOURS[ticket.wait_level or "ok"]
+        text.append(minutes_text(ticket.waited_min), style=f"bold {colour}")
     text.append(f"  (arrived {clock_text(ticket.arrived_at)}", style="dim")
     if ticket.called_at:
         text.append(f", first called {clock_text(ticket.called_at)}", style="dim")
@@ -101,11 +100,11 @@ def _transfers(model: CounterModel, ticket: p.TicketView) -> Text:
         if index:
             lines.append("\n")
         lines.append(f"{clock_text(transfer.at)} ")
-        lines.append(model.service_name(transfer.from_service))
+        lines.append(model.office.service_name(transfer.from_service))
         lines.append(" → ")
-        lines.append(model.service_name(transfer.to_service), style="bold")
+        lines.append(model.office.service_name(transfer.to_service), style="bold")
         if transfer.by_counter:
-            lines.append(f" ({model.counter_name(transfer.by_counter)})", style="dim")
+            lines.append(f" ({model.office.counter_name(transfer.by_counter)})", style="dim")
     return lines
 
 

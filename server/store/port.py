@@ -1,0 +1,204 @@
+"""The store port: everything the server asks of durable storage, whatever the database.
+
+Views, the app and the command line speak only to this interface, never to a connection, so a
+PostgreSQL store can stand beside the SQLite one; ``tests/test_store_contract.py`` holds every
+store to the same behaviour.
+
+A store has two faces:
+
+* **offline** (:meth:`Store.offline`): plain synchronous account calls for the command line,
+  which has no event loop and must not start a writer;
+* **serving** (:meth:`Store.running`): opened, the log replayed once (:meth:`Store.replay`) while
+  nothing writes, then a writer started. From then on every read and write is asynchronous and
+  queued in order with the appends, so a command is answered only after its events are durable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from server.engine import Event
+
+# What each logged event kind carries about a visitor as a person. After the retention period a
+# store erases these fields from the log (``tickets.purged``) in the same commit that logs the
+# purge: the promise made to visitors outranks keeping their names in history. Replaying a
+# scrubbed log gives the same queue.
+PRIVATE_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "ticket.checked_in": ("name", "address_as", "language", "needs"),
+    "ticket.completed": ("notes",),
+    "ticket.transferred": ("note",),
+    "ticket.noted": ("text",),
+    "ticket.flagged": ("reason",),
+}
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    name: str
+    role: str
+    kind: str  # "staff" or "device"
+
+
+class Logged(NamedTuple):
+    """An event with the place the log gave it."""
+
+    seq: int
+    event: Event
+
+
+class StorageFailed(Exception):
+    """A commit did not reach the disk, so nothing of it happened.
+
+    ``full``: the disk (or the database's size limit) is full, which an operator fixes by
+    freeing space; otherwise the storage failed in another way (an I/O error, a lost file).
+    """
+
+    def __init__(self, detail: str, *, full: bool) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.full = full
+
+    @property
+    def code(self) -> str:
+        return "storage_full" if self.full else "storage_error"
+
+    @property
+    def message(self) -> str:
+        """What the person at the screen is told: nothing was saved, and what to do."""
+        if self.full:
+            return "The server's disk is full, so this was not saved. Please try again shortly."
+        return "The server could not save this, so nothing changed. Please try again shortly."
+
+
+class Accounts(ABC):
+    """Staff, devices and sessions as plain calls, for the command line and for setting up."""
+
+    @abstractmethod
+    def add_staff(self, name: str, role: str, password_hash: str) -> int:
+        """Add a staff member, or give an existing one (same name, any case) a new role and
+        password; returns the id, which stays the same on an update."""
+
+    @abstractmethod
+    def staff_password(self, name: str) -> tuple[Account, str] | None:
+        """The account and stored password hash for a name (any case), for signing in."""
+
+    @abstractmethod
+    def add_device(self, name: str, role: str, token_hash: str) -> int:
+        """Add a kiosk or display, or re-issue one: its previous token stops working."""
+
+    @abstractmethod
+    def add_session(self, token_hash: str, staff_id: int) -> None: ...
+
+    @abstractmethod
+    def remove_session(self, token_hash: str) -> None: ...
+
+    @abstractmethod
+    def account_for_token(self, token_hash: str) -> Account | None:
+        """Who a session or device token belongs to; None for an unknown or retired token."""
+
+
+class Store(ABC):
+    """The event log and the accounts of one office."""
+
+    # ----------------------------------------------------------- lifecycle
+
+    @abstractmethod
+    def open(self) -> None:
+        """Connect and bring the schema up to date; a store that cannot open raises here, at
+        start, never on the first check-in."""
+
+    @abstractmethod
+    def replay(self) -> Iterator[Event]:
+        """Every logged event in seq order, streamed; only between :meth:`open` and
+        :meth:`start`, when nothing else writes."""
+
+    @abstractmethod
+    def start(self) -> None:
+        """Start the writer on the running event loop; appends are accepted from now on."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Finish the writes already handed over, then let go of the database."""
+
+    @abstractmethod
+    def offline(self) -> contextlib.AbstractContextManager[Accounts]:
+        """Open, hand out synchronous account calls, close: the command line's way in. Safe
+        while a server runs on the same database (``lobby device add`` next to ``serve``)."""
+
+    @contextlib.asynccontextmanager
+    async def running(
+        self, before_start: Callable[[], object] | None = None
+    ) -> AsyncIterator[None]:
+        """Open, run ``before_start`` (the office replays the log), start; close on the way out.
+
+        Shaped for an aiohttp ``cleanup_ctx``: ``async with store.running(load): yield``.
+        """
+        self.open()
+        try:
+            if before_start is not None:
+                before_start()
+            self.start()
+            yield
+        finally:
+            await self.close()
+
+    # ------------------------------------------------------------- the log
+
+    @property
+    @abstractmethod
+    def last_seq(self) -> int:
+        """The seq of the last event handed to :meth:`append` (durable or still on its way)."""
+
+    @abstractmethod
+    def append(self, events: list[Event]) -> tuple[list[int], Awaitable[None]]:
+        """Hand events over for a durable commit; returns their seqs and an awaitable that
+        completes once they are durable (or raises why they are not).
+
+        Seqs are handed out here, synchronously and in call order, so the order of the log is the
+        order in which the engine applied the events. Appends that queue up while the disk works
+        are committed together: one flush for many callers.
+        """
+
+    @abstractmethod
+    async def recover(self) -> int:
+        """After a failed commit, go on from what is durable; returns the last durable seq.
+
+        Once a commit fails, every append after it fails too (each was decided on top of the
+        failed one) until this is called; the seqs they were given are handed out again.
+        """
+
+    @abstractmethod
+    async def events_since(self, seq: int) -> list[Logged]:
+        """The events after ``seq``, in seq order (``0``: the whole log)."""
+
+    @abstractmethod
+    async def events_between(self, start: datetime, end: datetime) -> list[Logged]:
+        """The events with ``start <= at < end`` (aware times, compared as instants), in seq
+        order."""
+
+    # ------------------------------------------------------------ accounts
+    # The serving face of :class:`Accounts`: the same calls, in order with the writes.
+
+    @abstractmethod
+    async def add_staff(self, name: str, role: str, password_hash: str) -> int: ...
+
+    @abstractmethod
+    async def staff_password(self, name: str) -> tuple[Account, str] | None: ...
+
+    @abstractmethod
+    async def add_device(self, name: str, role: str, token_hash: str) -> int: ...
+
+    @abstractmethod
+    async def add_session(self, token_hash: str, staff_id: int) -> None: ...
+
+    @abstractmethod
+    async def remove_session(self, token_hash: str) -> None: ...
+
+    @abstractmethod
+    async def account_for_token(self, token_hash: str) -> Account | None: ...

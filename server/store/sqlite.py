@@ -1,0 +1,463 @@
+"""The SQLite store: one file, WAL, every commit durable (``synchronous=FULL``).
+
+One writer thread owns the connection while the server runs. Commands hand it their events; it
+commits them in batches (group commit: one fsync for everything that queued up meanwhile), so 32
+kiosks checking in at once cost one disk flush, not 32, while each caller is still answered only
+after its own events are durable. Keeping SQLite on its own thread also keeps the event loop free
+while the disk works. Reads and account calls queue on the same thread, in order with the writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import json
+import queue
+import sqlite3
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from server.engine import Event
+from server.store.encoding import decode_event, encode_event, epoch_us
+from server.store.port import (
+    PRIVATE_FIELDS,
+    Account,
+    Accounts,
+    Logged,
+    StorageFailed,
+    Store,
+)
+
+T = TypeVar("T")
+BATCH_LIMIT = 512
+
+
+def _add_event_times(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE events ADD COLUMN at_us INTEGER NOT NULL DEFAULT 0")
+    rows = conn.execute("SELECT seq, at FROM events").fetchall()
+    conn.executemany(
+        "UPDATE events SET at_us = ? WHERE seq = ?",
+        [(epoch_us(datetime.fromisoformat(at)), seq) for seq, at in rows],
+    )
+    conn.execute("CREATE INDEX events_at ON events(at_us)")
+
+
+# Numbered by position: the database's user_version is how many have been applied.
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
+    # 1: the log, its projections and accounts
+    """
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE TABLE tickets (
+        id INTEGER PRIMARY KEY,
+        number TEXT NOT NULL,
+        service TEXT NOT NULL,
+        day TEXT NOT NULL,
+        state TEXT NOT NULL,
+        status_token TEXT NOT NULL UNIQUE,
+        view TEXT NOT NULL,
+        seq INTEGER NOT NULL
+    );
+    CREATE INDEX tickets_day ON tickets(day);
+    CREATE TABLE counters (
+        id TEXT PRIMARY KEY,
+        view TEXT NOT NULL,
+        seq INTEGER NOT NULL
+    );
+    CREATE TABLE staff (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        role TEXT NOT NULL CHECK (role IN ('clerk', 'supervisor', 'admin')),
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE devices (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('kiosk', 'display')),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        staff_id INTEGER NOT NULL REFERENCES staff(id),
+        created_at TEXT NOT NULL
+    );
+    """,
+    # 2: the ticket and counter projections were written on every commit and never read; the
+    # engine rebuilds both from the log at start
+    """
+    DROP INDEX tickets_day;
+    DROP TABLE tickets;
+    DROP TABLE counters;
+    """,
+    # 3: each event's time as an instant, indexed, for period queries
+    _add_event_times,
+]
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open a connection with the durability settings every connection must carry."""
+    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the numbered migrations not yet applied, each in its own transaction; returns the
+    schema version. The version is read again inside each transaction: the command line may
+    open a database the server is migrating at the same moment."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number, step in enumerate(MIGRATIONS, start=1):
+        if number <= version:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if number > version:
+                if callable(step):
+                    step(conn)
+                else:
+                    for statement in step.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={number}")
+                version = number
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return version
+
+
+def scrub_private(conn: sqlite3.Connection, ticket_ids: list[int]) -> None:
+    """Erase the private fields of these tickets' logged events (see ``PRIVATE_FIELDS``)."""
+    for kind, fields in PRIVATE_FIELDS.items():
+        setters = ", ".join(f"'$.{f}', NULL" for f in fields)
+        conn.execute(
+            f"UPDATE events SET data = json_set(data, {setters}) WHERE kind = ?"
+            " AND json_extract(data, '$.id') IN (SELECT value FROM json_each(?))",
+            (kind, json.dumps(ticket_ids)),
+        )
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat()
+
+
+def failure(error: sqlite3.Error | OSError) -> StorageFailed:
+    """What a failed commit means for the office: the disk is full, or something else broke."""
+    full = (
+        getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+        or getattr(error, "errno", None) == errno.ENOSPC
+        or "disk is full" in str(error)
+    )
+    return StorageFailed(f"{type(error).__name__}: {error}", full=full)
+
+
+class SqliteAccounts(Accounts):
+    """Account statements on one connection; each statement commits on its own."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def add_staff(self, name: str, role: str, password_hash: str) -> int:
+        cursor = self._conn.execute(
+            "INSERT INTO staff (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET role=excluded.role,"
+            " password_hash=excluded.password_hash RETURNING id",
+            (name, role, password_hash, _now()),
+        )
+        return int(cursor.fetchone()[0])
+
+    def staff_password(self, name: str) -> tuple[Account, str] | None:
+        row = self._conn.execute(
+            "SELECT id, name, role, password_hash FROM staff WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None:
+            return None
+        return Account(row[0], row[1], row[2], "staff"), row[3]
+
+    def add_device(self, name: str, role: str, token_hash: str) -> int:
+        cursor = self._conn.execute(
+            "INSERT INTO devices (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET role=excluded.role,"
+            " token_hash=excluded.token_hash RETURNING id",
+            (name, role, token_hash, _now()),
+        )
+        return int(cursor.fetchone()[0])
+
+    def add_session(self, token_hash: str, staff_id: int) -> None:
+        self._conn.execute(
+            "INSERT INTO sessions (token_hash, staff_id, created_at) VALUES (?, ?, ?)",
+            (token_hash, staff_id, _now()),
+        )
+
+    def remove_session(self, token_hash: str) -> None:
+        self._conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+
+    def account_for_token(self, token_hash: str) -> Account | None:
+        row = self._conn.execute(
+            "SELECT s.id, s.name, s.role FROM sessions JOIN staff s ON s.id = sessions.staff_id"
+            " WHERE sessions.token_hash = ?",
+            (token_hash,),
+        ).fetchone()
+        if row is not None:
+            return Account(row[0], row[1], row[2], "staff")
+        row = self._conn.execute(
+            "SELECT id, name, role FROM devices WHERE token_hash = ?", (token_hash,)
+        ).fetchone()
+        if row is not None:
+            return Account(row[0], row[1], row[2], "device")
+        return None
+
+
+class _Write:
+    __slots__ = ("events", "future", "seqs")
+
+    def __init__(self, seqs: list[int], events: list[Event], future: asyncio.Future[None]):
+        self.seqs = seqs
+        self.events = events
+        self.future = future
+
+
+class _Job:
+    __slots__ = ("fn", "future")
+
+    def __init__(self, fn: Callable[[], Any], future: asyncio.Future[Any]):
+        self.fn = fn
+        self.future = future
+
+
+class SqliteStore(Store):
+    """The log and accounts in one SQLite file; the file's folder is created when missing."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._conn: sqlite3.Connection | None = None
+        self._accounts: SqliteAccounts | None = None
+        self._queue: queue.SimpleQueue[_Write | _Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_seq = 0
+        self._failed: StorageFailed | None = None  # written and read on the writer thread
+
+    # ----------------------------------------------------------- lifecycle
+
+    def open(self) -> None:
+        self._conn = self._connect()
+        self._accounts = SqliteAccounts(self._conn)
+        row = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
+        self._last_seq = int(row[0])
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(self.path)
+        try:
+            migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def replay(self) -> Iterator[Event]:
+        assert self._conn is not None and self._thread is None, "replay between open and start"
+        cursor = self._conn.execute("SELECT at, kind, data FROM events ORDER BY seq")
+        for at, kind, data in cursor:
+            yield decode_event(at, kind, data)
+
+    def start(self) -> None:
+        assert self._conn is not None, "store not open"
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run, name="lobby-store", daemon=True)
+        self._thread.start()
+
+    async def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+            self._accounts = None
+
+    @contextlib.contextmanager
+    def offline(self) -> Iterator[Accounts]:
+        conn = self._connect()
+        try:
+            yield SqliteAccounts(conn)
+        finally:
+            conn.close()
+
+    # ------------------------------------------------------------- the log
+
+    @property
+    def last_seq(self) -> int:
+        return self._last_seq
+
+    def append(self, events: list[Event]) -> tuple[list[int], Awaitable[None]]:
+        assert self._loop is not None, "store not started"
+        seqs = list(range(self._last_seq + 1, self._last_seq + 1 + len(events)))
+        self._last_seq += len(events)
+        future: asyncio.Future[None] = self._loop.create_future()
+        self._queue.put(_Write(seqs, events, future))
+        return seqs, future
+
+    async def recover(self) -> int:
+        def reset() -> int:
+            self._failed = None
+            assert self._conn is not None
+            return int(self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
+
+        # A job runs after every write queued before it, so all of those have failed by now.
+        self._last_seq = await self._call(reset)
+        return self._last_seq
+
+    async def events_since(self, seq: int) -> list[Logged]:
+        return await self._call(
+            lambda: self._select("WHERE seq > ?", (seq,)),
+        )
+
+    async def events_between(self, start: datetime, end: datetime) -> list[Logged]:
+        bounds = (epoch_us(start), epoch_us(end))
+        return await self._call(lambda: self._select("WHERE at_us >= ? AND at_us < ?", bounds))
+
+    def _select(self, where: str, params: tuple[int, ...]) -> list[Logged]:
+        assert self._conn is not None
+        rows = self._conn.execute(
+            f"SELECT seq, at, kind, data FROM events {where} ORDER BY seq", params
+        )
+        return [Logged(seq, decode_event(at, kind, data)) for seq, at, kind, data in rows]
+
+    # ------------------------------------------------------------ accounts
+
+    async def add_staff(self, name: str, role: str, password_hash: str) -> int:
+        return await self._call(lambda: self._open_accounts().add_staff(name, role, password_hash))
+
+    async def staff_password(self, name: str) -> tuple[Account, str] | None:
+        return await self._call(lambda: self._open_accounts().staff_password(name))
+
+    async def add_device(self, name: str, role: str, token_hash: str) -> int:
+        return await self._call(lambda: self._open_accounts().add_device(name, role, token_hash))
+
+    async def add_session(self, token_hash: str, staff_id: int) -> None:
+        await self._call(lambda: self._open_accounts().add_session(token_hash, staff_id))
+
+    async def remove_session(self, token_hash: str) -> None:
+        await self._call(lambda: self._open_accounts().remove_session(token_hash))
+
+    async def account_for_token(self, token_hash: str) -> Account | None:
+        return await self._call(lambda: self._open_accounts().account_for_token(token_hash))
+
+    def _open_accounts(self) -> SqliteAccounts:
+        assert self._accounts is not None, "store not open"
+        return self._accounts
+
+    # ------------------------------------------------------ the writer thread
+
+    async def _call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the writer thread, in order with the writes."""
+        assert self._loop is not None, "store not started"
+        future: asyncio.Future[T] = self._loop.create_future()
+        self._queue.put(_Job(fn, future))
+        return await future
+
+    def _run(self) -> None:
+        assert self._conn is not None and self._loop is not None
+        conn, loop = self._conn, self._loop
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, _Job):
+                self._run_job(loop, item)
+                continue
+            batch = [item]
+            stop = False
+            while len(batch) < BATCH_LIMIT:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                if isinstance(more, _Job):
+                    self._commit(conn, loop, batch)
+                    batch = []
+                    self._run_job(loop, more)
+                    continue
+                batch.append(more)
+            if batch:
+                self._commit(conn, loop, batch)
+            if stop:
+                return
+
+    @staticmethod
+    def _settle(
+        loop: asyncio.AbstractEventLoop,
+        future: asyncio.Future[Any],
+        result: Any,
+        error: BaseException | None,
+    ) -> None:
+        def settle() -> None:
+            if future.done():
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+        loop.call_soon_threadsafe(settle)
+
+    def _run_job(self, loop: asyncio.AbstractEventLoop, job: _Job) -> None:
+        try:
+            result = job.fn()
+        except BaseException as exc:  # handed to the awaiting coroutine
+            self._settle(loop, job.future, None, exc)
+        else:
+            self._settle(loop, job.future, result, None)
+
+    def _commit(
+        self, conn: sqlite3.Connection, loop: asyncio.AbstractEventLoop, batch: list[_Write]
+    ) -> None:
+        if self._failed is not None:  # decided on top of a commit that failed: refused too
+            for write in batch:
+                self._settle(loop, write.future, None, self._failed)
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for write in batch:
+                conn.executemany(
+                    "INSERT INTO events (seq, at, kind, data, at_us) VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (seq, *encode_event(e), epoch_us(e.at))
+                        for seq, e in zip(write.seqs, write.events, strict=True)
+                    ],
+                )
+                for event in write.events:
+                    if event.kind == "tickets.purged":
+                        scrub_private(conn, event.data["ids"])
+            conn.execute("COMMIT")
+        except (sqlite3.Error, OSError) as exc:
+            with contextlib.suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            self._failed = failure(exc)
+            for write in batch:
+                self._settle(loop, write.future, None, self._failed)
+            return
+        for write in batch:
+            self._settle(loop, write.future, None, None)

@@ -1,0 +1,145 @@
+"""A disk that refuses writes: the caller is told, the queue keeps only what the log holds, a
+retry gets the one true answer, no number is handed out twice, and all is well once space is
+back.
+
+The database lives on a small tmpfs that the test fills with a file, so SQLite meets a real
+full disk (SQLITE_FULL) in the middle of serving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lobby.client import ApiError
+from server.config import OfficeConfig
+from server.keys import OFFICE
+from tests.conftest import RunningServer, following, free_port, seed_accounts, until, visitor
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB filesystem of its own, or a skip saying why there can't be one here."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill (needs root): {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Take every free byte of ``disk``; returns the file to delete to give it back."""
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as out:
+        for size in (65536, 1):  # big pieces, then the last few bytes
+            with contextlib.suppress(OSError):
+                while out.write(b"\0" * size):
+                    pass
+    assert os.statvfs(disk).f_bavail == 0
+    return filler
+
+
+@contextlib.asynccontextmanager
+async def server_on(disk: Path, config: OfficeConfig):  # type: ignore[no-untyped-def]
+    db = disk / "lobby.db"
+    running = RunningServer(config, db, free_port(), seed_accounts(db))
+    await running.start()
+    try:
+        yield running
+    finally:
+        for client in running.clients:
+            await client.close()
+        await running.stop()
+
+
+async def test_a_full_disk_loses_nothing_invents_nothing_and_recovers(
+    small_disk: Path, office_config: OfficeConfig
+) -> None:
+    async with server_on(small_disk, office_config) as server:
+        kiosk, boss = server.kiosk(), await server.staff("super")
+        first = await kiosk.check_in(visitor("before-full"))
+        async with following(server, boss.token or "") as supervisor:
+            filler = fill(small_disk)
+            refused: list[ApiError] = []
+            for attempt in range(200):  # until the log must grow past what it had
+                try:
+                    await kiosk.check_in(visitor(f"full-{attempt:04d}"))
+                except ApiError as error:
+                    refused.append(error)
+                    break
+            assert refused, "the disk never filled"
+            error = refused[0]
+            assert (error.status, error.code) == (503, "storage_full")
+            assert "disk is full" in error.message
+            stored = server.app[OFFICE].published_seq
+            rid = f"full-{attempt:04d}"
+            with pytest.raises(ApiError) as again:
+                await kiosk.check_in(visitor(rid))  # the kiosk's retry, same request id
+            assert again.value.code == "storage_full"
+
+            state = await boss.state()
+            numbers = [t.number for t in state.tickets]
+            assert len(numbers) == len(set(numbers)) == attempt + 1
+            engine = server.app[OFFICE].engine
+            assert len(engine.tickets) == attempt + 1, "the queue holds only what the log holds"
+            assert rid not in engine.request_ids
+            assert supervisor.seq == stored
+
+            filler.unlink()
+            retried = await kiosk.check_in(visitor(rid))
+            assert retried.number not in numbers
+            again_retried = await kiosk.check_in(visitor(rid))
+            assert again_retried.id == retried.id, "a retry never duplicates"
+            await until(lambda: retried.id in supervisor.tickets, what="the stream carries on")
+
+        before = (await boss.state()).tickets
+        await server.restart()
+        after = (await (await server.staff("super")).state()).tickets
+        assert [(t.number, t.state) for t in after] == [(t.number, t.state) for t in before]
+        assert first.number in [t.number for t in after]
+
+
+async def test_a_failed_commit_answers_every_command_in_flight(
+    small_disk: Path, office_config: OfficeConfig
+) -> None:
+    """Commands decided on top of a failed commit fail with it; none of them is half-kept."""
+    async with server_on(small_disk, office_config) as server:
+        kiosk = server.kiosk()
+        clerk = await server.staff("clerk")
+        await kiosk.check_in(visitor("waiting-01"))
+        await clerk.counter_action("w1", "open")
+        filler = fill(small_disk)
+        outcomes: list[str] = []
+        for _ in range(200):
+            try:
+                await kiosk.check_in(visitor(f"burst-{uuid.uuid4().hex[:12]}"))
+                outcomes.append("ok")
+            except ApiError as error:
+                outcomes.append(error.code)
+                break
+        assert outcomes[-1] == "storage_full"
+        with contextlib.suppress(ApiError):
+            await clerk.call_next("w1")
+        office = server.app[OFFICE]
+        counter = office.engine.counters["w1"]
+        assert counter.state == "open" and counter.ticket is None, "the failed call left no trace"
+        filler.unlink()
+        called = await clerk.call_next("w1")
+        assert called.number == "P-001"
+        assert office.storage_problem is None
+        ticket = await clerk.ticket_action(called.id, "start")
+        assert ticket.state == "serving"
