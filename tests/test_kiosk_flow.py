@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -24,8 +24,10 @@ from kiosk.screens.service_choice import ServiceChoiceScreen
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk.widgets.qr_block import QrBlock, matrix_from_lines, qr_matrix
 from lobby import protocol as p
-from server.config import parse_config
+from lobby.client import ApiError
+from server.config import OfficeConfig, parse_config
 from server.keys import OFFICE
+from tests import test_storage_failure as storage
 from tests.conftest import (
     CONFIG_PATH,
     FakeClock,
@@ -407,45 +409,59 @@ async def test_server_down_then_up_issues_exactly_one_ticket(server: RunningServ
     assert tickets[0].acknowledged == "printed"
 
 
-def refuse_writes(server: RunningServer, refuse: bool) -> Awaitable[object]:
-    """The store's disk stops taking writes (full, or remounted read-only after an error):
-    every command the server cannot log is answered with a 5xx."""
-    flag = "ON" if refuse else "OFF"
-    return server.app[OFFICE].store.run(lambda conn: conn.execute(f"PRAGMA query_only = {flag}"))
+small_disk = storage.small_disk
+"""A 4 MiB filesystem of the test's own, which ``storage.fill`` fills (skips without root)."""
 
 
-async def test_a_server_that_cannot_store_sends_the_visitor_to_the_front_desk_and_keeps_trying(
-    server: RunningServer,
+async def fill_until_refused(server: RunningServer, disk: Path) -> Path:
+    """Fill ``disk`` and check other visitors in until the log has to grow: from then on the
+    server answers every command it cannot log with 503 ``storage_full``."""
+    filler = storage.fill(disk)
+    kiosk = server.kiosk()
+    for attempt in range(200):
+        try:
+            await kiosk.check_in(visitor(f"earlier-{attempt:04d}", service="billing"))
+        except ApiError as error:
+            assert (error.status, error.code) == (503, "storage_full")
+            return filler
+    raise AssertionError("the disk never filled")
+
+
+async def test_a_full_disk_sends_the_visitor_to_the_front_desk_until_the_ticket_is_kept(
+    small_disk: Path, office_config: OfficeConfig
 ) -> None:
-    printer = open_printer("dummy")
-    app = KioskApp(
-        lambda: ServerBackend(server.url, server.tokens["kiosk"], timeout=5.0),
-        printer,
-        retry_delays=(0.05, 0.1, 0.2),
-    )
-    async with running(app) as pilot:
-        await choose_language(pilot, "es")
-        await refuse_writes(server, True)
-        screen = await tap_service(pilot, "permits")
-        # well within the client's 5 s timeout: this is the server's 5xx, not silence
-        await until(lambda: screen.shown == "unreachable", timeout=2.5)
-        assert text(app, "#progress") == (
-            "Ahora no podemos conectar con nuestro sistema. Por favor, acuda a la recepción."
+    async with storage.server_on(small_disk, office_config) as server:
+        printer = open_printer("dummy")
+        app = KioskApp(
+            lambda: ServerBackend(server.url, server.tokens["kiosk"], timeout=5.0),
+            printer,
+            retry_delays=(0.05, 0.1, 0.2),
         )
-        assert text(app, "#progress-detail") == "Seguimos intentándolo. No perderá su lugar."
-        await asyncio.sleep(0.5)  # repeats go unanswered meanwhile: the visitor reads the same
-        assert app.screen is screen and screen.shown == "unreachable"
+        async with running(app) as pilot:
+            await choose_language(pilot, "es")
+            filler = await fill_until_refused(server, small_disk)
+            screen = await tap_service(pilot, "permits")
+            # well within the client's 5 s timeout: this is the server's 503, not silence
+            await until(lambda: screen.shown == "unreachable", timeout=2.5)
+            assert text(app, "#progress") == (
+                "Ahora no podemos conectar con nuestro sistema. Por favor, acuda a la recepción."
+            )
+            assert text(app, "#progress-detail") == "Seguimos intentándolo. No perderá su lugar."
+            await asyncio.sleep(0.5)  # refused repeats meanwhile: the visitor reads the same
+            assert app.screen is screen and screen.shown == "unreachable"
 
-        await refuse_writes(server, False)
-        # This server answers the repeated request id only once a later commit lands (its
-        # failed commit is never retried); another visitor checking in is that commit.
-        await server.kiosk().check_in(visitor("another-visitor", service="billing"))
-        await finished(screen)
-        assert screen.stage == "printed"
-        assert text(app, "#your-number") == "Su número es P-001."
+            filler.unlink()
+            await finished(screen)
+            assert screen.stage == "printed"
+            [ticket] = [t for t in await supervisor_tickets(server) if t.service == "permits"]
+            assert text(app, "#your-number") == f"Su número es {ticket.number}."
+            assert ticket.number in list(
+                iter_text(read_escpos(printer.last_output, code_pages_of(printer.profile)))
+            )
 
-    tickets = await supervisor_tickets(server)
-    assert [t.number for t in tickets if t.service == "permits"] == ["P-001"], "one request id"
+        await server.restart()
+        kept = [t for t in await supervisor_tickets(server) if t.service == "permits"]
+        assert [(t.number, t.acknowledged) for t in kept] == [(ticket.number, "printed")]
 
 
 async def test_failed_print_shows_the_ticket_and_tells_supervisors(server: RunningServer) -> None:
