@@ -112,7 +112,9 @@ async def status_page(request: web.Request) -> web.Response:
 
 
 async def status_json(request: web.Request) -> web.Response:
-    """The visitor's view of one visit: the public ticket view and nothing private."""
+    """The visitor's view of one visit: the public ticket view, and of the private details only
+    the one the page needs to speak to its holder: their own language (the kiosk's, unless they
+    chose another; the kiosk's alone once the retention period erased their choice)."""
     office = request.app[OFFICE]
     ticket = _ticket_by_token(office, request.match_info["token"])
     if ticket is None:
@@ -123,6 +125,7 @@ async def status_json(request: web.Request) -> web.Response:
         {
             "office": office.config.name,
             "ticket": msgspec.to_builtins(view),
+            "language": ticket.language or ticket.ui_language,
             "info": service.info,
             "notice": office.engine.notice,
             "languages": list(office.config.languages),

@@ -23,7 +23,7 @@ async def open_status(
     browser: Browser,
     ticket: p.TicketView,
     server: RunningServer,
-    query: str = "poll=0.5&lang=en",
+    query: str = "poll=0.5",
     locale: str = "en-US",
 ) -> Page:
     context = await browser.new_context(viewport=PHONE, locale=locale)
@@ -92,11 +92,12 @@ async def test_visitor_follows_their_place_until_called_to_window_1(
     assert "Maria" not in html and "Garcia" not in html and "interpreter" not in html
 
 
-async def test_spanish_from_the_address_and_a_switch_to_somali(
+async def test_the_page_speaks_the_tickets_language_whatever_the_address_says(
     server: RunningServer, browser: Browser
 ) -> None:
-    ticket = await server.kiosk().check_in(visitor("status-0201"))
-    page = await open_status(browser, ticket, server, query="poll=0.5&lang=es")
+    kiosk = server.kiosk()
+    ticket = await kiosk.check_in(visitor("status-0201", kiosk_language="es"))
+    page = await open_status(browser, ticket, server, query="poll=0.5&lang=en")
     await expect(page.locator("#headline")).to_have_text(
         "Usted es el siguiente en la fila", timeout=WAIT_MS
     )
@@ -104,19 +105,31 @@ async def test_spanish_from_the_address_and_a_switch_to_somali(
         "Su nombre nunca se muestra en las pantallas ni en esta página."
     )
     assert await page.get_attribute("html", "lang") == "es"
+    await expect(page.locator('#languages button[data-lang="es"]')).to_have_attribute(
+        "aria-pressed", "true"
+    )
 
+    # The visitor's own pick on the page wins, and a reload keeps it.
     await page.locator('#languages button[data-lang="so"]').click()
     await expect(page.locator("#headline")).to_have_text("Adiga ayaa xiga safka")
     await expect(page.locator('#languages button[data-lang="so"]')).to_have_attribute(
         "aria-pressed", "true"
     )
-    assert "lang=so" in page.url
+    await page.reload()
+    await expect(page.locator("#headline")).to_have_text("Adiga ayaa xiga safka", timeout=WAIT_MS)
+
+    # A language chosen at the kiosk counts over the kiosk's own.
+    chosen = await kiosk.check_in(visitor("status-0202", kiosk_language="es", language="so"))
+    somali = await open_status(browser, chosen, server, query="poll=0.5&lang=es")
+    await expect(somali.locator("#headline")).to_have_text(
+        "Waxaad tahay lambarka 2 ee safka", timeout=WAIT_MS
+    )
 
 
 async def test_language_follows_the_phone_and_falls_back_to_english(
     server: RunningServer, browser: Browser
 ) -> None:
-    ticket = await server.kiosk().check_in(visitor("status-0301"))
+    ticket = await server.kiosk().check_in(visitor("status-0301"))  # no language at the kiosk
     somali = await open_status(browser, ticket, server, query="poll=0.5", locale="so-SO")
     await expect(somali.locator("#headline")).to_have_text("Adiga ayaa xiga safka", timeout=WAIT_MS)
     french = await open_status(browser, ticket, server, query="poll=0.5&lang=xx", locale="fr-FR")
