@@ -20,6 +20,7 @@ import msgspec
 from aiohttp import web
 
 from lobby.protocol import SurveyRequest
+from server import presenters as present
 from server.display_page import add_display_routes
 from server.engine import Refused, Ticket
 from server.errors import STATUS_BY_KIND, api_error
@@ -124,6 +125,8 @@ async def status_json(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "office": office.config.name,
+            "now": present.iso(office.now()),
+            "timezone": office.config.timezone,
             "ticket": msgspec.to_builtins(view),
             "language": ticket.language or ticket.ui_language,
             "info": service.info,

@@ -12,8 +12,9 @@ from tests.browser import WAIT_MS, screenshot
 from tests.browser import browser as browser
 from tests.browser import chromium_process as chromium_process
 from tests.browser import server as server
-from tests.conftest import RunningServer, visitor
+from tests.conftest import FakeClock, RunningServer, visitor
 from tests.test_pages import token_of
+from tests.test_pages_supervisor import clocked as clocked
 
 PHONE = {"width": 390, "height": 844}
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -25,8 +26,9 @@ async def open_status(
     server: RunningServer,
     query: str = "poll=0.5",
     locale: str = "en-US",
+    timezone: str | None = None,
 ) -> Page:
-    context = await browser.new_context(viewport=PHONE, locale=locale)
+    context = await browser.new_context(viewport=PHONE, locale=locale, timezone_id=timezone)
     page = await context.new_page()
     await page.goto(f"{server.url}/status/{token_of(ticket)}?{query}")
     return page
@@ -49,7 +51,7 @@ async def test_visitor_follows_their_place_until_called_to_window_1(
     await expect(headline).to_have_text("You are number 3 in line", timeout=WAIT_MS)
     low, high = ticket.estimate.low_min, ticket.estimate.high_min
     await expect(page.locator("#detail")).to_have_text(
-        f"Estimated wait: about {low}–{high} minutes"
+        f"Estimated wait: about {low}\u2060–\u2060{high} minutes"  # the range never splits
     )
     await expect(page.locator("#service")).to_have_text("Permits and Licensing")
     await expect(page.locator("#info")).to_have_text("Bring a photo ID and proof of address.")
@@ -164,4 +166,19 @@ async def test_visit_closed_at_end_of_day_sends_the_visitor_to_the_front_desk(
     )
     await expect(page.locator("#ask")).to_have_text(
         "If you still need help, please ask at the front desk."
+    )
+
+
+async def test_times_are_the_offices_clock_not_the_phones(
+    clocked: tuple[RunningServer, FakeClock], browser: Browser
+) -> None:
+    server, clock = clocked  # 9:00 at the office (Chicago)
+    ticket = await server.kiosk().check_in(visitor("status-0601"))
+    page = await open_status(browser, ticket, server, timezone="Asia/Tokyo")
+    await expect(page.locator("#updated")).to_have_text("Last updated 9:00 AM", timeout=WAIT_MS)
+    clock.advance(minutes=5)
+    await expect(page.locator("#updated")).to_have_text("Last updated 9:05 AM", timeout=WAIT_MS)
+    await server.stop()
+    await expect(page.locator("#offline")).to_have_text(
+        "No connection. Showing what we knew at 9:05 AM. Trying again…", timeout=WAIT_MS
     )

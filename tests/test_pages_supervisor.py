@@ -115,7 +115,6 @@ async def test_safety_alert_appears_live_and_the_checklist_is_recorded(
     boxes = alert.locator("input[type=checkbox]")
     await expect(boxes).to_have_count(4)
     await expect(alert).to_contain_text("Call security / 911 if anyone is in danger")
-    await screenshot(page, "supervisor.png")
 
     # The banner changes only on the server's answer, so the server has recorded each tick.
     supervisor = await server.staff("super")
@@ -287,8 +286,11 @@ async def test_breach_rows_and_wait_colours_are_the_servers(
     clocked: tuple[RunningServer, FakeClock], browser: Browser
 ) -> None:
     server, clock = clocked
-    office = server.app[OFFICE]
-    waiting = await server.kiosk().check_in(visitor("sup-0401", name="Maria Garcia"))
+    office, kiosk = server.app[OFFICE], server.kiosk()
+    waiting = await kiosk.check_in(visitor("sup-0401", name="Maria Garcia", needs=["wheelchair"]))
+    clock.advance(minutes=3)
+    await kiosk.check_in(visitor("sup-0402", "records", name="Ahmed Hassan", needs=["interpreter"]))
+    await kiosk.check_in(visitor("sup-0403"))
     page = await signed_in_desk(browser, server)
     permits = page.locator('#services tbody tr[data-key="permits"]').locator("td")
     waited = page.locator(f'#tickets tbody tr[data-key="{waiting.id}"]').locator("td")
@@ -304,29 +306,33 @@ async def test_breach_rows_and_wait_colours_are_the_servers(
     await (await server.staff("clerk3")).counter_action("w4", "open")
     await expect(w1).to_have_class("breach-row", timeout=WAIT_MS)
     await expect(w1.locator("td").nth(5)).to_have_class("num breach")
-    await expect(w1.locator("td").nth(4)).to_have_text("1")
+    await expect(w1.locator("td").nth(4)).to_have_text("2")
     await expect(w4.locator("td").nth(1)).to_have_text("Open, idle")
     await expect(w4).not_to_have_class("breach-row")
     await expect(w4.locator("td").nth(5)).to_have_class("num")
 
     # The clock alone moves the figures: the page shows what each tick brings.
-    clock.advance(minutes=8)  # past 3/4 of the 10 min target
+    clock.advance(minutes=5)  # Maria has waited 8 min: past 3/4 of the 10 min target
     office.tick()
     await expect(permits.nth(3)).to_have_text("8 min", timeout=WAIT_MS)
     await expect(permits.nth(3)).to_have_class("num near")
     await expect(waited.nth(4)).to_have_text("8 min")
     await expect(waited.nth(4)).to_have_class("num near")
-    await expect(w1.locator("td").nth(5)).to_have_text("8 min 00 s")
+    await expect(w1.locator("td").nth(5)).to_have_text("5 min 00 s")
     clock.advance(minutes=3)
     office.tick()
     await expect(permits.nth(3)).to_have_class("num over", timeout=WAIT_MS)
     await expect(waited.nth(4)).to_have_text("11 min")
     await expect(waited.nth(4)).to_have_class("num over")
-    await screenshot(page, "supervisor-wait-levels.png")
+    await kiosk.printer_status("paper_near_end", "Roll nearly empty")
+    await expect(page.locator("#printer-band")).to_contain_text(
+        "Paper running low (Roll nearly empty)", timeout=WAIT_MS
+    )
+    await screenshot(page, "supervisor.png")
 
     # On a break the counter is no longer a breach; the idle time it ran up stays in red text.
     await (await server.staff("clerk")).counter_action("w1", "break")
     await expect(w1.locator("td").nth(1)).to_have_text("On break", timeout=WAIT_MS)
     await expect(w1).not_to_have_class("breach-row")
     await expect(w1.locator("td").nth(5)).to_have_class("num past-breach")
-    await expect(w1.locator("td").nth(5)).to_have_text("11 min 00 s")
+    await expect(w1.locator("td").nth(5)).to_have_text("8 min 00 s")

@@ -123,7 +123,7 @@
   let data = null; // last good answer from the server
   let picked = remembered();
   let lang = chooseLanguage();
-  let updatedAt = null; // when it arrived (this device's clock)
+  let updatedAt = null; // the server's time of that answer: the office's clock, not the phone's
   let offline = false;
   let notFound = false;
   let timer = null;
@@ -170,7 +170,7 @@
 
   function clock(date) {
     try {
-      return date.toLocaleTimeString(lang, { hour: "numeric", minute: "2-digit" });
+      return date.toLocaleTimeString(lang, { hour: "numeric", minute: "2-digit", timeZone: data.timezone });
     } catch (err) {
       return date.toTimeString().slice(0, 5);
     }
@@ -246,7 +246,7 @@
           show(
             "detail",
             estimate.low_min > 0
-              ? t("estimate_range", { low: estimate.low_min, high: estimate.high_min })
+              ? t("estimate_range", { low: estimate.low_min + "\u2060", high: "\u2060" + estimate.high_min })
               : t("estimate_upto", { high: estimate.high_min })
           );
         }
@@ -383,7 +383,7 @@
       } else {
         data = await response.json();
         lang = chooseLanguage();
-        updatedAt = new Date();
+        updatedAt = new Date(data.now);
         offline = false;
         buzzIfCalled();
       }
