@@ -11,7 +11,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, expect
 
 from lobby import protocol as p
-from lobby.config import OfficeConfig
+from server.config import OfficeConfig
 from server.keys import OFFICE
 from tests.browser import WAIT_MS, screenshot
 
