@@ -15,7 +15,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lobby.config import load_config
+from server.config import load_config
 from server.engine import HISTORY_MIN_COMPLETIONS, HISTORY_WINDOW, Engine
 
 OFFICE = load_config(Path(__file__).parent / "office.toml")
