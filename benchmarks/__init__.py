@@ -9,5 +9,7 @@ reported, not tested.
 - durable check-ins per second over HTTP (1 and 32 clients, p50/p99), next to a bare handler
   doing one durable SQLite insert per request (:mod:`benchmarks.bare_insert`);
 - call-next to ``ticket.called`` received by every connected display (200 and 1,000 WebSocket
-  clients, p50/p99), next to a bare broadcast of one message (:mod:`benchmarks.bare_broadcast`).
+  clients, p50/p99), next to a bare broadcast of one message (:mod:`benchmarks.bare_broadcast`);
+- check-ins per second in a busy office (24 counters with a day's history) next to the empty
+  office, and staff snapshots on a 2,000-visit day (:mod:`benchmarks.busy_office`).
 """

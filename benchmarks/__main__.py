@@ -10,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.busy_office import BusyOffice, busy_office_phases, print_busy_office
 from benchmarks.call_to_event import interleaved_calls
 from benchmarks.check_ins import Kiosks
 from benchmarks.figures import Phase
@@ -215,8 +216,12 @@ def print_cpu(phases: list[Phase]) -> None:
         )
 
 
-async def run(workdir: Path) -> tuple[list[Phase], list[Phase]]:
-    return await check_in_phases(workdir), await call_phases(workdir)
+async def run(workdir: Path) -> tuple[list[Phase], list[Phase], BusyOffice]:
+    return (
+        await check_in_phases(workdir),
+        await call_phases(workdir),
+        await busy_office_phases(workdir),
+    )
 
 
 def main() -> None:
@@ -232,11 +237,12 @@ def main() -> None:
     )
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="lobby-bench-") as tmp:
-        check_ins, calls = asyncio.run(run(Path(tmp)))
+        check_ins, calls, busy = asyncio.run(run(Path(tmp)))
     load_after = os.getloadavg()[0]
     print_check_ins(check_ins)
     print_calls(calls)
     print_cpu(check_ins + calls)
+    print_busy_office(busy)
     print(
         f"\n(total {time.perf_counter() - began:.0f} s; 1-minute load average"
         f" {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores)"

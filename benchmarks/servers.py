@@ -158,7 +158,9 @@ def seed_lobby(db: Path) -> LobbyAccounts:
     )
 
 
-def start_lobby(workdir: Path, name: str) -> tuple[ServerProcess, LobbyAccounts]:
+def start_lobby(
+    workdir: Path, name: str, config: Path = CONFIG
+) -> tuple[ServerProcess, LobbyAccounts]:
     db = workdir / f"{name}.db"
     accounts = seed_lobby(db)
     port = free_port()
@@ -168,7 +170,7 @@ def start_lobby(workdir: Path, name: str) -> tuple[ServerProcess, LobbyAccounts]
             str(BIN / "lobby"),
             "serve",
             "--config",
-            str(CONFIG),
+            str(config),
             "--db",
             str(db),
             "--port",

@@ -17,15 +17,17 @@ import bisect
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from server.config import OfficeConfig, ServiceConfig
 
 OPEN_STATES = frozenset({"waiting", "called", "serving"})
 ACTIVE_STATES = frozenset({"called", "serving"})
+STAFFED_STATES = frozenset({"open", "calling", "serving"})
 HISTORY_WINDOW = timedelta(minutes=60)
 HISTORY_MIN_COMPLETIONS = 3
+HISTORY_PER_COUNTER = 30
 
 
 class Refused(Exception):
@@ -38,17 +40,29 @@ class Refused(Exception):
         self.field = field
 
 
+_OFFSETS: dict[timedelta, timezone] = {}
+
+
 def fixed_offset(moment: datetime) -> datetime:
     """The same instant with a fixed UTC offset.
 
     Python subtracts two datetimes that share a zoneinfo on the wall clock, which is wrong for
     the hour when clocks fall back. Times the engine keeps carry fixed offsets instead, exactly
-    as they come back from the log after a restart.
+    as they come back from the log after a restart. Each offset is one shared tzinfo: comparing
+    or subtracting two datetimes with the very same tzinfo skips asking each for its offset,
+    and the queues compare arrival times on every check-in.
     """
     offset = moment.utcoffset()
     if offset is None:
         raise ValueError("the engine needs aware datetimes")
-    return moment.astimezone(timezone(offset))
+    zone = _OFFSETS.get(offset)
+    if zone is None:
+        zone = _OFFSETS.setdefault(offset, timezone(offset))
+    if moment.tzinfo is zone:
+        return moment
+    if type(moment.tzinfo) is timezone:
+        return moment.replace(tzinfo=zone)
+    return moment.astimezone(zone)
 
 
 @dataclass(frozen=True)
@@ -165,6 +179,41 @@ class Call:
     recall: int
 
 
+@dataclass
+class CompletionHistory:
+    """Recent completion times at one set of counters, kept in time order as they happen.
+
+    Estimates ask for the interval between completions on every check-in, for every service
+    on every stream event and for every waiting visitor in a staff snapshot. Sorting every
+    counter's completions each time made a busy office several times slower than an empty
+    one; kept in order here, the interval is a binary search away. Times are held in UTC so
+    every comparison takes the fast path of one shared tzinfo.
+    """
+
+    counters: tuple[Counter, ...]
+    times: list[datetime] = field(default_factory=list)
+
+    def add(self, at: datetime, forgotten: datetime | None) -> None:
+        """Record a completion; ``forgotten`` is the one its counter no longer remembers."""
+        if forgotten is not None:
+            forgotten = forgotten.astimezone(UTC)
+            index = bisect.bisect_left(self.times, forgotten)
+            if index < len(self.times) and self.times[index] == forgotten:
+                del self.times[index]
+        bisect.insort(self.times, at.astimezone(UTC))
+
+    def interval_min(self, now: datetime) -> float | None:
+        """Mean minutes between the completions within the window, if there are enough."""
+        times = self.times
+        first = bisect.bisect_left(times, now.astimezone(UTC) - HISTORY_WINDOW)
+        count = len(times) - first
+        if count >= HISTORY_MIN_COMPLETIONS:
+            span = (times[-1] - times[first]).total_seconds() / 60
+            if span > 0:
+                return span / (count - 1)
+        return None
+
+
 class Engine:
     """Holds the day's queue and decides every command against it."""
 
@@ -191,7 +240,25 @@ class Engine:
         # asked again within one command (a view per audience and the reply); cleared on apply
         self._estimates: dict[tuple[str, datetime, int | None], WaitEstimate] = {}
         self._ahead: dict[tuple[str, tuple[datetime, int] | None], int] = {}
-        self.completions: dict[str, deque[datetime]] = {c: deque(maxlen=30) for c in self.counters}
+        self.completions: dict[str, deque[datetime]] = {
+            c: deque(maxlen=HISTORY_PER_COUNTER) for c in self.counters
+        }
+        # one history per distinct set of counters, shared by the services that set serves
+        self.serving: dict[str, tuple[Counter, ...]] = {
+            s: tuple(c for c in self.counters.values() if s in c.services) for s in self.services
+        }
+        by_counters: dict[tuple[str, ...], CompletionHistory] = {}
+        self.histories: dict[str, CompletionHistory] = {
+            s: by_counters.setdefault(tuple(c.id for c in counters), CompletionHistory(counters))
+            for s, counters in self.serving.items()
+        }
+        self._histories_at: dict[str, list[CompletionHistory]] = {
+            c: [h for h in by_counters.values() if any(k.id == c for k in h.counters)]
+            for c in self.counters
+        }
+        # the last time given and the same instant at a fixed offset (see fixed_offset)
+        self._given: datetime | None = None
+        self._given_fixed: datetime | None = None
         self.calls: deque[Call] = deque(maxlen=20)
         self.alerts: dict[int, Alert] = {}
         self.printers: dict[str, tuple[str, str]] = {}  # device -> (status, detail)
@@ -199,6 +266,18 @@ class Engine:
         self.service_override: dict[str, bool] = {}
         self.clock: datetime | None = None
         self.head_start = timedelta(minutes=config.priority.head_start_min)
+
+    def _fixed(self, now: datetime) -> datetime:
+        """``now`` at a fixed offset, converted once however many queries share it.
+
+        Callers pass the office's zoneinfo time. Subtracting a stored (fixed-offset) time from
+        it asks the zoneinfo for its offset every time, which a staff snapshot would do for
+        every waiting visitor.
+        """
+        if now is not self._given:
+            self._given, self._given_fixed = now, fixed_offset(now)
+        assert self._given_fixed is not None
+        return self._given_fixed
 
     # ----------------------------------------------------------------- queries
 
@@ -227,6 +306,7 @@ class Engine:
         queue = self.waiting[service_id]
         if not queue:
             return 0.0
+        now = self._fixed(now)
         # Keys are arrival minus any head start, so walking from the head we can stop once a
         # key is no earlier than the oldest arrival seen: no later visitor arrived before it.
         oldest = self.tickets[queue[0][1]].arrived_at
@@ -241,6 +321,7 @@ class Engine:
         counter = self.counter(counter_id)
         extra = 0.0
         if counter.idle_waiting_since is not None:
+            now = self._fixed(now)
             extra = max(0.0, (now - counter.idle_waiting_since).total_seconds())
         return counter.idle_while_waiting_sec + extra
 
@@ -259,6 +340,7 @@ class Engine:
         override = self.service_override.get(service_id)
         if not self.is_open_by_hours(service_id, now):
             return "closed"
+        now = self._fixed(now)
         closes_at = now.replace(
             hour=service.closes.hour, minute=service.closes.minute, second=0, microsecond=0
         )
@@ -272,23 +354,20 @@ class Engine:
         return self.pools[service_id]
 
     def serving_counters(self, service_id: str) -> list[Counter]:
-        return [c for c in self.counters.values() if service_id in c.services]
+        return list(self.serving[service_id])
 
     def completion_interval_min(self, service_id: str, now: datetime) -> float:
         """Recent mean minutes between completions at the counters serving ``service_id``.
 
+        Each counter counts its last ``HISTORY_PER_COUNTER`` completions within the window.
         Falls back to the configured mean service time split over the open counters while
         there is not yet enough history (the start of the day, a quiet afternoon).
         """
-        counters = self.serving_counters(service_id)
-        recent = sorted(
-            t for c in counters for t in self.completions[c.id] if now - t <= HISTORY_WINDOW
-        )
-        if len(recent) >= HISTORY_MIN_COMPLETIONS:
-            span = (recent[-1] - recent[0]).total_seconds() / 60
-            if span > 0:
-                return span / (len(recent) - 1)
-        staffed = sum(1 for c in counters if c.state in ("open", "calling", "serving"))
+        history = self.histories[service_id]
+        interval = history.interval_min(self._fixed(now))
+        if interval is not None:
+            return interval
+        staffed = sum(1 for c in history.counters if c.state in STAFFED_STATES)
         return self.services[service_id].mean_service_min / max(1, staffed)
 
     def people_ahead(self, service_id: str, key: tuple[datetime, int] | None) -> int:
@@ -306,6 +385,7 @@ class Engine:
     def estimate(
         self, service_id: str, now: datetime, ticket: Ticket | None = None
     ) -> WaitEstimate:
+        now = self._fixed(now)
         memo = (service_id, now, ticket.id if ticket is not None else None)
         known = self._estimates.get(memo)
         if known is not None:
@@ -366,6 +446,7 @@ class Engine:
             return ticket, []
         if service not in self.services:
             raise Refused("invalid", f"unknown service {service!r}", "service")
+        now = self._fixed(now)
         if language is not None and language not in self.config.languages:
             raise Refused("invalid", f"language {language!r} is not offered here", "language")
         if self.service_state(service, now) == "closed":
@@ -407,6 +488,7 @@ class Engine:
     def call_next(self, now: datetime, counter_id: str) -> tuple[Ticket, list[Event]]:
         counter = self.counter(counter_id)
         self._require_free(counter)
+        now = self._fixed(now)
         best: tuple[float, int, int] | None = None
         for preference, service_id in enumerate(counter.services):
             queue = self.waiting[service_id]
@@ -485,6 +567,7 @@ class Engine:
         ticket = self.ticket(ticket_id)
         if ticket.acknowledged_via == "printed" or ticket.acknowledged_via == via:
             return []
+        now = self._fixed(now)
         moment = min(max(seen_at or now, ticket.arrived_at), now)
         return self._emit(
             Event(
@@ -646,7 +729,7 @@ class Engine:
 
     def advance(self, now: datetime) -> None:
         """Bring time-based accounting (idle while waiting) up to ``now``."""
-        now = fixed_offset(now)
+        now = self._fixed(now)
         self._advance(now)
         self._refresh_idle(now)
 
@@ -726,7 +809,11 @@ class Engine:
         if d.get("notes"):
             ticket.notes.append(Note(at, d["notes"], d.get("by", "")))
         if ticket.counter:
-            self.completions[ticket.counter].append(at)
+            kept = self.completions[ticket.counter]
+            forgotten = kept[0] if len(kept) == kept.maxlen else None
+            kept.append(at)
+            for history in self._histories_at[ticket.counter]:
+                history.add(at, forgotten)
         self._finish(ticket, "done", at)
 
     def _on_ticket_no_show(self, at: datetime, d: dict[str, Any]) -> None:

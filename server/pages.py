@@ -20,6 +20,7 @@ import msgspec
 from aiohttp import web
 
 from lobby.protocol import SurveyRequest
+from server import presenters as present
 from server.display_page import add_display_routes
 from server.engine import Refused, Ticket
 from server.errors import STATUS_BY_KIND, api_error
@@ -112,7 +113,9 @@ async def status_page(request: web.Request) -> web.Response:
 
 
 async def status_json(request: web.Request) -> web.Response:
-    """The visitor's view of one visit: the public ticket view and nothing private."""
+    """The visitor's view of one visit: the public ticket view, and of the private details only
+    the one the page needs to speak to its holder: their own language (the kiosk's, unless they
+    chose another; the kiosk's alone once the retention period erased their choice)."""
     office = request.app[OFFICE]
     ticket = _ticket_by_token(office, request.match_info["token"])
     if ticket is None:
@@ -122,7 +125,10 @@ async def status_json(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "office": office.config.name,
+            "now": present.iso(office.now()),
+            "timezone": office.config.timezone,
             "ticket": msgspec.to_builtins(view),
+            "language": ticket.language or ticket.ui_language,
             "info": service.info,
             "notice": office.engine.notice,
             "languages": list(office.config.languages),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 
 from lobby import protocol as p
@@ -59,7 +61,10 @@ async def test_status_json_never_carries_name_needs_or_notes(server: RunningServ
     for text, data in bodies:
         for secret in ("Maria", "Garcia", "wheelchair", "interpreter", "Spanish", "Raised voice"):
             assert secret not in text
-        assert not all_keys(data) & PRIVATE_KEYS
+        # Of the private details only the holder's own language, to speak to them in it.
+        assert data["language"] == "es"
+        assert not all_keys(data["ticket"]) & PRIVATE_KEYS
+        assert not (all_keys(data) - {"language"}) & PRIVATE_KEYS
     assert [data["ticket"]["state"] for _, data in bodies] == ["waiting", "called", "serving"]
     assert bodies[1][1]["ticket"]["counter_name"] == "Window 1"
     assert bodies[0][1]["info"] == "Bring a photo ID and proof of address."
@@ -117,3 +122,34 @@ async def test_supervisor_page_is_served_to_anyone_and_holds_no_data(
     assert 'id="signin"' in html and "B-001" not in html and "Ann Lee" not in html
     assert f"connect-src 'self' ws://127.0.0.1:{server.port} " in policy
     assert "unsafe-inline" not in policy
+
+
+async def test_status_json_says_nothing_of_the_other_visitors(server: RunningServer) -> None:
+    """Two visitors in the same line: each page knows its own visit and no one else's."""
+    kiosk = server.kiosk()
+    maria = await visit_with_private_details(server)
+    ahmed = await kiosk.check_in(
+        visitor(
+            "pages-0004",
+            name="Ahmed Hassan",
+            address_as="mr",
+            kiosk_language="so",
+            needs=["hearing"],
+        )
+    )
+    clerk = await server.staff("clerk")
+    await clerk.ticket_action(ahmed.id, "notes", p.NoteRequest(text="Brings a cousin along"))
+    async with aiohttp.ClientSession() as http:
+
+        async def status(ticket: p.TicketView) -> tuple[str, dict[str, Any]]:
+            async with http.get(f"{server.url}/status/{token_of(ticket)}/json") as response:
+                return await response.text(), await response.json()
+
+        maria_text, maria_data = await status(maria)
+        ahmed_text, ahmed_data = await status(ahmed)
+    for secret in ("Ahmed", "Hassan", "hearing", "cousin", ahmed.number, token_of(ahmed)):
+        assert secret not in maria_text
+    for secret in ("Maria", "Garcia", "wheelchair", "interpreter", "Spanish", maria.number):
+        assert secret not in ahmed_text
+    assert (maria_data["language"], ahmed_data["language"]) == ("es", "so")
+    assert (ahmed_data["ticket"]["number"], ahmed_data["ticket"]["position"]) == (ahmed.number, 2)

@@ -12,8 +12,9 @@ from tests.browser import WAIT_MS, screenshot
 from tests.browser import browser as browser
 from tests.browser import chromium_process as chromium_process
 from tests.browser import server as server
-from tests.conftest import RunningServer, visitor
+from tests.conftest import FakeClock, RunningServer, visitor
 from tests.test_pages import token_of
+from tests.test_pages_supervisor import clocked as clocked
 
 PHONE = {"width": 390, "height": 844}
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -23,10 +24,11 @@ async def open_status(
     browser: Browser,
     ticket: p.TicketView,
     server: RunningServer,
-    query: str = "poll=0.5&lang=en",
+    query: str = "poll=0.5",
     locale: str = "en-US",
+    timezone: str | None = None,
 ) -> Page:
-    context = await browser.new_context(viewport=PHONE, locale=locale)
+    context = await browser.new_context(viewport=PHONE, locale=locale, timezone_id=timezone)
     page = await context.new_page()
     await page.goto(f"{server.url}/status/{token_of(ticket)}?{query}")
     return page
@@ -49,7 +51,7 @@ async def test_visitor_follows_their_place_until_called_to_window_1(
     await expect(headline).to_have_text("You are number 3 in line", timeout=WAIT_MS)
     low, high = ticket.estimate.low_min, ticket.estimate.high_min
     await expect(page.locator("#detail")).to_have_text(
-        f"Estimated wait: about {low}–{high} minutes"
+        f"Estimated wait: about {low}\u2060–\u2060{high} minutes"  # the range never splits
     )
     await expect(page.locator("#service")).to_have_text("Permits and Licensing")
     await expect(page.locator("#info")).to_have_text("Bring a photo ID and proof of address.")
@@ -92,11 +94,12 @@ async def test_visitor_follows_their_place_until_called_to_window_1(
     assert "Maria" not in html and "Garcia" not in html and "interpreter" not in html
 
 
-async def test_spanish_from_the_address_and_a_switch_to_somali(
+async def test_the_page_speaks_the_tickets_language_whatever_the_address_says(
     server: RunningServer, browser: Browser
 ) -> None:
-    ticket = await server.kiosk().check_in(visitor("status-0201"))
-    page = await open_status(browser, ticket, server, query="poll=0.5&lang=es")
+    kiosk = server.kiosk()
+    ticket = await kiosk.check_in(visitor("status-0201", kiosk_language="es"))
+    page = await open_status(browser, ticket, server, query="poll=0.5&lang=en")
     await expect(page.locator("#headline")).to_have_text(
         "Usted es el siguiente en la fila", timeout=WAIT_MS
     )
@@ -104,19 +107,31 @@ async def test_spanish_from_the_address_and_a_switch_to_somali(
         "Su nombre nunca se muestra en las pantallas ni en esta página."
     )
     assert await page.get_attribute("html", "lang") == "es"
+    await expect(page.locator('#languages button[data-lang="es"]')).to_have_attribute(
+        "aria-pressed", "true"
+    )
 
+    # The visitor's own pick on the page wins, and a reload keeps it.
     await page.locator('#languages button[data-lang="so"]').click()
     await expect(page.locator("#headline")).to_have_text("Adiga ayaa xiga safka")
     await expect(page.locator('#languages button[data-lang="so"]')).to_have_attribute(
         "aria-pressed", "true"
     )
-    assert "lang=so" in page.url
+    await page.reload()
+    await expect(page.locator("#headline")).to_have_text("Adiga ayaa xiga safka", timeout=WAIT_MS)
+
+    # A language chosen at the kiosk counts over the kiosk's own.
+    chosen = await kiosk.check_in(visitor("status-0202", kiosk_language="es", language="so"))
+    somali = await open_status(browser, chosen, server, query="poll=0.5&lang=es")
+    await expect(somali.locator("#headline")).to_have_text(
+        "Waxaad tahay lambarka 2 ee safka", timeout=WAIT_MS
+    )
 
 
 async def test_language_follows_the_phone_and_falls_back_to_english(
     server: RunningServer, browser: Browser
 ) -> None:
-    ticket = await server.kiosk().check_in(visitor("status-0301"))
+    ticket = await server.kiosk().check_in(visitor("status-0301"))  # no language at the kiosk
     somali = await open_status(browser, ticket, server, query="poll=0.5", locale="so-SO")
     await expect(somali.locator("#headline")).to_have_text("Adiga ayaa xiga safka", timeout=WAIT_MS)
     french = await open_status(browser, ticket, server, query="poll=0.5&lang=xx", locale="fr-FR")
@@ -151,4 +166,19 @@ async def test_visit_closed_at_end_of_day_sends_the_visitor_to_the_front_desk(
     )
     await expect(page.locator("#ask")).to_have_text(
         "If you still need help, please ask at the front desk."
+    )
+
+
+async def test_times_are_the_offices_clock_not_the_phones(
+    clocked: tuple[RunningServer, FakeClock], browser: Browser
+) -> None:
+    server, clock = clocked  # 9:00 at the office (Chicago)
+    ticket = await server.kiosk().check_in(visitor("status-0601"))
+    page = await open_status(browser, ticket, server, timezone="Asia/Tokyo")
+    await expect(page.locator("#updated")).to_have_text("Last updated 9:00 AM", timeout=WAIT_MS)
+    clock.advance(minutes=5)
+    await expect(page.locator("#updated")).to_have_text("Last updated 9:05 AM", timeout=WAIT_MS)
+    await server.stop()
+    await expect(page.locator("#offline")).to_have_text(
+        "No connection. Showing what we knew at 9:05 AM. Trying again…", timeout=WAIT_MS
     )

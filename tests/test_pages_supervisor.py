@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
 import pytest
+import pytest_asyncio
 from playwright.async_api import Browser, Page, expect
 
 from lobby import protocol as p
+from server.config import OfficeConfig
+from server.keys import OFFICE
 from tests.browser import WAIT_MS, screenshot
 
 # Fixtures: one Chromium for the module and a server in the same event loop.
 from tests.browser import browser as browser
 from tests.browser import chromium_process as chromium_process
 from tests.browser import server as server
-from tests.conftest import RunningServer, visitor
+from tests.conftest import FakeClock, RunningServer, running_server, visitor
 from tests.test_pages import token_of
 
 DESK = {"width": 1440, "height": 900}
 pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def clocked(
+    tmp_path: Path, office_config: OfficeConfig
+) -> AsyncIterator[tuple[RunningServer, FakeClock]]:
+    """A server on office time that moves only when the test says so, in the browser's loop."""
+    clock = FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=office_config.tz))
+    async with running_server(tmp_path, office_config, clock) as running:
+        yield running, clock
 
 
 async def desk_page(browser: Browser, server: RunningServer) -> Page:
@@ -98,7 +115,6 @@ async def test_safety_alert_appears_live_and_the_checklist_is_recorded(
     boxes = alert.locator("input[type=checkbox]")
     await expect(boxes).to_have_count(4)
     await expect(alert).to_contain_text("Call security / 911 if anyone is in danger")
-    await screenshot(page, "supervisor.png")
 
     # The banner changes only on the server's answer, so the server has recorded each tick.
     supervisor = await server.staff("super")
@@ -151,8 +167,13 @@ async def test_dashboard_stays_live_idle_breach_printers_and_reconnect(
     await expect(ticket_row.locator("td").nth(1)).to_have_text("Vital Records", timeout=WAIT_MS)
 
     await kiosk.printer_status("paper_out", "cover open")
-    await expect(page.locator("#printer-band")).to_contain_text("Out of paper", timeout=WAIT_MS)
+    await expect(page.locator("#printer-band")).to_have_text(
+        "Printer needs attention — test-kiosk: Out of paper (cover open)", timeout=WAIT_MS
+    )
     await expect(page.locator("#printers .printer.bad")).to_have_count(1)
+    await expect(page.locator('#printers [data-device="test-kiosk"] .status')).to_have_text(
+        "Out of paper (cover open)"
+    )
 
     await server.stop()
     await expect(page.locator("#link")).to_have_text("Reconnecting…", timeout=WAIT_MS)
@@ -259,3 +280,59 @@ async def test_report_shows_the_visit_and_downloads_csv(
     await expect(page.locator("#report-status")).to_have_class("report-status error")
     await expect(page.locator("#report-figures")).to_have_count(0)
     await expect(page.locator("#report-csv")).to_be_disabled()
+
+
+async def test_breach_rows_and_wait_colours_are_the_servers(
+    clocked: tuple[RunningServer, FakeClock], browser: Browser
+) -> None:
+    server, clock = clocked
+    office, kiosk = server.app[OFFICE], server.kiosk()
+    waiting = await kiosk.check_in(visitor("sup-0401", name="Maria Garcia", needs=["wheelchair"]))
+    clock.advance(minutes=3)
+    await kiosk.check_in(visitor("sup-0402", "records", name="Ahmed Hassan", needs=["interpreter"]))
+    await kiosk.check_in(visitor("sup-0403"))
+    page = await signed_in_desk(browser, server)
+    permits = page.locator('#services tbody tr[data-key="permits"]').locator("td")
+    waited = page.locator(f'#tickets tbody tr[data-key="{waiting.id}"]').locator("td")
+    w1 = page.locator('#counters tbody tr[data-key="w1"]')
+    w4 = page.locator('#counters tbody tr[data-key="w4"]')
+    await expect(permits.nth(3)).to_have_class("num ok")
+    await expect(waited.nth(4)).to_have_class("num ok")
+    await expect(page.locator("#counters tbody tr.breach-row")).to_have_count(0)
+
+    # Window 1 serves permits: open and idle while a permits visitor waits is the breach.
+    # Window 4 (billing only) is open and idle too, and is not.
+    await (await server.staff("clerk")).counter_action("w1", "open")
+    await (await server.staff("clerk3")).counter_action("w4", "open")
+    await expect(w1).to_have_class("breach-row", timeout=WAIT_MS)
+    await expect(w1.locator("td").nth(5)).to_have_class("num breach")
+    await expect(w1.locator("td").nth(4)).to_have_text("2")
+    await expect(w4.locator("td").nth(1)).to_have_text("Open, idle")
+    await expect(w4).not_to_have_class("breach-row")
+    await expect(w4.locator("td").nth(5)).to_have_class("num")
+
+    # The clock alone moves the figures: the page shows what each tick brings.
+    clock.advance(minutes=5)  # Maria has waited 8 min: past 3/4 of the 10 min target
+    office.tick()
+    await expect(permits.nth(3)).to_have_text("8 min", timeout=WAIT_MS)
+    await expect(permits.nth(3)).to_have_class("num near")
+    await expect(waited.nth(4)).to_have_text("8 min")
+    await expect(waited.nth(4)).to_have_class("num near")
+    await expect(w1.locator("td").nth(5)).to_have_text("5 min 00 s")
+    clock.advance(minutes=3)
+    office.tick()
+    await expect(permits.nth(3)).to_have_class("num over", timeout=WAIT_MS)
+    await expect(waited.nth(4)).to_have_text("11 min")
+    await expect(waited.nth(4)).to_have_class("num over")
+    await kiosk.printer_status("paper_near_end", "Roll nearly empty")
+    await expect(page.locator("#printer-band")).to_contain_text(
+        "Paper running low (Roll nearly empty)", timeout=WAIT_MS
+    )
+    await screenshot(page, "supervisor.png")
+
+    # On a break the counter is no longer a breach; the idle time it ran up stays in red text.
+    await (await server.staff("clerk")).counter_action("w1", "break")
+    await expect(w1.locator("td").nth(1)).to_have_text("On break", timeout=WAIT_MS)
+    await expect(w1).not_to_have_class("breach-row")
+    await expect(w1.locator("td").nth(5)).to_have_class("num past-breach")
+    await expect(w1.locator("td").nth(5)).to_have_text("8 min 00 s")

@@ -1,6 +1,9 @@
 // Visitor status page: polls /status/{token}/json and says, in the visitor's language, where
-// they stand. Everything inserted into the page goes through textContent: the office's texts
-// (service name, notice, what to bring) are never treated as HTML.
+// they stand. Every figure (place in line, estimate, state, counter) is the server's, shown as
+// sent. The page speaks the ticket's language (the server says which), or the one the visitor
+// picks here; an address's ?lang= does not count. Everything inserted into the page goes
+// through textContent: the office's texts (service name, notice, what to bring) are never
+// treated as HTML.
 "use strict";
 
 (function () {
@@ -115,10 +118,12 @@
   const params = new URLSearchParams(location.search);
   const pollSeconds = Math.min(60, Math.max(0.5, Number(params.get("poll")) || 10));
   const jsonUrl = location.pathname.replace(/\/+$/, "") + "/json";
+  const PICKED = "lobby-status-language:" + location.pathname; // this tab's pick, kept on reload
 
-  let lang = chooseLanguage();
   let data = null; // last good answer from the server
-  let updatedAt = null; // when it arrived (this device's clock)
+  let picked = remembered();
+  let lang = chooseLanguage();
+  let updatedAt = null; // the server's time of that answer: the office's clock, not the phone's
   let offline = false;
   let notFound = false;
   let timer = null;
@@ -128,9 +133,20 @@
   let surveySending = false;
   let surveyFailed = false;
 
+  function remembered() {
+    try {
+      return sessionStorage.getItem(PICKED);
+    } catch (err) {
+      return null; // storage refused: the pick lasts until a reload
+    }
+  }
+
+  // The visitor's pick on this page, then the ticket's language, then the phone's.
   function chooseLanguage() {
-    const wanted = [params.get("lang") || ""].concat(navigator.languages || [navigator.language || ""]);
+    const ticket = data && data.language;
+    const wanted = [picked, ticket].concat(navigator.languages || [navigator.language || ""]);
     for (const tag of wanted) {
+      if (!tag) continue;
       const base = String(tag).toLowerCase().split("-")[0];
       if (CATALOGUE[base]) return base;
     }
@@ -154,7 +170,7 @@
 
   function clock(date) {
     try {
-      return date.toLocaleTimeString(lang, { hour: "numeric", minute: "2-digit" });
+      return date.toLocaleTimeString(lang, { hour: "numeric", minute: "2-digit", timeZone: data.timezone });
     } catch (err) {
       return date.toTimeString().slice(0, 5);
     }
@@ -185,10 +201,12 @@
   }
 
   function setLanguage(code) {
-    lang = code;
-    const url = new URL(location.href);
-    url.searchParams.set("lang", code);
-    history.replaceState(null, "", url.pathname + url.search);
+    picked = lang = code;
+    try {
+      sessionStorage.setItem(PICKED, code);
+    } catch (err) {
+      /* see remembered() */
+    }
     render();
   }
 
@@ -228,7 +246,7 @@
           show(
             "detail",
             estimate.low_min > 0
-              ? t("estimate_range", { low: estimate.low_min, high: estimate.high_min })
+              ? t("estimate_range", { low: estimate.low_min + "\u2060", high: "\u2060" + estimate.high_min })
               : t("estimate_upto", { high: estimate.high_min })
           );
         }
@@ -364,7 +382,8 @@
         offline = true;
       } else {
         data = await response.json();
-        updatedAt = new Date();
+        lang = chooseLanguage();
+        updatedAt = new Date(data.now);
         offline = false;
         buzzIfCalled();
       }

@@ -2,16 +2,14 @@
 // alerts), the few supervisor commands, and the reports. Authentication is the HttpOnly
 // session cookie the server sets when the page is opened once with ?token=.
 //
-// Rules kept here: every text goes into the page through textContent (never innerHTML), and
-// nothing about a visitor is written to the console.
+// The live part only renders what the server sends through LobbyState (office_state.js):
+// every figure (waits and their colour, who waits for which counter, idle time, the breach
+// itself) arrives computed. Rules kept here: every text goes into the page through textContent
+// (never innerHTML), and nothing about a visitor is written to the console.
 "use strict";
 
 (function () {
   const SUPERVISOR_ROLES = ["supervisor", "admin"];
-  // Every event carries what it changed; the state is read again now and then only as a safety net.
-  const RESYNC_EVERY_MS = 60000;
-  const OPEN_TICKET_STATES = ["waiting", "called", "serving"];
-  const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
   const PRINTER_WORDS = {
     ok: "OK",
     paper_near_end: "Paper running low",
@@ -22,17 +20,14 @@
   };
   const COUNTER_WORDS = { closed: "Closed", open: "Open, idle", calling: "Calling", serving: "Serving", break: "On break" };
   const TICKET_WORDS = { waiting: "Waiting", called: "Called", serving: "At the counter" };
+  const TICKET_ORDER = { called: 0, serving: 1, waiting: 2 };
   const SERVICE_WORDS = { open: "Open", closing: "Closing soon", closed: "Closed" };
 
-  let state = null; // the last snapshot, kept current by the stream
-  let lastSeq = null;
-  let serverOffsetMs = 0; // server clock minus this device's clock
-  let socket = null;
-  let attempts = 0;
-  let reconnectTimer = null;
+  let link = null; // LobbyState.follow(): the folded stream
+  let state = null; // link.state once a supervisor's snapshot has arrived
   let signedOut = false;
   let lastReport = null;
-  const idle = new Map(); // counter id -> {base, at, growing}
+  const pendingChecks = new Map(); // alert id -> items ticked here, until the server answers
   const rows = new Map(); // table id -> Map(key -> row)
 
   // ------------------------------------------------------------------ helpers
@@ -55,7 +50,7 @@
   }
 
   function serverNow() {
-    return Date.now() + serverOffsetMs;
+    return link ? link.serverNow() : Date.now();
   }
 
   function timeZone() {
@@ -101,13 +96,6 @@
     return Math.floor(m / 60) + " h " + String(m % 60).padStart(2, "0") + " min";
   }
 
-  function waitClass(minutes, target) {
-    if (!target || minutes == null) return "";
-    if (minutes >= target) return "over";
-    if (minutes >= 0.75 * target) return "near";
-    return "ok";
-  }
-
   async function api(method, path, body) {
     const options = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
     if (body !== undefined) {
@@ -148,7 +136,7 @@
   }
 
   // Keyed table rows: each row is built once and only its texts change, so a button is never
-  // replaced under the pointer while the dashboard refreshes every second.
+  // replaced under the pointer while the server's tick redraws the dashboard every 2 s.
   function syncRows(tableId, items, keyOf, build, update) {
     const tbody = $(tableId).tBodies[0];
     const known = rows.get(tableId) || new Map();
@@ -186,152 +174,33 @@
     if (cell.className !== wanted.trim()) cell.className = wanted.trim();
   }
 
-  // ------------------------------------------------------------- live state
-
-  function eligibleWaiting(counter) {
-    if (!state) return 0;
-    let total = 0;
-    for (const service of state.services) {
-      if (counter.services.includes(service.id)) total += service.waiting;
-    }
-    return total;
-  }
-
-  // Idle-while-waiting grows on the server between events; mirror that here so the figure
-  // moves every second, and re-anchor it whenever the server sends the counter again.
-  function settleIdle(now) {
-    for (const counter of (state && state.counters) || []) {
-      const entry = idle.get(counter.id);
-      if (!entry) continue;
-      if (entry.growing) entry.base += (now - entry.at) / 1000;
-      entry.at = now;
-      entry.growing = counter.state === "open" && eligibleWaiting(counter) > 0;
-    }
-  }
-
-  function anchorIdle(counter, now) {
-    idle.set(counter.id, {
-      base: counter.idle_while_waiting_sec || 0,
-      at: now,
-      growing: counter.state === "open" && eligibleWaiting(counter) > 0,
-    });
-  }
-
-  function idleNow(counter, now) {
-    const entry = idle.get(counter.id);
-    if (!entry) return { seconds: counter.idle_while_waiting_sec || 0, growing: false };
-    return { seconds: entry.base + (entry.growing ? (now - entry.at) / 1000 : 0), growing: entry.growing };
-  }
-
-  function applySnapshot(snapshot) {
-    if (!SUPERVISOR_ROLES.includes(snapshot.role)) {
-      signOut("This browser is signed in as a " + snapshot.role + ". The dashboard is for supervisors.");
-      return;
-    }
-    state = snapshot;
-    state.receivedAt = Date.now();
-    lastSeq = snapshot.seq;
-    serverOffsetMs = Date.parse(snapshot.now) - Date.now();
-    state.tickets = state.tickets || [];
-    state.alerts = state.alerts || [];
-    state.printers = state.printers || {};
-    for (const service of state.services) service.receivedAt = Date.now();
-    const now = Date.now();
-    idle.clear();
-    for (const counter of state.counters) anchorIdle(counter, now);
-    render();
-  }
-
-  function applyEvent(message) {
-    if (!state || (lastSeq !== null && message.seq <= lastSeq)) return;
-    lastSeq = message.seq;
-    const now = Date.now();
-    settleIdle(now);
-    if (message.services) {
-      for (const service of message.services) service.receivedAt = now;
-      state.services = message.services;
-    }
-    // One ticket and its counter for most events; every ticket closed and counter freed at the
-    // end of the day.
-    for (const ticket of [message.ticket, ...(message.tickets || [])]) {
-      if (!ticket) continue;
-      state.tickets = state.tickets.filter((t) => t.id !== ticket.id);
-      if (OPEN_TICKET_STATES.includes(ticket.state)) state.tickets.push(ticket);
-    }
-    for (const counter of [message.counter, ...(message.counters || [])]) {
-      if (!counter) continue;
-      state.counters = state.counters.map((c) => (c.id === counter.id ? counter : c));
-      anchorIdle(counter, now);
-    }
-    settleIdle(now);
-    if (message.alert) putAlert(message.alert);
-    if (message.printer) state.printers[message.printer.device] = message.printer.status;
-    if (message.kind === "office.notice") state.office.notice = message.notice || "";
-    render();
-  }
-
-  function putAlert(alert) {
-    state.alerts = state.alerts.filter((a) => a.id !== alert.id);
-    if (!alert.resolved) state.alerts.push(alert);
-  }
-
-  async function resync() {
-    try {
-      const snapshot = await api("GET", "/api/state");
-      if (snapshot && (lastSeq === null || snapshot.seq >= lastSeq)) applySnapshot(snapshot);
-    } catch (err) {
-      /* the stream keeps the page current; the next resync tries again */
-    }
-  }
-
   // ----------------------------------------------------------------- stream
 
   function setLink(live) {
-    const link = $("link");
-    link.textContent = live ? "Live" : "Reconnecting…";
-    link.className = "link " + (live ? "live" : "reconnecting");
+    const node = $("link");
+    node.textContent = live ? "Live" : "Reconnecting…";
+    node.className = "link " + (live ? "live" : "reconnecting");
   }
 
-  function connect() {
-    clearTimeout(reconnectTimer);
+  function onChange(folded, applied) {
     if (signedOut) return;
-    const since = lastSeq !== null ? "?since=" + lastSeq : "";
-    const url = (location.protocol === "https:" ? "wss" : "ws") + "://" + location.host + "/ws" + since;
-    let opened = false;
-    const ws = new WebSocket(url);
-    socket = ws;
-    ws.onopen = () => {
-      opened = true;
-      attempts = 0;
-      setLink(true);
-    };
-    ws.onmessage = (event) => {
-      let message;
-      try {
-        message = JSON.parse(event.data);
-      } catch (err) {
-        return;
-      }
-      if (message.type === "snapshot") applySnapshot(message.state);
-      else if (message.type === "event") applyEvent(message);
-    };
-    ws.onclose = async () => {
-      if (socket !== ws) return;
-      socket = null;
-      setLink(false);
-      if (signedOut) return;
-      if (!opened) {
-        // A refused handshake looks the same as a server that is down: ask which it is.
-        try {
-          await api("GET", "/api/state");
-        } catch (err) {
-          if (signedOut) return;
-        }
-      }
-      const delay = RECONNECT_DELAYS_MS[Math.min(attempts, RECONNECT_DELAYS_MS.length - 1)];
-      attempts += 1;
-      reconnectTimer = setTimeout(connect, delay);
-    };
+    if (applied.snapshot && !SUPERVISOR_ROLES.includes(folded.role)) {
+      signOut("This browser is signed in as a " + folded.role + ". The dashboard is for supervisors.");
+      return;
+    }
+    const first = state === null;
+    state = folded;
+    render();
+    if (first) {
+      showOnly("dashboard");
+      const today = officeToday();
+      setRange(today, today);
+    }
+  }
+
+  function onLink(up, failures) {
+    setLink(up);
+    if (!up && failures > 1 && state === null) $("starting").textContent = "The server cannot be reached. Trying again…";
   }
 
   // ----------------------------------------------------------------- render
@@ -348,11 +217,9 @@
     renderClock();
   }
 
-  function tick() {
+  // The page's own clock: the time in the header and how long ago each alert was raised.
+  function tickClock() {
     if (!state || $("dashboard").hidden) return;
-    renderServices();
-    renderCounters();
-    renderTickets();
     renderAlertTimes();
     renderClock();
   }
@@ -368,7 +235,7 @@
 
   function renderAlerts() {
     const box = $("alerts");
-    const alerts = state.alerts.slice().sort((a, b) => a.id - b.id);
+    const alerts = [...state.alerts.values()].sort((a, b) => a.id - b.id);
     box.hidden = alerts.length === 0;
     document.title = (alerts.length ? "SAFETY ALERT · " : "") + "Supervisor · Lobby";
     const present = new Set(alerts.map((a) => String(a.id)));
@@ -384,7 +251,7 @@
       node.querySelector(".alert-where").textContent =
         (alert.counter_name || alert.counter || "Unknown counter") + (alert.staff ? " · " + alert.staff : "");
       node.querySelector(".alert-detail").textContent = alert.detail || "";
-      const done = alert.done || []; // left out of the JSON when empty
+      const done = pendingChecks.get(alert.id) || alert.done || []; // left out of the JSON when empty
       node.querySelectorAll("input[type=checkbox]").forEach((box_, index) => {
         if (document.activeElement !== box_) box_.checked = done.includes(index);
       });
@@ -396,7 +263,7 @@
   }
 
   function renderAlertTimes() {
-    for (const alert of state.alerts) {
+    for (const alert of state.alerts.values()) {
       const node = $("alerts").querySelector('[data-alert="' + alert.id + '"] .alert-when');
       if (node) node.textContent = clockText(alert.at) + " (" + agoText(alert.at) + ")";
     }
@@ -439,33 +306,36 @@
     });
     const noteBox = node.querySelector(".alert-note");
     const note = noteBox.value.trim();
-    // Until the server answers, a redraw shows the boxes as ticked here, not as last recorded.
-    const shown = state.alerts.find((a) => a.id === alertId);
-    if (shown) shown.done = done;
+    pendingChecks.set(alertId, done);
     try {
       const answer = await api("POST", "/api/alerts/checklist", { alert_id: alertId, done: done, note: note || null });
       delete noteBox.dataset.dirty;
-      putAlert(answer);
       if (answer.resolved) toast("Safety alert at " + (answer.counter_name || "the counter") + ": checklist complete.");
-      renderAlerts();
     } catch (err) {
       toast("The checklist was not saved: " + err.message);
+    } finally {
+      pendingChecks.delete(alertId);
     }
+  }
+
+  function printerText(printer) {
+    const word = PRINTER_WORDS[printer.status] || printer.status;
+    return printer.detail && printer.detail !== word ? word + " (" + printer.detail + ")" : word;
   }
 
   function renderPrinters() {
     const list = $("printers");
     list.replaceChildren();
-    const entries = Object.entries(state.printers).sort((a, b) => a[0].localeCompare(b[0]));
-    if (!entries.length) list.append(el("li", { className: "muted", text: "No kiosk printer has reported yet." }));
+    const printers = [...state.printers.values()].sort((a, b) => a.device.localeCompare(b.device));
+    if (!printers.length) list.append(el("li", { className: "muted", text: "No kiosk printer has reported yet." }));
     const problems = [];
-    for (const [device, status] of entries) {
-      const word = PRINTER_WORDS[status] || status;
-      if (status !== "ok") problems.push(device + ": " + word);
+    for (const printer of printers) {
+      const ok = printer.status === "ok";
+      if (!ok) problems.push(printer.device + ": " + printerText(printer));
       list.append(
-        el("li", { className: status === "ok" ? "printer ok" : "printer bad", dataset: { device: device } }, [
-          el("span", { className: "device", text: device }),
-          el("span", { className: "status", text: word }),
+        el("li", { className: ok ? "printer ok" : "printer bad", dataset: { device: printer.device } }, [
+          el("span", { className: "device", text: printer.device }),
+          el("span", { className: "status", text: printerText(printer) }),
         ])
       );
     }
@@ -474,15 +344,10 @@
     band.hidden = problems.length === 0;
   }
 
-  function longestWait(service) {
-    if (!service.waiting) return 0;
-    return service.longest_wait_min + (Date.now() - (service.receivedAt || Date.now())) / 60000;
-  }
-
   function renderServices() {
     syncRows(
       "services",
-      state.services,
+      [...state.services.values()],
       (s) => s.id,
       (service) => {
         const row = cells(6, [2, 3, 4]);
@@ -502,60 +367,49 @@
           service.prefix + " · " + service.hours + " · target " + service.target_wait_min + " min";
         setCell(row.cells[1], SERVICE_WORDS[service.state] || service.state, "state-" + service.state);
         setCell(row.cells[2], String(service.waiting));
-        const longest = longestWait(service);
         setCell(
           row.cells[3],
-          service.waiting ? minutesText(longest) : "–",
-          service.waiting ? waitClass(longest, service.target_wait_min) : ""
+          service.waiting ? minutesText(service.longest_wait_min) : "–",
+          service.waiting ? service.wait_level : ""
         );
         setCell(row.cells[4], service.estimate.low_min + "–" + service.estimate.high_min + " min");
       }
     );
   }
 
+  // The reply is not folded in: the stream brings the service (and every screen sees it at once).
   async function serviceAction(serviceId, action) {
     try {
-      const view = await api("POST", "/api/services/" + encodeURIComponent(serviceId) + "/" + action, {});
-      view.receivedAt = Date.now();
-      state.services = state.services.map((s) => (s.id === view.id ? view : s));
-      renderServices();
+      await api("POST", "/api/services/" + encodeURIComponent(serviceId) + "/" + action, {});
     } catch (err) {
       toast("Could not change the service: " + err.message);
     }
   }
 
   function renderCounters() {
-    const now = Date.now();
     syncRows(
       "counters",
-      state.counters,
+      [...state.counters.values()],
       (c) => c.id,
       () => cells(6, [4, 5]),
       (row, counter) => {
+        const breach = counter.idle_nudge != null;
+        const idle = counter.idle_while_waiting_sec || 0;
         setCell(row.cells[0], counter.name);
         setCell(row.cells[1], COUNTER_WORDS[counter.state] || counter.state, "counter-" + counter.state);
         setCell(row.cells[2], counter.staff || "–");
         setCell(row.cells[3], counter.ticket_number || "–");
-        setCell(row.cells[4], String(eligibleWaiting(counter)));
-        const { seconds, growing } = idleNow(counter, now);
-        const breach = growing && seconds >= 1;
-        setCell(row.cells[5], secondsText(seconds), breach ? "breach" : seconds >= 1 ? "past-breach" : "");
+        setCell(row.cells[4], String(counter.eligible_waiting || 0));
+        setCell(row.cells[5], secondsText(idle), breach ? "breach" : idle >= 1 ? "past-breach" : "");
         row.classList.toggle("breach-row", breach);
       }
     );
   }
 
-  function waitedMinutes(ticket) {
-    const end = ticket.called_at ? Date.parse(ticket.called_at) : serverNow();
-    return (end - Date.parse(ticket.arrived_at)) / 60000;
-  }
-
   function renderTickets() {
-    const order = { called: 0, serving: 1, waiting: 2 };
-    const tickets = state.tickets
-      .slice()
-      .sort((a, b) => order[a.state] - order[b.state] || Date.parse(a.arrived_at) - Date.parse(b.arrived_at));
-    const targets = Object.fromEntries(state.services.map((s) => [s.id, s.target_wait_min]));
+    const tickets = [...state.tickets.values()].sort(
+      (a, b) => TICKET_ORDER[a.state] - TICKET_ORDER[b.state] || Date.parse(a.arrived_at) - Date.parse(b.arrived_at)
+    );
     $("ticket-count").textContent = "(" + tickets.length + ")";
     $("tickets-empty").hidden = tickets.length > 0;
     $("tickets").hidden = tickets.length === 0;
@@ -565,12 +419,11 @@
       (t) => t.id,
       () => cells(7, [4]),
       (row, ticket) => {
-        const waited = waitedMinutes(ticket);
         setCell(row.cells[0], ticket.number, "strong");
         setCell(row.cells[1], ticket.service_name || ticket.service);
         setCell(row.cells[2], (TICKET_WORDS[ticket.state] || ticket.state) + (ticket.recalls ? " (recalled " + ticket.recalls + "×)" : ""), "ticket-" + ticket.state);
         setCell(row.cells[3], ticket.counter_name || "–");
-        setCell(row.cells[4], minutesText(waited), waitClass(waited, targets[ticket.service]));
+        setCell(row.cells[4], minutesText(ticket.waited_min), ticket.wait_level || "");
         setCell(row.cells[5], ticket.name || "–");
         setCell(row.cells[6], (ticket.needs || []).join(", ") || "–");
       }
@@ -586,7 +439,6 @@
     $("notice-status").textContent = "Saving…";
     try {
       const office = await api("POST", "/api/office/notice", { text: value });
-      state.office.notice = office.notice;
       delete $("notice-text").dataset.dirty;
       $("notice-text").value = office.notice;
       $("notice-status").textContent = office.notice ? "Saved at " + clockText(new Date(serverNow())) : "Notice cleared";
@@ -599,7 +451,7 @@
   // ------------------------------------------------------------- close day
 
   function askCloseDay() {
-    const open = state ? state.tickets.length : 0;
+    const open = state ? state.tickets.size : 0;
     $("day-question").textContent =
       open === 0
         ? "No visit is open right now. Close the day anyway?"
@@ -841,6 +693,7 @@
     setTimeout(() => URL.revokeObjectURL(link.href), 10000);
   }
 
+
   // ---------------------------------------------------------------- sign-in
 
   function showOnly(id) {
@@ -849,7 +702,7 @@
 
   function signOut(reason) {
     signedOut = true;
-    if (socket) socket.close();
+    if (link) link.stop();
     showOnly("signin");
     const note = $("signin-reason");
     note.textContent = reason || "";
@@ -900,31 +753,11 @@
     history.replaceState(null, "", url.pathname + url.search + url.hash);
   }
 
-  async function start() {
+  // The stream is the only source: a refused connection means no (or an expired) session.
+  function start() {
     stripToken();
-    let snapshot;
-    try {
-      const response = await fetch("/api/state", { credentials: "same-origin", headers: { Accept: "application/json" } });
-      if (response.status === 401 || response.status === 403) {
-        signOut("");
-        return;
-      }
-      if (!response.ok) throw new Error("status " + response.status);
-      snapshot = await response.json();
-    } catch (err) {
-      $("starting").textContent = "The server cannot be reached. Trying again…";
-      setTimeout(start, 3000);
-      return;
-    }
-    signedOut = false;
-    applySnapshot(snapshot); // signs out a clerk's session
-    if (signedOut) return;
-    showOnly("dashboard");
-    connect();
-    const today = officeToday();
-    setRange(today, today);
-    setInterval(tick, 1000);
-    setInterval(resync, RESYNC_EVERY_MS);
+    link = LobbyState.follow({ onChange: onChange, onLink: onLink, onRefused: () => signedOut || signOut("") });
+    setInterval(tickClock, 1000);
   }
 
   function wire() {
