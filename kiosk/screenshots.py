@@ -28,6 +28,7 @@ from hardware.preview import render_ticket
 from hardware.printer import code_pages_of, paper_of
 from kiosk.app import KioskApp
 from kiosk.sample_office import SampleBackend
+from kiosk.screens.details import DetailsScreen
 from kiosk.visit import VisitorDetails
 
 SIZE = (110, 40)
@@ -60,11 +61,18 @@ async def to_services(pilot: Pilot[int]) -> None:
 async def to_details(pilot: Pilot[int]) -> None:
     await to_services(pilot)
     await pilot.click("#add-details")
-    await until(lambda: bool(pilot.app.screen.query("#name")))
-    pilot.app.screen.query_one("#name", Input).value = "Maria Garcia"
-    await pilot.click("#address-ms")
-    await pilot.click("#needs-seated")
-    await pilot.pause()
+    await until(lambda: isinstance(pilot.app.screen, DetailsScreen))
+    screen = pilot.app.screen
+    assert isinstance(screen, DetailsScreen)
+    screen.query_one("#name", Input).value = "Maria Garcia"
+    for choice in ("#address-ms", "#needs-seated"):
+        # on a short terminal the form scrolls to what has the focus: tap where it ends up
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+        await pilot.click(choice)
+    await until(
+        lambda: screen.collected() == VisitorDetails("Maria Garcia", "ms", None, ["seated"])
+    )
 
 
 async def to_ticket(pilot: Pilot[int]) -> None:
