@@ -1,4 +1,7 @@
-"""Each service on the terminal board: people waiting and the estimated wait, or its hours."""
+"""Each service on the terminal board: people waiting and the estimated wait, or its hours.
+
+The count is the server's ``ahead`` (everyone a visitor checking in now would wait behind, also
+in services sharing its counters), the figure the kiosk and the estimate use."""
 
 from __future__ import annotations
 
@@ -42,7 +45,7 @@ class ServiceList(Static):
                 )
                 continue
             count = Text()
-            count.append(str(service.waiting), style="bold #ffffff")
+            count.append(str(service.ahead), style="bold #ffffff")
             count.append(f" {label('waiting', lang)}", style="#b8c2cc")
             if service.state == "closing":
                 detail = Text(label("closing_soon", lang), style="bold #ff9f1c")

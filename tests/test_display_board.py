@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -62,7 +62,7 @@ async def finish(clerk: LobbyClient, ticket: p.TicketView) -> None:
 
 
 async def serve_three_and_miss_one(
-    server: RunningServer, called: Callable[[list[str]], object] = lambda numbers: None
+    server: RunningServer, called: Callable[[list[str]], Awaitable[None]]
 ) -> list[str]:
     """Three visits called together and completed, then a fourth called and marked a no-show:
     the screen's "Now serving" must end empty. ``called`` waits until the screen shows the
@@ -73,7 +73,7 @@ async def serve_three_and_miss_one(
     counters = ("w4", "w1", "w2")  # Window 4 first: it serves only billing
     clerks = await open_counters(server, *zip(("clerk", "clerk2", "clerk3"), counters, strict=True))
     tickets = [await clerk.call_next(c) for clerk, c in zip(clerks, counters, strict=True)]
-    await called([t.number for t in reversed(tickets)])  # type: ignore[misc]
+    await called([t.number for t in reversed(tickets)])
     for clerk, ticket in zip(clerks, tickets, strict=True):
         await finish(clerk, ticket)
     missed = await clerks[1].call_next("w1")
@@ -236,7 +236,7 @@ def office_state() -> p.StreamSnapshot:
     ) -> p.ServiceView:
         return p.ServiceView(
             sid, name, prefix, state, "09:00-12:00" if state == "closed" else "08:00-16:30",
-            waiting, 4.0, 10.0, p.Estimate(low, high), "",
+            waiting, 4.0, 10.0, p.Estimate(low, high), "", ahead=waiting,
         )  # fmt: skip
 
     state = p.StateSnapshot(
