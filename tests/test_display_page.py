@@ -437,5 +437,5 @@ async def test_layout_does_not_move_when_calls_arrive(
         assert await page.js(boxes) == before[name], f"{name}: something moved"
         overflow = "document.documentElement.scrollHeight > innerHeight"
         assert not await page.js(overflow), f"{name}: the page does not fit the screen"
-        await page.page.screenshot(path=shots / f"display-{name}.png")
+        await page.page.screenshot(path=shots / f"display-{name}.png", animations="disabled")
         assert (shots / f"display-{name}.png").stat().st_size > 10_000
