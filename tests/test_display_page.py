@@ -320,6 +320,17 @@ async def test_a_call_missed_during_a_blip_is_announced_once_after_reconnecting(
     assert await display.js("window.lobbyDisplay.connections") == 3
 
 
+async def test_a_page_whose_sign_in_is_gone_says_so_instead_of_reconnecting(
+    browser: Browser, server: RunningServer
+) -> None:
+    display = await open_display(browser, server)
+    assert await display.js("document.getElementById('signed-out').hidden")
+    await display.page.context.clear_cookies()  # as when the display's token is withdrawn
+    await drop_display_connections(server)
+    await display.until("!document.getElementById('signed-out').hidden")
+    assert await display.page.is_visible("#signed-out")
+
+
 async def test_calls_on_show_when_the_page_opens_are_never_announced(
     browser: Browser, server: RunningServer
 ) -> None:
