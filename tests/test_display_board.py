@@ -117,7 +117,8 @@ async def test_finished_visits_leave_now_serving_for_earlier_calls(
         await until(lambda: earlier(app) == numbers, what="all four under earlier calls")
         await pilot.pause()
         assert shown(app) == ["", "", "", ""]
-        assert sorted(app.announced) == sorted(numbers)
+        await until(lambda: len(app.announced) == 4, what="each call rung in its turn")
+        assert app.announced == numbers[::-1]
 
 
 async def test_calls_made_together_each_get_their_own_line_and_bell(
