@@ -68,27 +68,44 @@ class LobbyBoard(App[None]):
         self.messages = 0
         self._queue: deque[p.CallView] = deque()
         self._announcing: p.CallView | None = None
+        # Held rather than queried: a timer that fires while the app shuts down finds them
+        # even after the screen has dropped them.
+        self._office = Static("", id="office")
+        self._reconnecting = Static("", id="reconnecting")
+        self._clock_text = Static("", id="clock")
+        self._problem_text = Static("", id="problem")
+        self._titles = {
+            key: Static("", id=f"{name}-title", classes="title")
+            for key, name in (
+                ("now_serving", "now"),
+                ("earlier_calls", "earlier"),
+                ("waiting_title", "services"),
+            )
+        }
+        self._lines = [CallLine(id=f"now-{i}", classes="call-line") for i in range(NOW_LINES)]
+        self._earlier = EarlierCalls(id="earlier")
+        self._services = ServiceList(id="services")
+        self._notice = Static("", id="notice")
 
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="head"):
-            yield Static("", id="office")
-            yield Static("", id="reconnecting")
-            yield Static("", id="clock")
-        yield Static("", id="problem")
-        yield Static("", id="now-title", classes="title")
+            yield self._office
+            yield self._reconnecting
+            yield self._clock_text
+        yield self._problem_text
+        yield self._titles["now_serving"]
         with Vertical(id="now"):
-            for i in range(NOW_LINES):
-                yield CallLine(id=f"now-{i}", classes="call-line")
+            yield from self._lines
         with Horizontal(id="lower"):
             with Vertical(id="earlier-box"):
-                yield Static("", id="earlier-title", classes="title")
-                yield EarlierCalls(id="earlier")
+                yield self._titles["earlier_calls"]
+                yield self._earlier
             with Vertical(id="services-box"):
-                yield Static("", id="services-title", classes="title")
-                yield ServiceList(id="services")
-        yield Static("", id="notice")
+                yield self._titles["waiting_title"]
+                yield self._services
+        yield self._notice
 
     def on_mount(self) -> None:
         self._render_board()
@@ -104,7 +121,7 @@ class LobbyBoard(App[None]):
             if name:
                 self.screen.set_class(name == size, name)
         fit = max(1, min(NOW_LINES, (height - ROWS_AROUND) // ROWS_PER_LINE[size]))
-        for i, line in enumerate(self.query(CallLine)):
+        for i, line in enumerate(self._lines):
             line.display = i < fit
 
     # ------------------------------------------------------------------ stream
@@ -119,7 +136,7 @@ class LobbyBoard(App[None]):
 
     def _connection(self, up: bool) -> None:
         if self.is_running:
-            self.query_one("#reconnecting", Static).set_class(not up, "-on")
+            self._reconnecting.set_class(not up, "-on")
 
     def apply(self, message: StreamMessage) -> None:
         """Fold one stream message and queue the calls the server says to announce."""
@@ -160,23 +177,21 @@ class LobbyBoard(App[None]):
         office = self.state.office
         calls = self.state.calls
         announcing = self._announcing.ticket if self._announcing else None
-        self.query_one("#office", Static).update(office.name if office else "Lobby")
-        self.query_one("#reconnecting", Static).update(f"⟳ {label('reconnecting', lang)}")
-        self.query_one("#now-title", Static).update(side_by_side("now_serving", languages))
-        self.query_one("#earlier-title", Static).update(side_by_side("earlier_calls", languages))
-        self.query_one("#services-title", Static).update(side_by_side("waiting_title", languages))
-        for i, line in enumerate(self.query(CallLine)):
+        self._office.update(office.name if office else "Lobby")
+        self._reconnecting.update(f"⟳ {label('reconnecting', lang)}")
+        for key, title in self._titles.items():
+            title.update(side_by_side(key, languages))
+        for i, line in enumerate(self._lines):
             call = calls.now_serving[i] if i < len(calls.now_serving) else None
             line.set_class(call is not None and call.ticket == announcing, "-announcing")
             line.set_class(call is None, "-empty")
             line.badge = label("called_again", lang)
             line.call = call
             line.refresh()
-        self.query_one(EarlierCalls).show(calls.earlier, announcing)
-        self.query_one(ServiceList).show(list(self.state.services.values()), lang)
-        notice = self.query_one("#notice", Static)
-        notice.update(office.notice if office else "")
-        notice.set_class(not (office and office.notice), "-blank")
+        self._earlier.show(calls.earlier, announcing)
+        self._services.show(list(self.state.services.values()), lang)
+        self._notice.update(office.notice if office else "")
+        self._notice.set_class(not (office and office.notice), "-blank")
 
     def _tick(self) -> None:
         """The clock in office time, by the server's clock (a wall terminal's may be wrong)."""
@@ -185,12 +200,11 @@ class LobbyBoard(App[None]):
         if office is not None:
             with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
                 now = now.astimezone(ZoneInfo(office.timezone))
-        self.query_one("#clock", Static).update(now.strftime("%H:%M"))
+        self._clock_text.update(now.strftime("%H:%M"))
 
     def _problem(self, text: str) -> None:
-        problem = self.query_one("#problem", Static)
-        problem.update(text)
-        problem.add_class("-on")
+        self._problem_text.update(text)
+        self._problem_text.add_class("-on")
 
 
 def main(args: argparse.Namespace) -> int:

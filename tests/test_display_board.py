@@ -216,6 +216,24 @@ async def test_a_refused_token_is_explained_on_screen(server: RunningServer) -> 
         assert "refused" in str(problem.render()) and "--token" in str(problem.render())
 
 
+async def test_quitting_while_calls_are_being_rung_is_clean() -> None:
+    """The announcement timer may fire while the app is shutting down."""
+
+    async def busy_stream(on_connection: Callable[[bool], None]) -> AsyncIterator[StreamMessage]:
+        on_connection(True)
+        snapshot = office_state()
+        yield snapshot
+        calls = snapshot.state.calls.now_serving * 100
+        yield p.StreamPatch(seq=43, at=snapshot.state.now, cause=["ticket.called"], announce=calls)
+        await asyncio.Event().wait()
+
+    for pause in (0.0, 0.005, 0.02):
+        app = LobbyBoard("http://unused", "unused", stream=busy_stream, announce_sec=0.0005)
+        async with app.run_test(size=(80, 24)):
+            await until(lambda board=app: len(board.announced) > 1)
+            await asyncio.sleep(pause)
+
+
 def test_main_rejects_a_server_address_without_a_scheme(capsys: Any) -> None:
     assert main(argparse.Namespace(server="lobby.local:8080", token="t")) == 2
     assert "http://" in capsys.readouterr().err
