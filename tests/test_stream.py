@@ -4,8 +4,8 @@ filtered, missed calls announced once, and the clock's changes pushed by the tic
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import contextlib
+import dataclasses
 import json
 from datetime import datetime
 from pathlib import Path
