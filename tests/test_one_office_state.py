@@ -1,9 +1,9 @@
 """One morning at the front desk: every screen holds the same figures at every moment.
 
 The display, the kiosk, a clerk's counter (its terminal's own model), the supervisor and a
-visitor's status page each
-follow the real server; after every step they must agree on every figure they share, and the
-estimate a visitor is shown at the kiosk is the one their ticket then carries.
+visitor's status page each follow the real server; after every step they must agree on every
+figure they share, and the estimate a visitor is shown at the kiosk is the one their ticket then
+carries.
 """
 
 from __future__ import annotations
