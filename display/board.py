@@ -1,10 +1,11 @@
 """``lobby display``: the lobby board for a terminal on a wall screen.
 
-The same information as the browser page (``/display``): the newest calls in block letters,
-the earlier calls, each service's queue and estimated wait (or its hours), the supervisor's
-notice and a clock. It follows the live stream with :func:`lobby.client.live`, which resumes
-after a lost connection, and rings the terminal bell once for each new call, in turn; calls
-replayed after a reconnect or a restart are never rung again (see :mod:`display.calls`).
+The same information as the browser page (``/display``): the calls now being served in block
+letters, the earlier calls, each service's queue and estimated wait (or its hours), the
+supervisor's notice and a clock. It folds the live stream with :class:`lobby.state.OfficeState`
+and draws what the server decided: which calls are now serving, which are earlier, and which
+to announce (each call once, also across a reconnect or a restart). Each announced call rings
+the terminal bell and is highlighted for a few seconds, one after the other.
 """
 
 from __future__ import annotations
@@ -14,25 +15,28 @@ import contextlib
 import sys
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from textual import work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
-from textual.timer import Timer
 from textual.widgets import Static
 
 from display.call_lines import CallLine, EarlierCalls
-from display.calls import CallBoard
 from display.labels import known, label, side_by_side
 from display.service_list import ServiceList
 from lobby import protocol as p
 from lobby.client import ApiError, StreamMessage, live
+from lobby.state import OfficeState
 
 NOW_LINES = 4
 ANNOUNCE_SEC = 3.0
+ROWS_AROUND = 13
+"""Rows the header, the titles, the notice and a few earlier calls and services need: the big
+lines take what is left, so an 80x24 terminal still shows the queues."""
+ROWS_PER_LINE = {"-compact": 3, "": 4, "-large": 6}
 StreamFactory = Callable[[Callable[[bool], None]], AsyncIterator[StreamMessage]]
 
 
@@ -56,37 +60,52 @@ class LobbyBoard(App[None]):
         self._stream: StreamFactory = stream or (
             lambda on_connection: live(server, token, on_connection=on_connection)
         )
-        self._clock = clock
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock_offset = timedelta(0)
         self._announce_sec = announce_sec
-        self.book = CallBoard()
-        self.office: p.OfficeView | None = None
-        self.services: list[p.ServiceView] = []
+        self.state = OfficeState()
         self.announced: list[str] = []
         self.messages = 0
         self._queue: deque[p.CallView] = deque()
-        self._announcing: str | None = None
-        self._announce_timer: Timer | None = None
+        self._announcing: p.CallView | None = None
+        # Held rather than queried: a timer that fires while the app shuts down finds them
+        # even after the screen has dropped them.
+        self._office = Static("", id="office")
+        self._reconnecting = Static("", id="reconnecting")
+        self._clock_text = Static("", id="clock")
+        self._problem_text = Static("", id="problem")
+        self._titles = {
+            key: Static("", id=f"{name}-title", classes="title")
+            for key, name in (
+                ("now_serving", "now"),
+                ("earlier_calls", "earlier"),
+                ("waiting_title", "services"),
+            )
+        }
+        self._lines = [CallLine(id=f"now-{i}", classes="call-line") for i in range(NOW_LINES)]
+        self._earlier = EarlierCalls(id="earlier")
+        self._services = ServiceList(id="services")
+        self._notice = Static("", id="notice")
 
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="head"):
-            yield Static("", id="office")
-            yield Static("", id="reconnecting")
-            yield Static("", id="clock")
-        yield Static("", id="problem")
-        yield Static("", id="now-title", classes="title")
+            yield self._office
+            yield self._reconnecting
+            yield self._clock_text
+        yield self._problem_text
+        yield self._titles["now_serving"]
         with Vertical(id="now"):
-            for i in range(NOW_LINES):
-                yield CallLine(id=f"now-{i}", classes="call-line")
+            yield from self._lines
         with Horizontal(id="lower"):
             with Vertical(id="earlier-box"):
-                yield Static("", id="earlier-title", classes="title")
-                yield EarlierCalls(id="earlier")
+                yield self._titles["earlier_calls"]
+                yield self._earlier
             with Vertical(id="services-box"):
-                yield Static("", id="services-title", classes="title")
-                yield ServiceList(id="services")
-        yield Static("", id="notice")
+                yield self._titles["waiting_title"]
+                yield self._services
+        yield self._notice
 
     def on_mount(self) -> None:
         self._render_board()
@@ -95,7 +114,15 @@ class LobbyBoard(App[None]):
         self.follow()
 
     def on_resize(self, event: Resize) -> None:
-        self.screen.set_class(event.size.height >= 44 and event.size.width >= 150, "-large")
+        """As many big lines as fit; how many depends on the terminal, never on the calls."""
+        width, height = event.size
+        size = "-large" if height >= 44 and width >= 150 else "-compact" if height < 30 else ""
+        for name in ROWS_PER_LINE:
+            if name:
+                self.screen.set_class(name == size, name)
+        fit = max(1, min(NOW_LINES, (height - ROWS_AROUND) // ROWS_PER_LINE[size]))
+        for i, line in enumerate(self._lines):
+            line.display = i < fit
 
     # ------------------------------------------------------------------ stream
 
@@ -109,23 +136,17 @@ class LobbyBoard(App[None]):
 
     def _connection(self, up: bool) -> None:
         if self.is_running:
-            self.query_one("#reconnecting", Static).set_class(not up, "-on")
+            self._reconnecting.set_class(not up, "-on")
 
     def apply(self, message: StreamMessage) -> None:
-        """Take one stream message; ring for the calls that are new."""
-        now = self.now()
-        if isinstance(message, p.StreamSnapshot):
-            self.office = message.state.office
-            self.services = message.state.services
-            new = self.book.snapshot(message.state, now)
-            self._tick()
-        else:
-            self.services = message.services
-            if message.kind == "office.notice" and self.office is not None:
-                self.office.notice = message.notice or ""
-            new = self.book.event(message, now)
+        """Fold one stream message and queue the calls the server says to announce."""
+        applied = self.state.apply(message)
         self.messages += 1
-        self._queue.extend(new)
+        if applied.snapshot:
+            with contextlib.suppress(ValueError):
+                self._clock_offset = datetime.fromisoformat(self.state.now) - self._clock()
+            self._tick()
+        self._queue.extend(applied.announce)
         if self._announcing is None:
             self._next_announcement()
         self._render_board()
@@ -134,13 +155,11 @@ class LobbyBoard(App[None]):
 
     def _next_announcement(self) -> None:
         """Ring and highlight one call, then the next: calls made together each get a turn."""
-        self._announcing = None
-        if self._queue:
-            call = self._queue.popleft()
-            self._announcing = call.number
-            self.announced.append(call.number)
+        self._announcing = self._queue.popleft() if self._queue else None
+        if self._announcing is not None:
+            self.announced.append(self._announcing.number)
             self.bell()
-            self._announce_timer = self.set_timer(self._announce_sec, self._after_announcement)
+            self.set_timer(self._announce_sec, self._after_announcement)
 
     def _after_announcement(self) -> None:
         self._next_announcement()
@@ -148,48 +167,44 @@ class LobbyBoard(App[None]):
 
     # ---------------------------------------------------------------- drawing
 
-    def now(self) -> datetime:
-        return self._clock() if self._clock is not None else datetime.now(UTC)
-
     @property
     def languages(self) -> list[str]:
-        return known(self.office.languages if self.office else ["en"])
+        return known(self.state.languages or ["en"])
 
     def _render_board(self) -> None:
         languages = self.languages
         lang = languages[0]
-        office = self.office
-        self.query_one("#office", Static).update(office.name if office else "Lobby")
-        self.query_one("#reconnecting", Static).update(f"⟳ {label('reconnecting', lang)}")
-        self.query_one("#now-title", Static).update(side_by_side("now_serving", languages))
-        self.query_one("#earlier-title", Static).update(side_by_side("earlier_calls", languages))
-        self.query_one("#services-title", Static).update(side_by_side("waiting_title", languages))
-        calls = self.book.calls
-        for i, line in enumerate(self.query(CallLine)):
-            call = calls[i] if i < len(calls) else None
-            line.set_class(call is not None and call.number == self._announcing, "-announcing")
+        office = self.state.office
+        calls = self.state.calls
+        announcing = self._announcing.ticket if self._announcing else None
+        self._office.update(office.name if office else "Lobby")
+        self._reconnecting.update(f"⟳ {label('reconnecting', lang)}")
+        for key, title in self._titles.items():
+            title.update(side_by_side(key, languages))
+        for i, line in enumerate(self._lines):
+            call = calls.now_serving[i] if i < len(calls.now_serving) else None
+            line.set_class(call is not None and call.ticket == announcing, "-announcing")
             line.set_class(call is None, "-empty")
             line.badge = label("called_again", lang)
             line.call = call
             line.refresh()
-        announcing = {self._announcing} if self._announcing else set()
-        self.query_one(EarlierCalls).show(calls[NOW_LINES:], announcing)
-        self.query_one(ServiceList).show(self.services, lang)
-        notice = self.query_one("#notice", Static)
-        notice.update(office.notice if office else "")
-        notice.set_class(not (office and office.notice), "-blank")
+        self._earlier.show(calls.earlier, announcing)
+        self._services.show(list(self.state.services.values()), lang)
+        self._notice.update(office.notice if office else "")
+        self._notice.set_class(not (office and office.notice), "-blank")
 
     def _tick(self) -> None:
-        now = self.now()
-        if self.office is not None:
+        """The clock in office time, by the server's clock (a wall terminal's may be wrong)."""
+        now = self._clock() + self._clock_offset
+        office = self.state.office
+        if office is not None:
             with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
-                now = now.astimezone(ZoneInfo(self.office.timezone))
-        self.query_one("#clock", Static).update(now.strftime("%H:%M"))
+                now = now.astimezone(ZoneInfo(office.timezone))
+        self._clock_text.update(now.strftime("%H:%M"))
 
     def _problem(self, text: str) -> None:
-        problem = self.query_one("#problem", Static)
-        problem.update(text)
-        problem.add_class("-on")
+        self._problem_text.update(text)
+        self._problem_text.add_class("-on")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -69,14 +69,17 @@ class CallLine(Widget):
 
 
 class EarlierCalls(Static):
-    """The calls before the ones in block letters: a visitor who missed one still sees it."""
+    """Recent calls no longer being served at their counter: a visitor who missed one still
+    sees it."""
 
-    def show(self, calls: list[p.CallView], announcing: set[str]) -> None:
+    def show(self, calls: list[p.CallView], announcing: int | None) -> None:
+        """``announcing``: the ticket being announced, marked here too when its visit has
+        already ended (a no-show called again, a quick transfer)."""
         text = Text()
         for i, call in enumerate(calls):
             if i:
                 text.append("\n")
-            mark = call.number in announcing
+            mark = call.ticket == announcing
             text.append(f"{call.number:<8}", MARKED if mark else YELLOW if call.recall else DIM)
             text.append("→ ", MARKED if mark else YELLOW)
             text.append(call.counter_name, MARKED if mark else DIM)

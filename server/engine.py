@@ -152,6 +152,8 @@ class Counter:
     staff: str | None = None
     idle_while_waiting_sec: float = 0.0
     idle_waiting_since: datetime | None = None
+    idle_stretch_from: datetime | None = None
+    """When the current unbroken stretch of idling while someone waits began."""
 
 
 @dataclass
@@ -746,6 +748,12 @@ class Engine:
         for counter in self.counters.values():
             idle = counter.state == "open" and self.eligible_waiting(counter) > 0
             counter.idle_waiting_since = now if idle else None
+            counter.idle_stretch_from = (counter.idle_stretch_from or now) if idle else None
+
+    def idle_stretch_sec(self, counter_id: str, now: datetime) -> float:
+        """How long this counter has been idle, without a break, while someone it serves waits."""
+        since = self.counter(counter_id).idle_stretch_from
+        return 0.0 if since is None else max(0.0, (self._fixed(now) - since).total_seconds())
 
     def _on_ticket_checked_in(self, at: datetime, d: dict[str, Any]) -> None:
         quoted = d.get("quoted")

@@ -166,8 +166,12 @@ def counter_view(engine: Engine, counter: Counter, role: str, now: datetime) -> 
 
 
 def idle_nudge(engine: Engine, counter: Counter, waiting: int, now: datetime) -> p.IdleNudge | None:
-    """Only an open counter with nobody at it is nudged: never one on break, closed or busy."""
+    """Only an open counter with nobody at it is nudged: never one on break, closed or busy,
+    and only once it has stood idle for the office's grace period (``idle_nudge_sec``) while
+    someone it serves waited."""
     if counter.state != "open" or counter.ticket is not None or waiting == 0:
+        return None
+    if engine.idle_stretch_sec(counter.id, now) < engine.config.idle_nudge_sec:
         return None
     longest = max(engine.longest_wait_min(s, now) for s in counter.services)
     return p.IdleNudge(waiting, round(longest, 1))

@@ -19,18 +19,17 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, Response, WebSocket, async_playwright
 
 from lobby import protocol as p
-from lobby.client import LobbyClient
 from server.config import OfficeConfig
-from tests.conftest import RunningServer, running_server, until, visitor
+from server.keys import OFFICE
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import FakeClock, RunningServer, running_server, until, visitor
+from tests.test_display_board import (
+    drop_display_connections,
+    finish,
+    open_counters,
+    serve_three_and_miss_one,
+)
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 KIOSK_SOUND = "--autoplay-policy=no-user-gesture-required"
 ORDINARY_SOUND = "--autoplay-policy=document-user-activation-required"  # Chromium's default
 LANDSCAPE = (1920, 1080)
@@ -56,6 +55,14 @@ async def server(tmp_path: Path, office_config: OfficeConfig) -> AsyncIterator[R
         yield running
 
 
+@pytest_asyncio.fixture(loop_scope="module")
+async def clocked(tmp_path: Path, office_config: OfficeConfig) -> AsyncIterator[RunningServer]:
+    """A server whose clock stands at 9:20 on a Monday morning, whatever the machine's says."""
+    clock = FakeClock(datetime(2026, 11, 23, 9, 20, tzinfo=office_config.tz))
+    async with running_server(tmp_path, office_config, clock) as running:
+        yield running
+
+
 async def _launch(args: list[str]) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
@@ -68,22 +75,24 @@ async def _launch(args: list[str]) -> AsyncIterator[Browser]:
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def browser() -> AsyncIterator[Browser]:
     """An ordinary browser: sound waits for a click on "Enable sound"."""
-    async for chromium in _launch([*ARGS, ORDINARY_SOUND]):
+    async for chromium in _launch([*CHROMIUM_ARGS, ORDINARY_SOUND]):
         yield chromium
 
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def kiosk_browser() -> AsyncIterator[Browser]:
     """Started with the kiosk flag of docs/display.md that lets the page play sound by itself."""
-    async for chromium in _launch([*ARGS, KIOSK_SOUND]):
+    async for chromium in _launch([*CHROMIUM_ARGS, KIOSK_SOUND]):
         yield chromium
 
 
 @dataclass
 class DisplayPage:
-    """One open display page, with every WebSocket frame and announcement it received."""
+    """One open display page, with every WebSocket it opened, every frame and announcement
+    it received."""
 
     page: Page
+    sockets: list[str] = field(default_factory=list)
     frames: list[str] = field(default_factory=list)
     speech: list[Response] = field(default_factory=list)
 
@@ -99,10 +108,16 @@ class DisplayPage:
                 raise AssertionError(f"not true within {timeout}s: {expression}")
             await asyncio.sleep(0.02)
 
-    async def lines(self) -> list[str]:
+    async def lines(self, which: str = ".calls") -> list[str]:
+        """The numbers on show (``#now-list`` or ``#earlier-list``), "" for an empty slot."""
         return await self.js(  # type: ignore[no-any-return]
-            "[...document.querySelectorAll('.calls .call')].map(li => li.dataset.number)"
+            f"[...document.querySelectorAll('{which} .call')].map(li => li.dataset.number)"
         )
+
+    async def live(self) -> None:
+        # Waiting on the DOM, not by evaluating script: Playwright's evaluate counts as a user
+        # gesture, which would let the page's sound start without the "Enable sound" click.
+        await self.page.wait_for_selector("#board[data-live]", state="attached")
 
     async def announced(self) -> list[str]:
         return await self.js("window.lobbyDisplay.announced.map(a => a.number)")  # type: ignore[no-any-return]
@@ -122,6 +137,7 @@ async def open_display(
     display = DisplayPage(page)
 
     def on_socket(ws: WebSocket) -> None:
+        display.sockets.append(ws.url)
         ws.on(
             "framereceived",
             lambda payload: display.frames.append(
@@ -136,19 +152,8 @@ async def open_display(
     page.on("websocket", on_socket)
     page.on("response", on_response)
     await page.goto(f"{server.url}/display?token={server.tokens['display']}{query}")
-    # Waiting on the DOM, not by evaluating script: Playwright's evaluate counts as a user
-    # gesture, which would let the page's sound start without the "Enable sound" click.
-    await page.wait_for_selector("#board[data-live]", state="attached")
+    await display.live()
     return display
-
-
-async def open_counters(server: RunningServer, *pairs: tuple[str, str]) -> list[LobbyClient]:
-    clerks = []
-    for name, counter in pairs:
-        clerk = await server.staff(name)
-        await clerk.counter_action(counter, "open")
-        clerks.append(clerk)
-    return clerks
 
 
 async def test_a_call_appears_on_the_page_within_a_second(
@@ -169,16 +174,12 @@ async def test_a_call_appears_on_the_page_within_a_second(
     assert await display.announced() == ["P-001"]
 
 
-async def test_clock_shows_office_time_as_soon_as_the_board_is_live(
-    browser: Browser, server: RunningServer
+async def test_clock_shows_the_servers_office_time_as_soon_as_the_board_is_live(
+    browser: Browser, clocked: RunningServer
 ) -> None:
-    def office_time() -> str:
-        return datetime.now(server.config.tz).strftime("%-I:%M %p")
-
-    before = office_time()
-    display = await open_display(browser, server, timezone_id="Asia/Tokyo")
-    shown = await display.js("document.querySelector('#clock .time').textContent")
-    assert " ".join(shown.split()) in {before, office_time()}
+    display = await open_display(browser, clocked, timezone_id="Asia/Tokyo")
+    shown = await display.js("document.querySelector('#clock').innerText")
+    assert " ".join(shown.split()) == "9:20 AM Monday, November 23"
 
 
 async def test_kiosk_page_chimes_and_speaks_each_language_with_a_voice(
@@ -252,7 +253,7 @@ async def test_two_simultaneous_calls_each_get_a_line_and_an_announcement(
         "[...document.querySelectorAll('#now-list .call')].filter(li => li.dataset.number)"
         ".length === 2"
     )
-    lines = await display.lines()
+    lines = await display.lines("#now-list")
     assert sorted(lines[:2]) == ["B-001", "P-001"]
     await display.until("window.lobbyDisplay.announced.length === 2", timeout=20)
     announced = await display.announced()
@@ -277,30 +278,119 @@ async def test_reconnect_shows_the_mark_and_never_repeats_old_calls(
     await display.until("document.getElementById('reconnecting').classList.contains('on')")
     assert await display.page.is_visible("#reconnecting")
     await display.until("!document.getElementById('reconnecting').classList.contains('on')")
-    sockets = await display.js("window.lobbyDisplay.sockets")
-    assert "/ws?since=" in sockets[-1], "the page resumes from its last sequence number"
+    assert "/ws?since=" in display.sockets[-1], "the page resumes from its last sequence number"
+    await asyncio.sleep(0.3)
+    assert await display.announced() == ["P-001"], "the restart's snapshot announces nothing"
 
     clerk = await server.staff("clerk")
-    ticket = await clerk.ticket(1)
-    await clerk.ticket_action(ticket.id, "start")
-    await clerk.ticket_action(ticket.id, "complete", p.CompleteRequest(needs_met=True))
+    await finish(clerk, await clerk.ticket(1))
     await clerk.call_next("w1")
     await display.until("window.lobbyDisplay.announced.length === 2")
     await asyncio.sleep(0.3)
     assert await display.announced() == ["P-001", "P-002"]
-    assert (await display.lines())[:2] == ["P-002", "P-001"]
+    assert (await display.lines("#now-list"))[0] == "P-002"
+    assert (await display.lines("#earlier-list"))[0] == "P-001"
 
 
-async def test_reload_shows_old_calls_without_announcing_them(
+async def test_a_call_missed_during_a_blip_is_announced_once_after_reconnecting(
     browser: Browser, server: RunningServer
 ) -> None:
-    await server.kiosk().check_in(visitor("reload-0001"))
+    display = await open_display(browser, server)
+    kiosk = server.kiosk()
+    await kiosk.check_in(visitor("blip-0001"))
+    await kiosk.check_in(visitor("blip-0002"))
+    (clerk,) = await open_counters(server, ("clerk", "w1"))
+    first = await clerk.call_next("w1")
+    await display.until("window.lobbyDisplay.announced.length === 1")
+    reconnecting = "document.getElementById('reconnecting').classList.contains('on')"
+
+    await drop_display_connections(server)
+    await display.until(reconnecting)
+    await finish(clerk, first)
+    await clerk.call_next("w1")  # while the page waits to reconnect
+    await display.until(f"!{reconnecting}")
+    await display.until("window.lobbyDisplay.announced.length === 2")
+    assert await display.announced() == ["P-001", "P-002"]
+
+    await drop_display_connections(server)
+    await display.until(reconnecting)
+    await display.until(f"!{reconnecting}")
+    await asyncio.sleep(0.5)
+    assert await display.announced() == ["P-001", "P-002"], "heard calls are not repeated"
+    assert await display.js("window.lobbyDisplay.connections") == 3
+
+
+async def test_a_page_whose_sign_in_is_gone_says_so_instead_of_reconnecting(
+    browser: Browser, server: RunningServer
+) -> None:
+    display = await open_display(browser, server)
+    assert await display.js("document.getElementById('signed-out').hidden")
+    await display.page.context.clear_cookies()  # as when the display's token is withdrawn
+    await drop_display_connections(server)
+    await display.until("!document.getElementById('signed-out').hidden")
+    assert await display.page.is_visible("#signed-out")
+
+
+async def test_calls_on_show_when_the_page_opens_are_never_announced(
+    browser: Browser, server: RunningServer
+) -> None:
+    await server.kiosk().check_in(visitor("opened-0001"))
     (clerk,) = await open_counters(server, ("clerk", "w2"))
     await clerk.call_next("w2")
     display = await open_display(browser, server)
-    assert (await display.lines())[0] == "P-001"
+    assert (await display.lines("#now-list"))[0] == "P-001"
     await asyncio.sleep(0.5)
     assert await display.announced() == []
+
+
+async def test_a_reload_does_not_announce_a_call_again(
+    browser: Browser, server: RunningServer
+) -> None:
+    display = await open_display(browser, server)
+    await server.kiosk().check_in(visitor("reload-0001"))
+    (clerk,) = await open_counters(server, ("clerk", "w2"))
+    await clerk.call_next("w2")
+    await display.until("window.lobbyDisplay.announced.length === 1")
+    await display.page.reload()
+    await display.live()
+    assert (await display.lines("#now-list"))[0] == "P-001"
+    await asyncio.sleep(0.5)
+    assert await display.announced() == []
+
+
+async def test_finished_visits_leave_now_serving_for_earlier_calls(
+    browser: Browser, server: RunningServer
+) -> None:
+    display = await open_display(browser, server)
+
+    async def three_in_progress(numbers: list[str]) -> None:
+        await display.until(
+            f"[...document.querySelectorAll('#now-list .call')].map(li => li.dataset.number)"
+            f".join() === '{','.join([*numbers, ''])}'"
+        )
+        assert await display.lines("#earlier-list") == ["", "", "", ""]
+
+    numbers = await serve_three_and_miss_one(server, three_in_progress)
+    await display.until(
+        f"[...document.querySelectorAll('#earlier-list .call')].map(li => li.dataset.number)"
+        f".join() === '{','.join(numbers)}'"
+    )
+    assert await display.lines("#now-list") == ["", "", "", ""]
+
+
+async def test_each_service_shows_what_a_new_arrival_would_be_told(
+    browser: Browser, server: RunningServer
+) -> None:
+    display = await open_display(browser, server)
+    for i in range(2):
+        await server.kiosk().check_in(visitor(f"count-{i:04d}"))
+    told = {s.id: s.ahead for s in server.app[OFFICE].state("display").services}
+    assert told["billing"] > 0, "billing shares its counters with permits"
+    await display.until(
+        "[...document.querySelectorAll('#service-list .service')]"
+        f".map(li => li.dataset.service + '=' + li.querySelector('.n').textContent).join()"
+        f" === '{','.join(f'{k}={v}' for k, v in told.items())}'"
+    )
 
 
 async def test_display_never_receives_a_visitor_name(
@@ -326,8 +416,9 @@ async def test_display_never_receives_a_visitor_name(
 
 
 async def test_layout_does_not_move_when_calls_arrive(
-    browser: Browser, server: RunningServer, tmp_path: Path
+    browser: Browser, clocked: RunningServer, tmp_path: Path
 ) -> None:
+    server = clocked  # a fixed time for the pictures in docs/
     kiosk = server.kiosk()
     for i in range(6):
         await kiosk.check_in(visitor(f"shape-{i:04d}", ("permits", "billing")[i % 2]))
@@ -342,19 +433,20 @@ async def test_layout_does_not_move_when_calls_arrive(
         ".map(r => [r.x, r.y, r.width, r.height])"
     )
     before = {name: await page.js(boxes) for name, page in pages.items()}
-    for clerk, counter in zip(clerks, ("w1", "w2", "w4"), strict=True):
-        await clerk.call_next(counter)
-    recall = await clerks[0].state()
-    called = next(t for t in recall.tickets if t.counter == "w1")
-    await clerks[0].ticket_action(called.id, "recall")
+    counters = ("w1", "w2", "w4")
+    called = [await clerk.call_next(c) for clerk, c in zip(clerks, counters, strict=True)]
+    await finish(clerks[1], called[1])  # one visit over: its call moves to "Earlier calls"
+    await clerks[1].call_next("w2")
+    await clerks[0].ticket_action(called[0].id, "recall")
     shots = Path(os.environ.get("LOBBY_SCREENSHOT_DIR") or tmp_path)
     for name, page in pages.items():
         await page.until(
             "document.querySelector('#now-list .call').classList.contains('recall') && "
+            "document.querySelector('#earlier-list .call').dataset.number && "
             "document.querySelectorAll('.call.announcing').length === 1"
         )
         assert await page.js(boxes) == before[name], f"{name}: something moved"
         overflow = "document.documentElement.scrollHeight > innerHeight"
         assert not await page.js(overflow), f"{name}: the page does not fit the screen"
-        await page.page.screenshot(path=shots / f"display-{name}.png")
+        await page.page.screenshot(path=shots / f"display-{name}.png", animations="disabled")
         assert (shots / f"display-{name}.png").stat().st_size > 10_000

@@ -42,7 +42,10 @@ async def test_page_with_query_token_sets_an_httponly_cookie(server: RunningServ
         cookie = response.cookies["lobby_token"]
         assert cookie["httponly"] and cookie["samesite"] == "Strict"
         html = await response.text()
-    assert '<script src="/display/display.js"' in html
+    fold, page = html.find('src="/assets/office_state.js"'), html.find('src="/display/display.js"')
+    assert 0 < fold < page, "the shared fold loads before the page that uses it"
+    status, kind, _ = await get(server, "/assets/office_state.js")
+    assert (status, kind) == (200, "text/javascript")
 
 
 @pytest.mark.parametrize(

@@ -1,19 +1,24 @@
 """One morning at the front desk: every screen holds the same figures at every moment.
 
-The display, the kiosk, a clerk's counter, the supervisor and a visitor's status page each
-follow the real server; after every step they must agree on every figure they share, and the
-estimate a visitor is shown at the kiosk is the one their ticket then carries.
+The display, the kiosk, a clerk's counter (its terminal's own model), the supervisor and a
+visitor's status page each follow the real server; after every step they must agree on every
+figure they share, and the estimate a visitor is shown at the kiosk is the one their ticket then
+carries.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import aiohttp
 import msgspec
 
+from counter.model import CounterModel
 from lobby import protocol as p
+from lobby.client import live
 from lobby.state import OfficeState
 from server.keys import OFFICE
 from tests.conftest import FakeClock, RunningServer, following, until, visitor
@@ -39,14 +44,42 @@ def public_part(counter: p.CounterView) -> tuple:
     )
 
 
+@contextlib.asynccontextmanager
+async def counter_terminal(server: RunningServer, token: str) -> AsyncIterator[CounterModel]:
+    """Window 1's terminal model, fed by the clerk's live stream as the counter app feeds it."""
+    model = CounterModel("w1")
+
+    async def follow() -> None:
+        async for message in live(server.url, token, reconnect_delays=(0.05,)):
+            model.apply(message)
+
+    task = asyncio.create_task(follow())
+    try:
+        await until(lambda: model.ready, what="the counter's first snapshot")
+        yield model
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def agree(
     server: RunningServer,
     screens: dict[str, OfficeState],
     issued: list[p.TicketView],
+    desk: CounterModel,
 ) -> None:
     """Every screen is at the published seq and shows the same shared figures."""
     seq = server.app[OFFICE].published_seq
+    screens = {**screens, "counter": desk.office}
     await until(lambda: all(s.seq == seq for s in screens.values()), what=f"all at seq {seq}")
+    boss_view = screens["boss"]
+    assert desk.counter == boss_view.counters["w1"]
+    assert desk.office.services == boss_view.services
+    held = boss_view.counters["w1"].ticket
+    assert (desk.current.id if desk.current else None) == held
+    if desk.current is not None:
+        assert desk.current == boss_view.tickets[desk.current.id]
     display, kiosk, clerk, boss = (screens[k] for k in ("display", "kiosk", "clerk", "boss"))
     for screen in (kiosk, clerk, boss):
         assert list(screen.services.values()) == list(display.services.values())
@@ -99,9 +132,10 @@ async def test_a_morning_where_every_screen_tells_the_same_truth(
             "clerk": await stack.enter_async_context(following(server, clerk.token or "")),
             "boss": await stack.enter_async_context(following(server, boss.token or "")),
         }
+        desk = await stack.enter_async_context(counter_terminal(server, clerk.token or ""))
         kiosk = screens["kiosk"]
         issued: list[p.TicketView] = []
-        await agree(server, screens, issued)
+        await agree(server, screens, issued, desk)
 
         for i, (service, language) in enumerate(
             [("permits", "es"), ("billing", "en"), ("permits", "so"), ("records", "en")]
@@ -109,23 +143,23 @@ async def test_a_morning_where_every_screen_tells_the_same_truth(
             request = visitor(f"morning-{i:03d}", service=service, kiosk_language=language)
             issued.append(await check_in_as_quoted(server, kiosk, request))
             clock.advance(minutes=2)
-            await agree(server, screens, issued)
+            await agree(server, screens, issued, desk)
         spanish = screens["clerk"].tickets[issued[0].id]
         assert spanish.language == "es", "the kiosk language is the visitor's language"
 
         await clerk.counter_action("w1", "open")
-        await agree(server, screens, issued)
+        await agree(server, screens, issued, desk)
         called = await clerk.call_next("w1")
-        await agree(server, screens, issued)
+        await agree(server, screens, issued, desk)
         assert [c.number for c in screens["display"].calls.now_serving] == [called.number]
 
         clock.advance(minutes=4)
         office.tick()
-        await agree(server, screens, issued)
+        await agree(server, screens, issued, desk)
         await clerk.ticket_action(called.id, "start")
         clock.advance(minutes=6)
         await clerk.ticket_action(called.id, "complete", p.CompleteRequest(needs_met=True))
-        await agree(server, screens, issued)
+        await agree(server, screens, issued, desk)
         assert screens["display"].calls.now_serving == []
         assert [c.number for c in screens["display"].calls.earlier] == [called.number]
 
@@ -133,11 +167,11 @@ async def test_a_morning_where_every_screen_tells_the_same_truth(
         issued.append(late)
         second = await clerk.call_next("w1")
         await clerk.ticket_action(second.id, "transfer", p.TransferRequest(service="records"))
-        await agree(server, screens, issued)
+        await agree(server, screens, issued, desk)
         third = await clerk.call_next("w1")
         await clerk.ticket_action(third.id, "no-show")
         clock.advance(minutes=20)
         office.tick()
-        await agree(server, screens, issued)
+        await agree(server, screens, issued, desk)
         levels = {s.id: s.wait_level for s in screens["display"].services.values()}
         assert "over" in levels.values(), levels

@@ -5,15 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
+from datetime import datetime
+from pathlib import Path
 
 import aiohttp
 import msgspec
 
 from lobby import protocol as p
 from lobby.client import decode_stream_message
+from server.config import OfficeConfig
 from server.keys import OFFICE
-from tests.conftest import FakeClock, RunningServer, following, until, visitor
+from tests.conftest import (
+    FakeClock,
+    RunningServer,
+    following,
+    running_server,
+    until,
+    visitor,
+)
 
 
 async def frames(server: RunningServer, token: str, query: str = "", count: int = 1) -> list[dict]:
@@ -226,3 +237,25 @@ async def test_the_tick_pushes_what_the_clock_alone_moved(
         office.tick()  # nothing moved: nothing is sent
         await asyncio.sleep(0.1)
         assert desk.seq == before
+
+
+async def test_an_idle_counter_is_nudged_only_after_the_grace_period(
+    tmp_path: Path, office_config: OfficeConfig
+) -> None:
+    config = dataclasses.replace(office_config, idle_nudge_sec=60)
+    clock = FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=config.tz))
+    async with running_server(tmp_path, config, clock) as server:
+        office = server.app[OFFICE]
+        clerk = await server.staff("clerk")
+        await server.kiosk().check_in(visitor("grace-001"))
+        await clerk.counter_action("w1", "open")
+        async with following(server, clerk.token or "") as desk:
+            assert desk.counters["w1"].idle_nudge is None, "a counter that just opened"
+            clock.advance(seconds=59)
+            office.tick()
+            await asyncio.sleep(0.1)
+            assert desk.counters["w1"].idle_nudge is None
+            clock.advance(seconds=2)
+            office.tick()
+            await until(lambda: desk.counters["w1"].idle_nudge is not None, what="the nudge")
+            assert desk.counters["w1"].idle_while_waiting_sec == 61

@@ -1,161 +1,66 @@
 "use strict";
 /*
- * The lobby display page. It follows the server's live stream (/ws, authenticated by the
- * display's cookie), shows the newest calls in very large type, the earlier ones below, the
- * queues, the notice and a clock, and announces each new call in turn: a chime, then the
- * spoken call in each office language that has a voice (WAVs made offline by the server).
+ * The lobby display page. It follows the office state with LobbyState.follow
+ * (/assets/office_state.js: the live stream folded, reconnecting by itself) and draws what the
+ * server decided: the calls now being served in very large type, the earlier calls below, the
+ * queues, the notice and a clock in office time. It announces the calls the server lists in
+ * each message's `announce`, one after the other: a chime, then the spoken call in each office
+ * language that has a voice (WAVs made offline by the server). The server announces each call
+ * once, also across a reconnect or a reload, so the page keeps no memory of calls.
  *
  * /display?sound=off keeps a second screen in the same room quiet.
  *
- * Rules it keeps:
- * - a call is announced once: calls are remembered by (time, number, counter, recall), and a
- *   call older than FRESH_SEC when it first reaches the page is shown but never announced, so
- *   a reload or a reconnect never replays old calls as new;
- * - calls arriving together each get their own line and their own announcement, oldest first;
- * - every line exists from the start (fixed slots), so nothing moves when a call arrives.
+ * Every line exists from the start (fixed slots), so nothing moves when a call arrives.
  */
 (() => {
   const NOW_SLOTS = 4;
   const EARLIER_SLOTS = 4;
-  const FRESH_SEC = 90;
   const LABEL_CYCLE_MS = 6000;
   const SILENT_HIGHLIGHT_MS = 2000;
   const GAP_MS = 400;
-  const RECONNECT_DELAYS_MS = [500, 1000, 2000, 5000];
-  const SEEN_LIMIT = 500;
 
   const $ = (id) => document.getElementById(id);
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   const state = {
-    seq: null,
-    office: null,
-    services: [],
-    calls: [],
-    seen: new Set(),
-    seenOrder: [],
-    hadSnapshot: false,
-    offsetMs: 0,
+    link: null,
     announcing: null,
     languages: ["en"],
     speech: [],
     labels: {},
     labelLang: "en",
     labelIndex: 0,
-    failures: 0,
   };
+  const office = () => (state.link ? state.link.state.office : null);
+  const services = () => (state.link ? [...state.link.state.services.values()] : []);
+  const calls = () => (state.link ? state.link.state.calls : { now_serving: [], earlier: [] });
 
   // Read by the browser tests and handy in the devtools of a lobby TV; numbers only.
-  const debug = { announced: [], connections: 0, snapshots: 0, sockets: [] };
+  const debug = { announced: [], connections: 0, snapshots: 0 };
   window.lobbyDisplay = debug;
-
-  // ------------------------------------------------------------------ calls
-
-  const callKey = (c) => `${c.at}|${c.number}|${c.counter}|${c.recall}`;
-
-  /** True the first time a call is seen (it may then be announced), false ever after. */
-  function remember(call) {
-    const key = callKey(call);
-    if (state.seen.has(key)) return false;
-    state.seen.add(key);
-    state.seenOrder.push(key);
-    while (state.seenOrder.length > SEEN_LIMIT) state.seen.delete(state.seenOrder.shift());
-    return true;
-  }
-
-  function isFresh(call) {
-    const ageSec = (Date.now() + state.offsetMs - Date.parse(call.at)) / 1000;
-    return Number.isFinite(ageSec) && ageSec < FRESH_SEC;
-  }
-
-  /** Newest first, each ticket once (a recall moves its number back to the top), one per slot. */
-  function shown(calls) {
-    const seen = new Set();
-    return calls
-      .filter((c) => !seen.has(c.number) && seen.add(c.number))
-      .slice(0, NOW_SLOTS + EARLIER_SLOTS);
-  }
-
-  function applySnapshot(snap) {
-    debug.snapshots += 1;
-    state.office = snap.office;
-    state.services = snap.services || [];
-    state.offsetMs = Date.parse(snap.now) - Date.now() || 0;
-    const calls = snap.recent_calls || [];
-    const unseen = calls.filter((call) => remember(call) && state.hadSnapshot && isFresh(call));
-    state.hadSnapshot = true;
-    state.calls = shown(calls);
-    unseen.reverse().forEach(enqueue);
-    setLanguages();
-    render();
-    tickClock(); // now in the office's time zone and the server's time
-    $("board").dataset.live = "1";
-  }
-
-  function applyEvent(event) {
-    if (event.services) state.services = event.services;
-    if (event.kind === "office.notice" && state.office) state.office.notice = event.notice || "";
-    const call = event.call;
-    if (call && remember(call)) {
-      state.calls = shown([call, ...state.calls]);
-      if (isFresh(call)) enqueue(call);
-    }
-    render();
-  }
-
-  function handle(message) {
-    if (message.type === "snapshot") {
-      state.seq = message.seq;
-      applySnapshot(message.state);
-    } else if (message.type === "event") {
-      if (state.seq !== null && message.seq <= state.seq) return;
-      state.seq = message.seq;
-      applyEvent(message);
-    }
-  }
 
   // ------------------------------------------------------------ connection
 
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const query = state.seq === null ? "" : `?since=${state.seq}`;
-    const url = `${scheme}//${location.host}/ws${query}`;
-    debug.sockets = [...debug.sockets.slice(-19), url];
-    const ws = new WebSocket(url);
-    ws.onopen = () => {
-      state.failures = 0;
-      debug.connections += 1;
-      showReconnecting(false);
-    };
-    ws.onmessage = (e) => {
-      let message;
-      try {
-        message = JSON.parse(e.data);
-      } catch {
-        return;
-      }
-      handle(message);
-    };
-    ws.onclose = () => {
-      showReconnecting(true);
-      const delay = RECONNECT_DELAYS_MS[Math.min(state.failures, RECONNECT_DELAYS_MS.length - 1)];
-      state.failures += 1;
-      if (state.failures === 3) checkSignedIn();
-      setTimeout(connect, delay);
-    };
-  }
-
-  function showReconnecting(on) {
-    $("reconnecting").classList.toggle("on", on);
-  }
-
-  async function checkSignedIn() {
-    try {
-      const response = await fetch("/display/settings.json", { credentials: "same-origin" });
-      $("signed-out").hidden = response.status !== 401 && response.status !== 403;
-    } catch {
-      /* the server is down: the reconnecting mark says enough */
-    }
+  function follow() {
+    state.link = LobbyState.follow({
+      onChange(_, applied) {
+        render();
+        if (applied.snapshot) {
+          debug.snapshots += 1;
+          setLanguages();
+          tickClock(); // now in the office's time zone and the server's time
+          $("board").dataset.live = "1";
+        }
+        applied.announce.forEach(enqueue);
+      },
+      onLink(up) {
+        if (up) debug.connections += 1;
+        $("reconnecting").classList.toggle("on", !up);
+      },
+      onRefused() {
+        $("signed-out").hidden = false;
+      },
+    });
   }
 
   // ------------------------------------------------------------------ sound
@@ -236,7 +141,7 @@
     for (;;) {
       if (queue.length === 0) await new Promise((resolve) => (wake = resolve));
       const item = queue.shift();
-      state.announcing = item.call.number;
+      state.announcing = item.call.ticket;
       debug.announced = [
         ...debug.announced.slice(-99),
         { number: item.call.number, counter: item.call.counter, recall: item.call.recall },
@@ -278,7 +183,7 @@
   }
 
   function setLanguages() {
-    const languages = knownLanguages((state.office && state.office.languages) || state.languages);
+    const languages = knownLanguages((office() && office().languages) || state.languages);
     if (languages.join() !== state.languages.join()) {
       state.languages = languages;
       state.labelIndex = 0;
@@ -322,14 +227,13 @@
     return el;
   }
 
-  const slots = [];
+  const slots = { now_serving: [], earlier: [] };
 
   function buildSlots() {
-    for (const [listId, count] of [
-      ["now-list", NOW_SLOTS],
-      ["earlier-list", EARLIER_SLOTS],
+    for (const [listId, count, list] of [
+      ["now-list", NOW_SLOTS, slots.now_serving],
+      ["earlier-list", EARLIER_SLOTS, slots.earlier],
     ]) {
-      const list = $(listId);
       for (let i = 0; i < count; i += 1) {
         const li = element("li", "call empty");
         li.append(
@@ -338,22 +242,26 @@
           element("span", "ctr"),
           labelled("span", "badge", "called_again"),
         );
-        list.append(li);
-        slots.push(li);
+        $(listId).append(li);
+        list.push(li);
       }
     }
   }
 
+  /** The server's two lists, newest first, in as many slots as the page has. */
   function renderCalls() {
-    slots.forEach((li, i) => {
-      const call = state.calls[i];
-      li.classList.toggle("empty", !call);
-      li.classList.toggle("recall", Boolean(call) && call.recall > 0);
-      li.classList.toggle("announcing", Boolean(call) && call.number === state.announcing);
-      li.dataset.number = call ? call.number : "";
-      fit(li.querySelector(".num"), call ? call.number : "");
-      fit(li.querySelector(".ctr"), call ? call.counter_name : "");
-    });
+    const shown = calls();
+    for (const [list, lines] of Object.entries(slots)) {
+      lines.forEach((li, i) => {
+        const call = shown[list][i];
+        li.classList.toggle("empty", !call);
+        li.classList.toggle("recall", Boolean(call) && call.recall > 0);
+        li.classList.toggle("announcing", Boolean(call) && call.ticket === state.announcing);
+        li.dataset.number = call ? call.number : "";
+        fit(li.querySelector(".num"), call ? call.number : "");
+        fit(li.querySelector(".ctr"), call ? call.counter_name : "");
+      });
+    }
   }
 
   /** Shrink a long counter name (or number) to fit its fixed box instead of cutting it. */
@@ -370,13 +278,14 @@
 
   function renderServices() {
     const list = $("service-list");
-    const ids = state.services.map((s) => s.id).join();
+    const all = services();
+    const ids = all.map((s) => s.id).join();
     if (list.dataset.ids !== ids) {
       list.replaceChildren();
       list.dataset.ids = ids;
-      const columns = Math.min(Math.max(1, state.services.length), 4);
+      const columns = Math.min(Math.max(1, all.length), 4);
       list.style.setProperty("--cols-wide", String(columns));
-      for (const service of state.services) {
+      for (const service of all) {
         const li = element("li", "service");
         li.dataset.service = service.id;
         const count = element("div", "count");
@@ -388,13 +297,13 @@
         list.append(li);
       }
     }
-    state.services.forEach((service, i) => {
+    all.forEach((service, i) => {
       const li = list.children[i];
       const closed = service.state === "closed";
       li.classList.toggle("closed", closed);
       li.classList.toggle("closing", service.state === "closing");
       li.querySelector(".name").textContent = service.name;
-      li.querySelector(".n").textContent = String(service.waiting);
+      li.querySelector(".n").textContent = String(service.ahead); // as the kiosk tells a new arrival
       const what = li.querySelector(".what");
       const value = li.querySelector(".value");
       if (closed) {
@@ -413,9 +322,9 @@
   }
 
   function renderOffice() {
-    const office = state.office;
-    $("office").textContent = office ? office.name : "";
-    const notice = office ? office.notice : "";
+    const shown = office();
+    $("office").textContent = shown ? shown.name : "";
+    const notice = shown ? shown.notice : "";
     $("notice-text").textContent = notice;
     $("notice").classList.toggle("blank", !notice);
   }
@@ -427,8 +336,8 @@
   }
 
   function tickClock() {
-    const timeZone = state.office ? state.office.timezone : undefined;
-    const now = new Date(Date.now() + state.offsetMs);
+    const timeZone = office() ? office().timezone : undefined;
+    const now = new Date(state.link ? state.link.serverNow() : Date.now());
     try {
       const time = new Intl.DateTimeFormat(state.labelLang, {
         hour: "numeric",
@@ -480,7 +389,7 @@
     applyLabels();
     updateSoundButton();
     render();
-    connect();
+    follow();
     announcer();
     setInterval(tickClock, 1000);
     setInterval(cycleLabels, LABEL_CYCLE_MS);
