@@ -7,6 +7,7 @@ kiosk or a visitor's status page gets numbers, counters, services and counts.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 import msgspec
@@ -177,9 +178,14 @@ def idle_nudge(engine: Engine, counter: Counter, waiting: int, now: datetime) ->
     return p.IdleNudge(waiting, round(longest, 1))
 
 
-def service_views(engine: Engine, now: datetime) -> list[p.ServiceView]:
+def service_views(
+    engine: Engine, now: datetime, only: Collection[str] | None = None
+) -> list[p.ServiceView]:
+    """Every service in the office's order, or only those in ``only``."""
     views = []
     for service in engine.services.values():
+        if only is not None and service.id not in only:
+            continue
         estimate = engine.estimate(service.id, now)
         longest = round(engine.longest_wait_min(service.id, now), 1)
         views.append(

@@ -45,11 +45,12 @@ PRIVATE_KINDS = frozenset({"ticket.noted", "ticket.flagged", "tickets.purged"})
 SUPERVISOR_KINDS = frozenset({"alert.raised", "alert.checklist", "printer.status"})
 CALL_KINDS = frozenset({"ticket.called", "ticket.recalled"})
 QUIET_KINDS = frozenset(
-    {"ticket.acknowledged", "ticket.surveyed", "office.notice", "services.hours"}
-    | PRIVATE_KINDS
+    {"ticket.acknowledged", "ticket.surveyed", "ticket.noted", "ticket.flagged", "office.notice"}
     | SUPERVISOR_KINDS
 )
-"""Events that move nobody's place in line: only the tickets they name are recomputed."""
+"""Events that move no queue and no counter: only the tickets they name are recomputed."""
+EVERYTHING_KINDS = frozenset({"services.hours", "service.override", "day.closed", "tickets.purged"})
+"""Rare events that may move any part: everything is recomputed, as on a tick."""
 
 _encoder = msgspec.json.Encoder()
 K = TypeVar("K")
@@ -62,6 +63,15 @@ def audience_of(role: str) -> str:
     if role in present.STAFF_ROLES:
         return "staff"
     return "public"
+
+
+@dataclass
+class Reach:
+    """The items of each part that may have changed; ``None``: every item of that part."""
+
+    tickets: set[int] | None = None
+    services: set[str] | None = None
+    counters: set[str] | None = None
 
 
 @dataclass
@@ -106,19 +116,17 @@ class Publisher:
     def decide(self, events: list[Event], seq: int, now: datetime) -> Outgoing:
         """The patch for events the engine just applied (called before their commit)."""
         kinds = [e.kind for e in events]
-        tickets = self._touched_tickets(events)
+        reach = self._reach(events)
         calls = sum(1 for k in kinds if k in CALL_KINDS)
         announce = [present.call_view(self.engine, c) for c in list(self.engine.calls)[-calls:]]
         announce = announce if calls else []
         alerts = {e.data["alert"] for e in events if e.kind.startswith("alert.")}
         printers = [e.data["device"] for e in events if e.kind == "printer.status"]
-        return self._outgoing(
-            seq, now, kinds, tickets, announce, alerts, printers, all_tickets=False
-        )
+        return self._outgoing(seq, now, kinds, reach, announce, alerts, printers)
 
     def tick(self, now: datetime) -> Outgoing | None:
         """What the clock alone moved since the last patch. Only while nothing is in flight."""
-        out = self._outgoing(self.seq, now, ["tick"], set(), [], set(), [], all_tickets=True)
+        out = self._outgoing(self.seq, now, ["tick"], Reach(), [], set(), [])
         if all(m is None for m in out.messages.values()):
             return None
         return out
@@ -136,16 +144,18 @@ class Publisher:
         seq: int,
         now: datetime,
         kinds: list[str],
-        tickets: set[int],
+        reach: Reach,
         announce: list[p.CallView],
         alerts: set[int],
         printers: list[str],
-        *,
-        all_tickets: bool,
     ) -> Outgoing:
         engine = self.engine
         at = present.iso(now) or ""
-        services = present.service_views(engine, now)
+        services = present.service_views(engine, now, reach.services)
+        counters = [
+            engine.counters[c]
+            for c in (engine.counters if reach.counters is None else sorted(reach.counters))
+        ]
         calls = present.calls_view(engine)
         patches: dict[str, p.StreamPatch | None] = {}
         messages: dict[str, str | None] = {}
@@ -165,12 +175,12 @@ class Publisher:
             patch.services = _differing(state.services, services, lambda s: s.id)
             if private not in counter_views:
                 counter_views[private] = [
-                    present.counter_view(engine, c, role, now) for c in engine.counters.values()
+                    present.counter_view(engine, c, role, now) for c in counters
                 ]
             patch.counters = _differing(state.counters, counter_views[private], lambda c: c.id)
             if not private:
                 if ticket_views is None:
-                    ids = sorted(engine.open_ids) if all_tickets else sorted(tickets)
+                    ids = sorted(engine.open_ids if reach.tickets is None else reach.tickets)
                     ticket_views = [
                         present.ticket_view(engine, engine.tickets[i], role, now)
                         for i in ids
@@ -201,33 +211,52 @@ class Publisher:
             messages[audience] = _encoder.encode(patch).decode() if changes else None
         return Outgoing(seq, patches, messages, announce, tick=kinds == ["tick"])
 
-    def _touched_tickets(self, events: Iterable[Event]) -> set[int]:
-        """The tickets the events name, and the waiting visitors whose place or estimate they
-        moved: everyone waiting for the same counters, unless the event moves nobody."""
+    def _reach(self, events: Iterable[Event]) -> Reach:
+        """What the events can have changed: the tickets they name, and for anything that
+        moves a queue or a counter, the services sharing those counters (their waits, people
+        ahead and estimates), the counters serving them (eligible visitors, idle nudges) and
+        everyone waiting there (places in line)."""
         engine = self.engine
-        ids: set[int] = set()
+        tickets: set[int] = set()
         services: set[str] = set()
+        counters: set[str] = set()
+        moved: set[str] = set()
+        events = list(events)
         for event in events:
-            named = list(event.data.get("ids", ()))
-            if event.kind.startswith("ticket.") and "id" in event.data:
-                named.append(event.data["id"])
-            ids.update(named)
+            tickets.update(named_tickets(event))
+        if any(event.kind in EVERYTHING_KINDS for event in events):
+            return Reach(tickets | engine.open_ids, None, None)
+        for event in events:
+            named = named_tickets(event)
             if event.kind in QUIET_KINDS:
                 continue
-            if event.kind == "ticket.checked_in" and not event.data.get("priority"):
-                continue  # a new arrival joins the end of the line: nobody else moves
-            for ticket_id in named:
-                ticket = engine.tickets.get(ticket_id)
-                if ticket is not None:
-                    services.add(ticket.service)
-                    services.update(t.from_service for t in ticket.transfers)
+            here: set[str] = set()
             counter = event.data.get("counter")
             if isinstance(counter, str) and counter in engine.counters:
-                services.update(engine.counters[counter].services)
-        pooled = set().union(*(engine.pool(s) for s in services)) if services else set()
+                counters.add(counter)
+                here.update(engine.counters[counter].services)
+            for ticket_id in named:
+                ticket = engine.tickets.get(ticket_id)
+                if ticket is None:
+                    continue
+                here.add(ticket.service)
+                here.update(t.from_service for t in ticket.transfers)
+                counters.update(t.by_counter for t in ticket.transfers if t.by_counter)
+                if ticket.counter:
+                    counters.add(ticket.counter)
+            if event.kind == "ticket.checked_in" and not event.data.get("priority"):
+                # a new arrival joins the end of the line: the queue's figures move, nobody's
+                # place does
+                services.update(*(engine.pool(s) for s in here))
+            else:
+                moved.update(here)
+        pooled = set().union(*(engine.pool(s) for s in moved)) if moved else set()
+        services.update(pooled)
+        for service_id in services:
+            counters.update(c.id for c in engine.serving_counters(service_id))
         for service_id in pooled:
-            ids.update(tid for _, tid in engine.waiting[service_id])
-        return ids
+            tickets.update(tid for _, tid in engine.waiting[service_id])
+        return Reach(tickets, services, counters)
 
     # --------------------------------------------------------------- snapshots
 
@@ -250,6 +279,13 @@ class Publisher:
         state = self.published[audience_of(role)].snapshot(role)
         state.now = present.iso(now) or ""
         return state
+
+
+def named_tickets(event: Event) -> list[int]:
+    named = list(event.data.get("ids", ()))
+    if event.kind.startswith("ticket.") and "id" in event.data:
+        named.append(event.data["id"])
+    return named
 
 
 def _differing(known: Mapping[K, V], views: list[V], key: Callable[[V], K]) -> list[V]:
