@@ -33,7 +33,7 @@ import msgspec
 from lobby import protocol as p
 from lobby.state import OfficeState
 from server import presenters as present
-from server.engine import Engine, Event
+from server.engine import Counter, Engine, Event
 
 AUDIENCES = ("public", "staff", "supervisor")
 ROLE_OF_AUDIENCE = {"public": "display", "staff": "clerk", "supervisor": "supervisor"}
@@ -156,48 +156,39 @@ class Publisher:
             engine.counters[c]
             for c in (engine.counters if reach.counters is None else sorted(reach.counters))
         ]
+        # Every audience holds the same services and calls, and staff and supervisors the same
+        # counters, tickets and office: each difference is worked out once per level.
+        public = self.decided["public"]
+        services_diff = _differing(public.services, services, lambda s: s.id)
         calls = present.calls_view(engine)
+        calls_diff = calls if calls != public.calls else None
+        levels: dict[bool, tuple[list[p.CounterView], list[p.TicketView], p.OfficeView | None]] = {}
         patches: dict[str, p.StreamPatch | None] = {}
         messages: dict[str, str | None] = {}
-        counter_views: dict[bool, list[p.CounterView]] = {}
-        ticket_views: list[p.TicketView] | None = None
         for audience in AUDIENCES:
             role = ROLE_OF_AUDIENCE[audience]
             state = self.decided[audience]
             private = audience == "public"
+            if private not in levels:
+                levels[private] = self._level_diff(state, role, counters, reach, now)
+            counters_diff, tickets_diff, office_diff = levels[private]
             cause = [
                 k
                 for k in kinds
                 if not (private and k in PRIVATE_KINDS)
                 and not (audience != "supervisor" and k in SUPERVISOR_KINDS)
             ]
-            patch = p.StreamPatch(seq=seq, at=at, cause=cause or ["tick"])  # type: ignore[arg-type]
-            patch.services = _differing(state.services, services, lambda s: s.id)
-            if private not in counter_views:
-                counter_views[private] = [
-                    present.counter_view(engine, c, role, now) for c in counters
-                ]
-            patch.counters = _differing(state.counters, counter_views[private], lambda c: c.id)
-            if not private:
-                if ticket_views is None:
-                    ids = sorted(engine.open_ids if reach.tickets is None else reach.tickets)
-                    ticket_views = [
-                        present.ticket_view(engine, engine.tickets[i], role, now)
-                        for i in ids
-                        if i in engine.tickets
-                    ]
-                patch.tickets = [
-                    t
-                    for t in ticket_views
-                    if state.tickets.get(t.id) != t
-                    and (t.id in state.tickets or t.state in p.OPEN_TICKET_STATES)
-                ]
-            if calls != state.calls:
-                patch.calls = calls
-            office = present.office_view(engine, role)
-            if office != state.office:
-                patch.office = office
-            patch.announce = announce
+            patch = p.StreamPatch(
+                seq=seq,
+                at=at,
+                cause=cause or ["tick"],  # type: ignore[arg-type]
+                office=office_diff,
+                services=services_diff,
+                counters=counters_diff,
+                tickets=tickets_diff,
+                calls=calls_diff,
+                announce=announce,
+            )
             if audience == "supervisor":
                 patch.alerts = [
                     present.alert_view(engine, engine.alerts[a]) for a in sorted(alerts)
@@ -205,11 +196,44 @@ class Publisher:
                 patch.printers = [
                     present.printer_view(d, engine.printers[d]) for d in dict.fromkeys(printers)
                 ]
-            changes = _has_changes(patch)
             state.apply(patch)  # moves the decided seq on even when nothing changed here
             patches[audience] = patch
-            messages[audience] = _encoder.encode(patch).decode() if changes else None
+            staff = patches.get("staff")
+            if not _has_changes(patch):
+                messages[audience] = None
+            elif audience == "supervisor" and staff is not None and patch == staff:
+                messages[audience] = messages["staff"]  # the same patch: encoded once
+            else:
+                messages[audience] = _encoder.encode(patch).decode()
         return Outgoing(seq, patches, messages, announce, tick=kinds == ["tick"])
+
+    def _level_diff(
+        self,
+        state: OfficeState,
+        role: str,
+        counters: list[Counter],
+        reach: Reach,
+        now: datetime,
+    ) -> tuple[list[p.CounterView], list[p.TicketView], p.OfficeView | None]:
+        """What differs for one level of access (public, or staff): counters, tickets, office."""
+        engine = self.engine
+        views = [present.counter_view(engine, c, role, now) for c in counters]
+        counters_diff = _differing(state.counters, views, lambda c: c.id)
+        tickets_diff: list[p.TicketView] = []
+        if role in present.STAFF_ROLES:
+            ids = sorted(engine.open_ids if reach.tickets is None else reach.tickets)
+            tickets_diff = [
+                view
+                for view in (
+                    present.ticket_view(engine, engine.tickets[i], role, now)
+                    for i in ids
+                    if i in engine.tickets
+                )
+                if state.tickets.get(view.id) != view
+                and (view.id in state.tickets or view.state in p.OPEN_TICKET_STATES)
+            ]
+        office = present.office_view(engine, role)
+        return counters_diff, tickets_diff, office if office != state.office else None
 
     def _reach(self, events: Iterable[Event]) -> Reach:
         """What the events can have changed: the tickets they name, and for anything that
