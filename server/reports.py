@@ -1,6 +1,7 @@
 """Supervisor figures, computed from the event log with the definitions in docs/measures.md.
 
-The report replays the log through a fresh engine, so it measures exactly what happened, and it
+The report replays the log through a fresh engine that keeps every visit (the server's own
+engine forgets finished visits of earlier days), so it measures exactly what happened, and it
 leads with what visitors lived (wait, service level, needs met); service time is shown, never
 ranked by staff.
 """
@@ -129,7 +130,7 @@ def _figures(tickets: list[Ticket], target_min: float | None, now: datetime) -> 
 def summarize(
     config: OfficeConfig, events: list[Event], start: datetime, end: datetime, now: datetime
 ) -> dict[str, Any]:
-    engine = Engine(config)
+    engine = Engine(config, keep_history=True)  # the period's visits, however long ago
     horizon = min(end, now)
     idle_at_start: dict[str, float] | None = None
     idle_at_end: dict[str, float] | None = None

@@ -9,7 +9,8 @@ two must never differ.
 
 The simulated clock counts real seconds in UTC and hands the engine the local office time, as the
 server does, on a date far from a daylight-saving change (that case has its own test in
-``test_engine_rules.py``).
+``test_engine_rules.py``). Runs may cross midnight: the first event of a new day makes the
+engine forget closed visits of earlier days, and the model forgets the same ones.
 """
 
 from __future__ import annotations
@@ -187,6 +188,8 @@ class QueueMachine(RuleBasedStateMachine):
         self.counters = {c.id: ModelCounter(c.services) for c in config.counters}
         self.sequences: dict[tuple[str, date], int] = {}
         self.requests = 0
+        self.issued = 0
+        self.day: date | None = None
         self.turn = 0
         self.started = self.instant = self.accrued_to = datetime(2026, 1, 1, tzinfo=UTC)
         self.idle_seen = dict.fromkeys(self.counter_ids, 0.0)
@@ -266,7 +269,7 @@ class QueueMachine(RuleBasedStateMachine):
         if fitting and pick % 5 != 4:
             return fitting[pick % len(fitting)]
         latest_per_state = {t.state: t.id for t in self.tickets.values() if t.state not in states}
-        others = [*sorted(latest_per_state.values()), len(self.tickets) + 1]
+        others = [*sorted(latest_per_state.values()), self.issued + 1]
         return others[pick % len(others)]
 
     # --------------------------------------------------------------- running
@@ -275,6 +278,19 @@ class QueueMachine(RuleBasedStateMachine):
         self.log.extend(events)
         for event in events:
             self.replica.apply(through_the_log(event))
+            self.forget_before(event.at.date())
+
+    def forget_before(self, day: date) -> None:
+        """The first event of a new office day: closed visits of earlier days are forgotten."""
+        if self.day is not None and day <= self.day:
+            return
+        self.day = day
+        for tid in [
+            t.id
+            for t in self.tickets.values()
+            if t.arrived_at.date() < day and t.state not in OPEN_STATES
+        ]:
+            del self.tickets[tid]
 
     def attempt(self, allowed: bool, command: Callable[[], Any]) -> Any:
         """Run a command the model allows, or check that a refused one changes nothing."""
@@ -384,7 +400,8 @@ class QueueMachine(RuleBasedStateMachine):
         )
         assert ticket.number == f"{prefix}-{self.sequences[key]:03d}"
         assert ticket.priority == priority
-        assert ticket.id == len(self.tickets) + 1
+        self.issued += 1
+        assert ticket.id == self.issued, "ids are counted, never reused"
         self.tickets[ticket.id] = ModelTicket(
             ticket.id, ticket.number, service, service, now, priority, request_id
         )
