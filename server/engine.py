@@ -802,7 +802,7 @@ class Engine:
                 self.open_ids.add(ticket.id)
             if ticket.state == "waiting":
                 self._enqueue(ticket)
-        for history in set(self.histories.values()):
+        for history in {id(h): h for h in self.histories.values()}.values():
             history.times = sorted(
                 at.astimezone(UTC) for c in history.counters for at in self.completions[c.id]
             )

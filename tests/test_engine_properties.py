@@ -5,7 +5,8 @@ is allowed, which visitor a counter calls and what each ticket and counter looks
 The engine must agree with it, refuse exactly what the model refuses without changing anything,
 and keep its own structure consistent. Every emitted event is also applied to a second engine
 after a round trip through the log's encoding, the way the server rebuilds after a restart; the
-two must never differ.
+two must never differ. A third engine is restored from its own snapshot after every step and
+then carries on with the next events, as the server does when it starts from a snapshot.
 
 The simulated clock counts real seconds in UTC and hands the engine the local office time, as the
 server does, on a date far from a daylight-saving change (that case has its own test in
@@ -33,6 +34,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from server import snapshot
 from server.config import KNOWN_NEEDS, OfficeConfig, load_config, parse_config
 from server.engine import ACTIVE_STATES, OPEN_STATES, Engine, Event, Refused
 from server.store.encoding import decode_event, encode_event
@@ -183,6 +185,7 @@ class QueueMachine(RuleBasedStateMachine):
         self.counter_ids = tuple(c.id for c in config.counters)
         self.engine = Engine(config)
         self.replica = Engine(config)
+        self.resumed = Engine(config)
         self.log: list[Event] = []
         self.tickets: dict[int, ModelTicket] = {}
         self.counters = {c.id: ModelCounter(c.services) for c in config.counters}
@@ -278,6 +281,7 @@ class QueueMachine(RuleBasedStateMachine):
         self.log.extend(events)
         for event in events:
             self.replica.apply(through_the_log(event))
+            self.resumed.apply(through_the_log(event))
             self.forget_before(event.at.date())
 
     def forget_before(self, day: date) -> None:
@@ -736,6 +740,27 @@ class QueueMachine(RuleBasedStateMachine):
         assert {c: list(d) for c, d in replica.completions.items()} == {
             c: list(d) for c, d in engine.completions.items()
         }
+
+    @invariant()
+    def a_snapshot_restores_the_same_state(self) -> None:
+        self.resumed = snapshot.load(self.config, snapshot.dump(self.resumed))
+        engine, resumed = self.engine, self.resumed
+        assert resumed.tickets == engine.tickets
+        assert resumed.counters == engine.counters
+        assert resumed.waiting == engine.waiting
+        assert resumed.open_ids == engine.open_ids
+        assert resumed.day_sequence == engine.day_sequence
+        assert resumed.request_ids == engine.request_ids
+        assert resumed.status_tokens == engine.status_tokens
+        assert resumed.forgotten_private == engine.forgotten_private
+        assert (resumed.next_ticket_id, resumed.day) == (engine.next_ticket_id, engine.day)
+        assert list(resumed.calls) == list(engine.calls)
+        assert [h.times for h in resumed.histories.values()] == [
+            h.times for h in engine.histories.values()
+        ]
+        now = self.now
+        for service in self.service_ids:
+            assert resumed.estimate(service, now) == engine.estimate(service, now)
 
     @invariant()
     def idle_while_waiting_is_what_the_counters_lived(self) -> None:

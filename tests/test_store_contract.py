@@ -105,6 +105,31 @@ async def test_events_since_gives_only_what_came_after(store: Store) -> None:
     assert (await store.events_since(0))[0] == Logged(1, check_in(1))
 
 
+async def test_a_start_replays_only_the_events_after_a_seq(backend: Backend) -> None:
+    store = backend.store()
+    async with store.running():
+        await durable(store, [check_in(n) for n in range(1, 6)])
+    again = backend.store()
+    replayed: list[Event] = []
+    async with again.running(before_start=lambda: replayed.extend(again.replay_since(3))):
+        pass
+    assert replayed == [check_in(4), check_in(5)]
+
+
+async def test_the_latest_snapshot_is_there_at_the_next_start(backend: Backend) -> None:
+    store = backend.store()
+    found: list[tuple[int, bytes] | None] = []
+    async with store.running(before_start=lambda: found.append(store.latest_snapshot())):
+        await durable(store, [check_in(n) for n in range(1, 8)])
+        for seq in (2, 7, 5):
+            await store.save_snapshot(seq, f"state at {seq}".encode())
+        await store.save_snapshot(7, b"\x00state at 7, again\xff")
+    again = backend.store()
+    async with again.running(before_start=lambda: found.append(again.latest_snapshot())):
+        pass
+    assert found == [None, (7, b"\x00state at 7, again\xff")]
+
+
 async def test_events_between_includes_the_start_and_excludes_the_end(store: Store) -> None:
     times = [NINE + timedelta(minutes=m) for m in (0, 10, 20, 30)]
     await durable(store, [check_in(n, at) for n, at in enumerate(times, start=1)])
