@@ -583,7 +583,7 @@ class Engine:
         ``seen_at`` is the kiosk's own time, which matters after an outage when the report
         arrives late; it is kept within arrival..now so a wrong kiosk clock cannot skew reports.
         """
-        ticket = self.ticket(ticket_id)
+        ticket = self._held(ticket_id, now)
         if ticket.acknowledged_via == "printed" or ticket.acknowledged_via == via:
             return []
         now = self._fixed(now)
@@ -599,7 +599,7 @@ class Engine:
     def answer_survey(
         self, now: datetime, ticket_id: int, needs_met: bool, rating: int | None
     ) -> list[Event]:
-        ticket = self.ticket(ticket_id)
+        ticket = self._held(ticket_id, now)
         if ticket.state != "done":
             raise Refused("conflict", "the survey opens once the visit is done")
         if ticket.survey is not None:
@@ -611,11 +611,11 @@ class Engine:
         )
 
     def add_note(self, now: datetime, ticket_id: int, text: str, by: str) -> list[Event]:
-        ticket = self.ticket(ticket_id)
+        ticket = self._held(ticket_id, now)
         return self._emit(Event("ticket.noted", now, {"id": ticket.id, "text": text, "by": by}))
 
     def flag(self, now: datetime, ticket_id: int, reason: str, by: str) -> list[Event]:
-        ticket = self.ticket(ticket_id)
+        ticket = self._held(ticket_id, now)
         return self._emit(
             Event("ticket.flagged", now, {"id": ticket.id, "reason": reason, "by": by})
         )
@@ -674,7 +674,14 @@ class Engine:
     def update_checklist(
         self, now: datetime, alert_id: int, done: tuple[int, ...], note: str | None, by: str
     ) -> list[Event]:
-        if alert_id not in self.alerts:
+        alert = self.alerts.get(alert_id)
+        forgotten = (
+            alert is not None
+            and self._enters_a_new_day(now)
+            and alert.resolved
+            and alert.at.date() < now.date()
+        )
+        if alert is None or forgotten:  # see _held
             raise Refused("not_found", f"no alert with id {alert_id}")
         size = len(self.config.safety_checklist)
         if any(i >= size for i in done):
@@ -762,6 +769,8 @@ class Engine:
         self._refresh_idle(event.at)
 
     def _about_a_forgotten_ticket(self, event: Event) -> bool:
+        if event.kind == "alert.checklist":
+            return event.data["alert"] not in self.alerts
         return (
             event.kind.startswith("ticket.")
             and event.kind != "ticket.checked_in"
@@ -1003,6 +1012,19 @@ class Engine:
     def _emit(self, event: Event) -> list[Event]:
         self.apply(event)
         return [event]
+
+    def _held(self, ticket_id: int, now: datetime) -> Ticket:
+        """The ticket as a command at ``now`` finds it. A closed visit of a day before ``now``'s
+        is forgotten by the first event of that day, which would be this command's own: it is
+        not found already, so the command is refused rather than logged and then lost."""
+        ticket = self.ticket(ticket_id)
+        if self._enters_a_new_day(now) and not ticket.is_open and ticket.day < now.date():
+            raise Refused("not_found", f"no ticket with id {ticket_id}")
+        return ticket
+
+    def _enters_a_new_day(self, now: datetime) -> bool:
+        """Whether an event at ``now`` would forget what earlier days left (see the class)."""
+        return not self.keep_history and self.day is not None and now.date() > self.day
 
     def _in_state(self, ticket_id: int, allowed: set[str], action: str) -> Ticket:
         ticket = self.ticket(ticket_id)

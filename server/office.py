@@ -194,9 +194,11 @@ class Office:
         if any(t.day < today for t in self.engine.open_tickets()):
             await self.act(lambda now: self.engine.close_day(now, before=today))
             log.info("closed tickets left open from a previous day")
+        before_purge = self.store.last_seq
         await self.act(self.engine.purge_private)
+        purged = self.store.last_seq != before_purge  # the purge dropped the saved snapshots
         await self.act(self.engine.note_opening_hours)
-        if self._events_since_snapshot() >= SNAPSHOT_AFTER_EVENTS:
+        if purged or self._events_since_snapshot() >= SNAPSHOT_AFTER_EVENTS:
             await self.save_snapshot()
 
     def tick(self) -> None:

@@ -105,7 +105,9 @@ def ticket_reply(
     request: web.Request, ticket_id_: int, role: str, status: int = 200
 ) -> web.Response:
     office = office_of(request)
-    ticket = office.engine.tickets[ticket_id_]
+    ticket = office.engine.tickets.get(ticket_id_)
+    if ticket is None:  # finished, and forgotten by the first event of a new day since
+        raise api_error(404, "not_found", f"no ticket with id {ticket_id_}")
     return reply(present.ticket_view(office.engine, ticket, role, office.now()), status)
 
 

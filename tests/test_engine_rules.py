@@ -478,3 +478,23 @@ def test_the_report_engine_keeps_every_visit() -> None:
     for event in desk.log:
         keeping.apply(event)
     assert first.id in keeping.tickets and first.id not in desk.engine.tickets
+
+
+def test_a_command_on_a_visit_its_own_event_would_forget_is_refused_as_not_found() -> None:
+    desk = Desk()
+    desk.open(at(9), "w1")
+    desk.arrive(at(9))
+    done = desk.serve(at(9, 5), "w1")
+    desk.log += desk.engine.add_note(at(17), done.id, "same day: kept", "ana")
+    tomorrow = at(8, day=DAY + timedelta(days=1))
+    before = len(desk.engine.tickets[done.id].notes)
+    for command in (
+        lambda: desk.engine.add_note(tomorrow, done.id, "lost otherwise", "ana"),
+        lambda: desk.engine.flag(tomorrow, done.id, "lost otherwise", "ana"),
+        lambda: desk.engine.answer_survey(tomorrow, done.id, True, 5),
+        lambda: desk.engine.acknowledge(tomorrow, done.id, "screen"),
+    ):
+        with pytest.raises(Refused) as refused:
+            command()
+        assert refused.value.kind == "not_found"
+    assert len(desk.engine.tickets[done.id].notes) == before, "refused: nothing changed"

@@ -144,3 +144,22 @@ async def test_a_snapshot_that_does_not_fit_is_passed_over_for_the_whole_log(
     assert "replaying the whole log" in caplog.text
     keep_snapshots_up_to(server.db, 0)
     assert again.state == (await started(config, server.db, clock)).state
+
+
+async def test_no_snapshot_keeps_private_data_past_the_retention_period(
+    clocked_server: tuple[RunningServer, FakeClock],
+) -> None:
+    server, clock = clocked_server
+    await a_day_and_a_morning(server, clock)
+    assert any(b"Amina" in data for data in saved_snapshots(server.db))
+    office = server.app[OFFICE]
+    clock.advance(days=server.config.retention_days + 1)
+    await office.housekeep()
+    saved = saved_snapshots(server.db)
+    assert len(saved) == 1, "a fresh snapshot replaces those the purge dropped"
+    assert not any(b"Amina" in data for data in saved)
+
+
+def saved_snapshots(db: Path) -> list[bytes]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return [bytes(row[0]) for row in conn.execute("SELECT data FROM snapshots")]

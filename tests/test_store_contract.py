@@ -130,6 +130,19 @@ async def test_the_latest_snapshot_is_there_at_the_next_start(backend: Backend) 
     assert found == [None, (7, b"\x00state at 7, again\xff")]
 
 
+async def test_a_purge_drops_the_snapshots_saved_before_it(backend: Backend) -> None:
+    store = backend.store()
+    async with store.running():
+        await durable(store, [visitor(1, "Amina Warsame")])
+        await store.save_snapshot(1, b"Amina Warsame is waiting")
+        await durable(store, [Event("tickets.purged", NINE, {"ids": [1]})])
+    again = backend.store()
+    found: list[tuple[int, bytes] | None] = []
+    async with again.running(before_start=lambda: found.append(again.latest_snapshot())):
+        pass
+    assert found == [None]
+
+
 async def test_events_between_includes_the_start_and_excludes_the_end(store: Store) -> None:
     times = [NINE + timedelta(minutes=m) for m in (0, 10, 20, 30)]
     await durable(store, [check_in(n, at) for n, at in enumerate(times, start=1)])

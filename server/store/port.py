@@ -197,7 +197,8 @@ class Store(ABC):
     async def save_snapshot(self, seq: int, data: bytes) -> None:
         """Keep ``data`` (the office's state after event ``seq``, already durable) so the next
         start need not replay the whole log. Only the last few are kept: one that does not
-        load is passed over, and older ones have no use."""
+        load is passed over, and older ones have no use. A committed ``tickets.purged`` drops
+        every snapshot saved before it, since they may hold what the purge erased."""
 
     # ------------------------------------------------------------ accounts
     # The serving face of :class:`Accounts`: the same calls, in order with the writes.

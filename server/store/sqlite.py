@@ -492,6 +492,7 @@ class SqliteStore(Store):
                 for event in write.events:
                     if event.kind == "tickets.purged":
                         scrub_private(conn, event.data["ids"])
+                        conn.execute("DELETE FROM snapshots")  # they may hold what was erased
             conn.execute("COMMIT")
         except (sqlite3.Error, OSError) as exc:
             with contextlib.suppress(sqlite3.Error):
