@@ -22,7 +22,7 @@ from server.config import OfficeConfig
 from server.keys import OFFICE
 from server.office import Office
 from server.store.sqlite import SqliteStore
-from tests.conftest import FakeClock, RunningServer, visitor
+from tests.conftest import FakeClock, RunningServer, until, visitor
 
 
 @dataclasses.dataclass
@@ -106,6 +106,35 @@ async def test_a_start_from_a_snapshot_holds_what_a_full_replay_holds(
         assert engine.forgotten_private == replayed.forgotten_private
         assert engine.next_ticket_id == replayed.next_ticket_id
         assert engine.day_sequence == replayed.day_sequence
+
+
+async def settled_state(server: RunningServer) -> p.StateSnapshot:
+    """The supervisor's state once the housekeeping a start runs has committed."""
+    office = server.app[OFFICE]
+    await office.housekeep()
+    await until(lambda: office.published_seq == office.store.last_seq, what="all committed")
+    state = office.state("supervisor")
+    state.now = ""
+    return state
+
+
+async def test_a_restarted_server_shows_the_same_office_from_a_snapshot_or_the_log(
+    clocked_server: tuple[RunningServer, FakeClock],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server, clock = clocked_server
+    await a_day_and_a_morning(server, clock)
+    with caplog.at_level(logging.INFO, logger="lobby.office"):
+        await server.restart()
+    assert "started from the snapshot" in caplog.text
+    from_snapshot = await settled_state(server)
+    await server.stop()
+    keep_snapshots_up_to(server.db, 0)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="lobby.office"):
+        await server.start()
+    assert "started from the snapshot" not in caplog.text
+    assert await settled_state(server) == from_snapshot
 
 
 async def test_a_server_started_from_a_snapshot_carries_on_numbering(
