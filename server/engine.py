@@ -227,12 +227,13 @@ class Engine:
     completions estimates learn from. When time passes into a new office day (the first event
     of that day, so a replay forgets exactly what the live engine forgot), closed visits of
     earlier days are forgotten: history belongs to the log, and a year of it would otherwise sit
-    in memory. ``keep_history`` keeps every visit, for reports that replay a period.
+    in memory. ``keep_from`` also keeps the closed visits of that day and later, for a report
+    that replays the log to measure a period.
     """
 
-    def __init__(self, config: OfficeConfig, *, keep_history: bool = False) -> None:
+    def __init__(self, config: OfficeConfig, *, keep_from: date | None = None) -> None:
         self.config = config
-        self.keep_history = keep_history
+        self.keep_from = keep_from
         self.services: dict[str, ServiceConfig] = {s.id: s for s in config.services}
         self.counters: dict[str, Counter] = {
             c.id: Counter(c.id, c.name, c.services) for c in config.counters
@@ -760,8 +761,7 @@ class Engine:
         day = event.at.date()
         if self.day is None or day > self.day:
             self.day = day
-            if not self.keep_history:
-                self._forget_before(day)
+            self._forget_before(day if self.keep_from is None else min(day, self.keep_from))
         handler = getattr(self, "_on_" + event.kind.replace(".", "_"))
         # an old log may name a visit forgotten since: nothing of it is left here to change
         if not self._about_a_forgotten_ticket(event):
@@ -1024,7 +1024,7 @@ class Engine:
 
     def _enters_a_new_day(self, now: datetime) -> bool:
         """Whether an event at ``now`` would forget what earlier days left (see the class)."""
-        return not self.keep_history and self.day is not None and now.date() > self.day
+        return self.keep_from is None and self.day is not None and now.date() > self.day
 
     def _in_state(self, ticket_id: int, allowed: set[str], action: str) -> Ticket:
         ticket = self.ticket(ticket_id)

@@ -32,13 +32,15 @@ from server.engine import Refused
 from server.errors import STATUS_BY_KIND, api_error
 from server.keys import OFFICE, PRINCIPALS
 from server.office import Office
-from server.reports import summarize
+from server.reports import Summary
 from server.validation import read_body
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CLERKS = ("clerk", "supervisor", "admin")
 SUPERVISORS = ("supervisor", "admin")
 ANY_ROLE = ("kiosk", "display", "clerk", "supervisor", "admin")
+REPORT_PAGE = 20_000
+"""Events a report reads from the log at a time."""
 _encoder = msgspec.json.Encoder()
 
 
@@ -505,16 +507,22 @@ async def report_summary(request: web.Request) -> web.Response:
     if end < start:
         raise api_error(422, "invalid", "'to' is before 'from'", "to")
     # The whole log: idle time at the start of the period depends on what came before it, and
-    # visits are followed to their outcome after it.
-    logged = await office.store.events_since(0)
-    summary = summarize(
+    # visits are followed to their outcome after it. Read a page at a time, so a year of log
+    # is never in memory at once and commands are decided between pages.
+    summary = Summary(
         office.config,
-        [entry.event for entry in logged],
         datetime.combine(start, time(0), tz),
         datetime.combine(end, time(23, 59, 59, 999999), tz),
         office.now(),
     )
-    return reply(summary)
+    seq, last = 0, office.store.last_seq
+    while seq < last:
+        page = await office.store.events_since(seq, limit=REPORT_PAGE)
+        if not page:
+            break
+        summary.feed(entry.event for entry in page if entry.seq <= last)
+        seq = page[-1].seq
+    return reply(summary.figures())
 
 
 def service_override(path: str, is_open: bool | None, summary: str) -> None:

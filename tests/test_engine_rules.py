@@ -469,15 +469,17 @@ def test_forgotten_visits_still_have_their_private_data_erased_after_retention()
     assert desk.engine.purge_private(at(11, day=expired)) == []
 
 
-def test_the_report_engine_keeps_every_visit() -> None:
+def test_a_report_engine_keeps_the_visits_of_its_period() -> None:
     desk = Desk()
+    before = desk.arrive(at(9, day=DAY - timedelta(days=1)))
     first = desk.arrive(at(9))
     desk.log += desk.engine.close_day(at(17))
     desk.arrive(at(9, day=DAY + timedelta(days=1)))
-    keeping = Engine(OFFICE, keep_history=True)
+    keeping = Engine(OFFICE, keep_from=DAY)
     for event in desk.log:
         keeping.apply(event)
     assert first.id in keeping.tickets and first.id not in desk.engine.tickets
+    assert before.id not in keeping.tickets, "a visit before the period is not measured"
 
 
 def test_a_command_on_a_visit_its_own_event_would_forget_is_refused_as_not_found() -> None:

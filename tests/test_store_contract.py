@@ -103,6 +103,8 @@ async def test_events_since_gives_only_what_came_after(store: Store) -> None:
     assert [entry.seq for entry in await store.events_since(2)] == [3, 4, 5]
     assert await store.events_since(5) == []
     assert (await store.events_since(0))[0] == Logged(1, check_in(1))
+    assert [entry.seq for entry in await store.events_since(1, limit=2)] == [2, 3]
+    assert [entry.seq for entry in await store.events_since(4, limit=2)] == [5]
 
 
 async def test_a_start_replays_only_the_events_after_a_seq(backend: Backend) -> None:

@@ -185,8 +185,9 @@ class Store(ABC):
         """
 
     @abstractmethod
-    async def events_since(self, seq: int) -> list[Logged]:
-        """The events after ``seq``, in seq order (``0``: the whole log)."""
+    async def events_since(self, seq: int, limit: int | None = None) -> list[Logged]:
+        """The events after ``seq``, in seq order (``0``: the whole log); only the first
+        ``limit`` of them if given, to read a long log a page at a time."""
 
     @abstractmethod
     async def events_between(self, start: datetime, end: datetime) -> list[Logged]:

@@ -343,14 +343,16 @@ class SqliteStore(Store):
         self._last_seq = await self._call(reset)
         return self._last_seq
 
-    async def events_since(self, seq: int) -> list[Logged]:
+    async def events_since(self, seq: int, limit: int | None = None) -> list[Logged]:
         return await self._call(
-            lambda: self._select("WHERE seq > ?", (seq,)),
+            lambda: self._select("WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit or -1)),
         )
 
     async def events_between(self, start: datetime, end: datetime) -> list[Logged]:
         bounds = (epoch_us(start), epoch_us(end))
-        return await self._call(lambda: self._select("WHERE at_us >= ? AND at_us < ?", bounds))
+        return await self._call(
+            lambda: self._select("WHERE at_us >= ? AND at_us < ? ORDER BY seq", bounds)
+        )
 
     async def save_snapshot(self, seq: int, data: bytes) -> None:
         def save() -> None:
@@ -378,9 +380,7 @@ class SqliteStore(Store):
 
     def _select(self, where: str, params: tuple[int, ...]) -> list[Logged]:
         assert self._conn is not None
-        rows = self._conn.execute(
-            f"SELECT seq, at, kind, data FROM events {where} ORDER BY seq", params
-        )
+        rows = self._conn.execute(f"SELECT seq, at, kind, data FROM events {where}", params)
         return [Logged(seq, decode_event(at, kind, data)) for seq, at, kind, data in rows]
 
     # ------------------------------------------------------------ accounts
