@@ -284,6 +284,16 @@ class QueueMachine(RuleBasedStateMachine):
             self.resumed.apply(through_the_log(event))
             self.forget_before(event.at.date())
 
+    def forgotten_by_now(self, ticket: ModelTicket) -> bool:
+        """A closed visit an event at ``now`` would forget: a command on it is not found."""
+        today = self.now.date()
+        return (
+            self.day is not None
+            and today > self.day
+            and ticket.state not in OPEN_STATES
+            and ticket.arrived_at.date() < today
+        )
+
     def forget_before(self, day: date) -> None:
         """The first event of a new office day: closed visits of earlier days are forgotten."""
         if self.day is not None and day <= self.day:
@@ -502,7 +512,12 @@ class QueueMachine(RuleBasedStateMachine):
     def visitor_answers_the_survey(self, pick: int, needs_met: bool, rating: int | None) -> None:
         tid = self.pick_ticket(pick, {"done"})
         ticket = self.tickets.get(tid)
-        allowed = ticket is not None and ticket.state == "done" and not ticket.surveyed
+        allowed = (
+            ticket is not None
+            and ticket.state == "done"
+            and not ticket.surveyed
+            and not self.forgotten_by_now(ticket)
+        )
         if self.attempt(
             allowed, lambda: self.engine.answer_survey(self.now, tid, needs_met, rating)
         ):
