@@ -116,10 +116,11 @@ def load(config: OfficeConfig, data: bytes) -> Engine:
     if header.config != fingerprint(config):
         raise Unusable("the office configuration (services, counters) changed since")
     try:
-        body = _body.decode(data)
+        return _restored(config, _body.decode(data))
     except msgspec.DecodeError as error:
         raise Unusable(f"it does not decode ({error})") from None
-    return _restored(config, body)
+    except (KeyError, ValueError, TypeError) as error:  # e.g. a counter the office lacks
+        raise Unusable(f"it does not fit this office ({error!r})") from None
 
 
 def _restored(config: OfficeConfig, body: _Body) -> Engine:
