@@ -11,5 +11,8 @@ reported, not tested.
 - call-next to ``ticket.called`` received by every connected display (200 and 1,000 WebSocket
   clients, p50/p99), next to a bare broadcast of one message (:mod:`benchmarks.bare_broadcast`);
 - check-ins per second in a busy office (24 counters with a day's history) next to the empty
-  office, and staff snapshots on a 2,000-visit day (:mod:`benchmarks.busy_office`).
+  office, and staff snapshots on a 2,000-visit day (:mod:`benchmarks.busy_office`);
+- the time to the first ``/healthz`` answer and the memory after start with a year of history
+  (built once, cached under ``var/bench/``), without and with a snapshot, next to an empty office
+  (:mod:`benchmarks.year_start`).
 """

@@ -144,6 +144,10 @@ def create_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            try:  # the next start then replays nothing
+                await office.save_snapshot()
+            except Exception:  # a shortcut only: the log already holds everything
+                log.exception("could not save a snapshot at shutdown")
 
     async def on_shutdown(app: web.Application) -> None:
         await office.hub.close_all()

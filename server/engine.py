@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from array import array
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -216,11 +217,25 @@ class CompletionHistory:
         return None
 
 
-class Engine:
-    """Holds the day's queue and decides every command against it."""
+def has_private_data(ticket: Ticket) -> bool:
+    """What the retention period erases: a visit without any of it needs no purge."""
+    return bool(ticket.name or ticket.needs or ticket.notes or ticket.flagged)
 
-    def __init__(self, config: OfficeConfig) -> None:
+
+class Engine:
+    """Holds the day's queue and decides every command against it.
+
+    The engine keeps what today's figures need: open visits, today's visits and the recent
+    completions estimates learn from. When time passes into a new office day (the first event
+    of that day, so a replay forgets exactly what the live engine forgot), closed visits of
+    earlier days are forgotten: history belongs to the log, and a year of it would otherwise sit
+    in memory. ``keep_from`` also keeps the closed visits of that day and later, for a report
+    that replays the log to measure a period.
+    """
+
+    def __init__(self, config: OfficeConfig, *, keep_from: date | None = None) -> None:
         self.config = config
+        self.keep_from = keep_from
         self.services: dict[str, ServiceConfig] = {s.id: s for s in config.services}
         self.counters: dict[str, Counter] = {
             c.id: Counter(c.id, c.name, c.services) for c in config.counters
@@ -231,9 +246,14 @@ class Engine:
         self.request_ids: dict[str, int] = {}
         self.status_tokens: dict[str, int] = {}
         self.alert_request_ids: dict[str, int] = {}
-        # open visits and where the retention scan resumes: a year of history is not rescanned
         self.open_ids: set[int] = set()
-        self._purge_scan_from = 1
+        # ids are counted, not taken from len(): forgotten visits keep theirs
+        self.next_ticket_id = 1
+        self.next_alert_id = 1
+        # the office day of the latest event; a later one forgets closed visits of earlier days
+        self.day: date | None = None
+        # forgotten visits whose private data the retention period has yet to erase, by day
+        self.forgotten_private: dict[date, array[int]] = {}
         # the counter pools come from the configuration and never change
         self.pools = {
             s: frozenset({s}.union(*(c.services for c in config.counters if s in c.services)))
@@ -467,7 +487,7 @@ class Engine:
             "ticket.checked_in",
             now,
             {
-                "id": len(self.tickets) + 1,
+                "id": self.next_ticket_id,
                 "number": number,
                 "service": service,
                 "sequence": sequence,
@@ -566,7 +586,7 @@ class Engine:
         ``seen_at`` is the kiosk's own time, which matters after an outage when the report
         arrives late; it is kept within arrival..now so a wrong kiosk clock cannot skew reports.
         """
-        ticket = self.ticket(ticket_id)
+        ticket = self._held(ticket_id, now)
         if ticket.acknowledged_via == "printed" or ticket.acknowledged_via == via:
             return []
         now = self._fixed(now)
@@ -582,7 +602,7 @@ class Engine:
     def answer_survey(
         self, now: datetime, ticket_id: int, needs_met: bool, rating: int | None
     ) -> list[Event]:
-        ticket = self.ticket(ticket_id)
+        ticket = self._held(ticket_id, now)
         if ticket.state != "done":
             raise Refused("conflict", "the survey opens once the visit is done")
         if ticket.survey is not None:
@@ -594,11 +614,11 @@ class Engine:
         )
 
     def add_note(self, now: datetime, ticket_id: int, text: str, by: str) -> list[Event]:
-        ticket = self.ticket(ticket_id)
+        ticket = self._held(ticket_id, now)
         return self._emit(Event("ticket.noted", now, {"id": ticket.id, "text": text, "by": by}))
 
     def flag(self, now: datetime, ticket_id: int, reason: str, by: str) -> list[Event]:
-        ticket = self.ticket(ticket_id)
+        ticket = self._held(ticket_id, now)
         return self._emit(
             Event("ticket.flagged", now, {"id": ticket.id, "reason": reason, "by": by})
         )
@@ -645,7 +665,7 @@ class Engine:
     ) -> tuple[Alert, list[Event]]:
         if request_id is not None and request_id in self.alert_request_ids:
             return self.alerts[self.alert_request_ids[request_id]], []
-        alert_id = len(self.alerts) + 1
+        alert_id = self.next_alert_id
         event = Event(
             "alert.raised",
             now,
@@ -657,7 +677,14 @@ class Engine:
     def update_checklist(
         self, now: datetime, alert_id: int, done: tuple[int, ...], note: str | None, by: str
     ) -> list[Event]:
-        if alert_id not in self.alerts:
+        alert = self.alerts.get(alert_id)
+        forgotten = (
+            alert is not None
+            and self._enters_a_new_day(now)
+            and alert.resolved
+            and alert.at.date() < now.date()
+        )
+        if alert is None or forgotten:  # see _held
             raise Refused("not_found", f"no alert with id {alert_id}")
         size = len(self.config.safety_checklist)
         if any(i >= size for i in done):
@@ -671,19 +698,27 @@ class Engine:
         )
 
     def purge_private(self, now: datetime) -> list[Event]:
-        """Erase names, needs and notes of visits older than the retention period."""
+        """Erase names, needs and notes of visits older than the retention period.
+
+        Most such visits are forgotten by then; their ids wait in ``forgotten_private`` so the
+        log is still scrubbed. The few still held (closed late, or a short retention) are found
+        at the front of ``tickets``, which is in arrival order.
+        """
         cutoff = now.date() - timedelta(days=self.config.retention_days)
-        ids = []
-        ticket_id = self._purge_scan_from
-        while ticket_id in self.tickets and self.tickets[ticket_id].day < cutoff:
-            t = self.tickets[ticket_id]
-            if not t.is_open and (t.name or t.needs or t.notes or t.flagged):
-                ids.append(ticket_id)
-            ticket_id += 1
-        self._purge_scan_from = ticket_id
+        ids = [
+            ticket_id
+            for day in sorted(self.forgotten_private)
+            if day < cutoff
+            for ticket_id in self.forgotten_private[day]
+        ]
+        for ticket in self.tickets.values():
+            if ticket.day >= cutoff:
+                break
+            if not ticket.is_open and has_private_data(ticket):
+                ids.append(ticket.id)
         if not ids:
             return []
-        return self._emit(Event("tickets.purged", now, {"ids": ids}))
+        return self._emit(Event("tickets.purged", now, {"ids": sorted(ids)}))
 
     def note_opening_hours(self, now: datetime) -> list[Event]:
         """Log services that opened or closed with the clock since last noted.
@@ -725,9 +760,63 @@ class Engine:
         self._estimates.clear()
         self._ahead.clear()
         self._advance(event.at)
+        day = event.at.date()
+        if self.day is None or day > self.day:
+            self.day = day
+            self._forget_before(day if self.keep_from is None else min(day, self.keep_from))
         handler = getattr(self, "_on_" + event.kind.replace(".", "_"))
-        handler(event.at, event.data)
+        # an old log may name a visit forgotten since: nothing of it is left here to change
+        if not self._about_a_forgotten_ticket(event):
+            handler(event.at, event.data)
         self._refresh_idle(event.at)
+
+    def _about_a_forgotten_ticket(self, event: Event) -> bool:
+        if event.kind == "alert.checklist":
+            return event.data["alert"] not in self.alerts
+        return (
+            event.kind.startswith("ticket.")
+            and event.kind != "ticket.checked_in"
+            and event.data["id"] not in self.tickets
+        )
+
+    def _forget_before(self, day: date) -> None:
+        """Forget closed visits and resolved alerts of days before ``day`` (see the class)."""
+        for ticket in [t for t in self.tickets.values() if t.day < day and not t.is_open]:
+            del self.tickets[ticket.id]
+            if self.status_tokens.get(ticket.status_token) == ticket.id:
+                del self.status_tokens[ticket.status_token]
+            if ticket.request_id and self.request_ids.get(ticket.request_id) == ticket.id:
+                del self.request_ids[ticket.request_id]
+            if has_private_data(ticket):
+                self.forgotten_private.setdefault(ticket.day, array("q")).append(ticket.id)
+        self.forgotten_private = dict(sorted(self.forgotten_private.items()))
+        for key in [k for k in self.day_sequence if k[1] < day]:
+            del self.day_sequence[key]
+        old = {a.id for a in self.alerts.values() if a.resolved and a.at.date() < day}
+        for alert_id in old:
+            del self.alerts[alert_id]
+        for request_id in [r for r, a in self.alert_request_ids.items() if a in old]:
+            del self.alert_request_ids[request_id]
+
+    def restore_indexes(self) -> None:
+        """Rebuild what follows from the visits and completions held (after a snapshot load):
+        the queues, the open set, the lookups and the shared completion histories."""
+        self.waiting = {s: [] for s in self.services}
+        self.open_ids = set()
+        self.status_tokens = {}
+        self.request_ids = {}
+        for ticket in self.tickets.values():
+            self.status_tokens[ticket.status_token] = ticket.id
+            if ticket.request_id:
+                self.request_ids[ticket.request_id] = ticket.id
+            if ticket.is_open:
+                self.open_ids.add(ticket.id)
+            if ticket.state == "waiting":
+                self._enqueue(ticket)
+        for history in {id(h): h for h in self.histories.values()}.values():
+            history.times = sorted(
+                at.astimezone(UTC) for c in history.counters for at in self.completions[c.id]
+            )
 
     def advance(self, now: datetime) -> None:
         """Bring time-based accounting (idle while waiting) up to ``now``."""
@@ -775,6 +864,7 @@ class Engine:
             quoted=WaitEstimate(*quoted) if quoted else None,
         )
         self.tickets[ticket.id] = ticket
+        self.next_ticket_id = max(self.next_ticket_id, ticket.id + 1)
         self.open_ids.add(ticket.id)
         self.status_tokens[ticket.status_token] = ticket.id
         key = (ticket.service, ticket.day)
@@ -861,6 +951,13 @@ class Engine:
         self.tickets[d["id"]].flagged = d["reason"]
 
     def _on_tickets_purged(self, at: datetime, d: dict[str, Any]) -> None:
+        purged = set(d["ids"])
+        for day, ids in list(self.forgotten_private.items()):
+            left = array("q", (i for i in ids if i not in purged))
+            if left:
+                self.forgotten_private[day] = left
+            else:
+                del self.forgotten_private[day]
         for ticket_id in d["ids"]:
             ticket = self.tickets.get(ticket_id)
             if ticket is not None:
@@ -893,6 +990,7 @@ class Engine:
     def _on_alert_raised(self, at: datetime, d: dict[str, Any]) -> None:
         alert = Alert(d["alert"], "safety", at, d.get("counter"), d.get("staff"))
         self.alerts[alert.id] = alert
+        self.next_alert_id = max(self.next_alert_id, alert.id + 1)
         if d.get("request_id"):
             self.alert_request_ids[d["request_id"]] = alert.id
 
@@ -922,6 +1020,19 @@ class Engine:
     def _emit(self, event: Event) -> list[Event]:
         self.apply(event)
         return [event]
+
+    def _held(self, ticket_id: int, now: datetime) -> Ticket:
+        """The ticket as a command at ``now`` finds it. A closed visit of a day before ``now``'s
+        is forgotten by the first event of that day, which would be this command's own: it is
+        not found already, so the command is refused rather than logged and then lost."""
+        ticket = self.ticket(ticket_id)
+        if self._enters_a_new_day(now) and not ticket.is_open and ticket.day < now.date():
+            raise Refused("not_found", f"no ticket with id {ticket_id}")
+        return ticket
+
+    def _enters_a_new_day(self, now: datetime) -> bool:
+        """Whether an event at ``now`` would forget what earlier days left (see the class)."""
+        return self.keep_from is None and self.day is not None and now.date() > self.day
 
     def _in_state(self, ticket_id: int, allowed: set[str], action: str) -> Ticket:
         ticket = self.ticket(ticket_id)

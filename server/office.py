@@ -5,6 +5,10 @@ command -> engine decides and applies -> store commits -> stream pushes -> calle
 A command is decided and applied synchronously (no ``await`` in between), so two counters
 pressing "call next" at the same moment are simply two commands in a row: the second sees the
 first's result. The caller is answered only after the events are durable.
+
+A start loads the latest snapshot of the engine and replays only the events after it; the
+office saves one now and then (housekeeping, shutdown), whenever everything it applied is
+durable, so a snapshot always stands for exactly the log up to its seq.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import TypeVar
 
 from lobby import protocol as p
 from server import presenters as present
+from server import snapshot
 from server.config import OfficeConfig
 from server.engine import Engine, Event, Ticket
 from server.publisher import Outgoing, Publisher
@@ -26,6 +31,9 @@ from server.stream import Hub
 log = logging.getLogger("lobby.office")
 T = TypeVar("T")
 TICK_SEC = 2.0
+SNAPSHOT_AFTER_EVENTS = 5000
+"""Housekeeping saves a snapshot once this many events were logged since the last one: a
+start then replays at most about this many (well under a second)."""
 
 
 class Office:
@@ -44,6 +52,8 @@ class Office:
         self.storage_problem: StorageFailed | None = None
         """Set from a failed commit until the engine again holds exactly what the log holds."""
         self._recovery: asyncio.Future[None] | None = None
+        self._snapshot: tuple[int, bytes] | None = None
+        """The latest snapshot loaded or saved, for a rebuild after a failed commit."""
 
     def now(self) -> datetime:
         if self._clock is not None:
@@ -51,15 +61,58 @@ class Office:
         return datetime.now(self.config.tz)
 
     def load(self) -> int:
-        """Rebuild the engine from the log; returns how many events were replayed."""
+        """Rebuild the engine from the latest snapshot and the events after it (or from the
+        whole log); returns how many events were replayed."""
+        seq, engine = self._from_snapshot()
         count = 0
-        for event in self.store.replay():
-            self.engine.apply(event)
+        for event in self.store.replay_since(seq):
+            engine.apply(event)
             count += 1
+        if seq:
+            log.info("started from the snapshot at seq %d, then %d events after it", seq, count)
+        self.engine = engine
+        self.publisher.engine = engine
         now = self.now()
         self.engine.advance(now)
         self.publisher.start(now, self.store.last_seq)
         return count
+
+    def _from_snapshot(self) -> tuple[int, Engine]:
+        """The engine of the store's latest snapshot and its seq, if it loads here; else a
+        fresh engine at seq 0 (the whole log to replay), and the log says why."""
+        saved = self.store.latest_snapshot()
+        if saved is None:
+            return 0, Engine(self.config)
+        seq, data = saved
+        try:
+            if seq > self.store.last_seq:
+                raise snapshot.Unusable(f"the log ends at seq {self.store.last_seq}")
+            engine = snapshot.load(self.config, data)
+        except snapshot.Unusable as why:
+            log.warning(
+                "not starting from the snapshot at seq %d: %s; replaying the whole log", seq, why
+            )
+            return 0, Engine(self.config)
+        self._snapshot = saved
+        return seq, engine
+
+    async def save_snapshot(self) -> bool:
+        """Save the engine's state, if it is exactly the durable log (nothing in flight, no
+        failed commit) and the log moved on since the last snapshot; returns whether it did."""
+        seq = self.store.last_seq
+        settled = not self._in_flight and self.storage_problem is None
+        if not settled or self.published_seq != seq:
+            return False
+        if self._snapshot is not None and self._snapshot[0] >= seq:
+            return False
+        saved = (seq, snapshot.dump(self.engine))
+        self._snapshot = saved  # it stands for the durable log even if the save fails
+        await self.store.save_snapshot(*saved)
+        log.info("saved a snapshot at seq %d (%d bytes)", seq, len(saved[1]))
+        return True
+
+    def _events_since_snapshot(self) -> int:
+        return self.store.last_seq - (self._snapshot[0] if self._snapshot else 0)
 
     @property
     def published_seq(self) -> int:
@@ -114,8 +167,9 @@ class Office:
 
     async def _rebuild(self) -> None:
         durable = await self.store.recover()
-        engine = Engine(self.config)
-        for logged in await self.store.events_since(0):
+        start = self._snapshot if self._snapshot and self._snapshot[0] <= durable else None
+        engine = snapshot.load(self.config, start[1]) if start else Engine(self.config)
+        for logged in await self.store.events_since(start[0] if start else 0):
             engine.apply(logged.event)
         engine.keep_numbers_of(self.engine)
         now = self.now()
@@ -134,14 +188,18 @@ class Office:
         await self.run(lambda now: (None, command(now)))
 
     async def housekeep(self) -> None:
-        """Close visits left open from a previous day, erase expired private data, and log
-        services that opened or closed with the clock."""
+        """Close visits left open from a previous day, erase expired private data, log
+        services that opened or closed with the clock, and save a snapshot now and then."""
         today = self.now().date()
         if any(t.day < today for t in self.engine.open_tickets()):
             await self.act(lambda now: self.engine.close_day(now, before=today))
             log.info("closed tickets left open from a previous day")
+        before_purge = self.store.last_seq
         await self.act(self.engine.purge_private)
+        purged = self.store.last_seq != before_purge  # the purge dropped the saved snapshots
         await self.act(self.engine.note_opening_hours)
+        if purged or self._events_since_snapshot() >= SNAPSHOT_AFTER_EVENTS:
+            await self.save_snapshot()
 
     def tick(self) -> None:
         """Push what the clock alone moved; skipped while a commit is in flight, so a tick never

@@ -1,6 +1,7 @@
 """Supervisor figures, computed from the event log with the definitions in docs/measures.md.
 
-The report replays the log through a fresh engine, so it measures exactly what happened, and it
+The report replays the log through a fresh engine that keeps the period's visits (the server's
+own engine forgets finished visits of earlier days), so it measures exactly what happened, and it
 leads with what visitors lived (wait, service level, needs met); service time is shown, never
 ranked by staff.
 """
@@ -126,29 +127,56 @@ def _figures(tickets: list[Ticket], target_min: float | None, now: datetime) -> 
     return figures
 
 
-def summarize(
-    config: OfficeConfig, events: list[Event], start: datetime, end: datetime, now: datetime
+class Summary:
+    """One report being built: the log fed in seq order (in pages, so a year of it is never
+    held at once), then the figures.
+
+    Its engine keeps the closed visits of the period, which the office's own engine forgets
+    once their day is over; earlier visits are not measured and are forgotten as usual.
+    """
+
+    def __init__(self, config: OfficeConfig, start: datetime, end: datetime, now: datetime):
+        self.config = config
+        self.engine = Engine(config, keep_from=start.date())
+        self.start, self.end, self.now = start, end, now
+        self.horizon = min(end, now)
+        self.idle_at_start: dict[str, float] | None = None
+        self.idle_at_end: dict[str, float] | None = None
+
+    def _idle_at(self, moment: datetime) -> dict[str, float]:
+        self.engine.advance(moment)
+        return {c: self.engine.idle_while_waiting(c, moment) for c in self.engine.counters}
+
+    def feed(self, events: Iterable[Event]) -> None:
+        """Visits are followed to their outcome (even a next-day close); idle time stops at
+        the end."""
+        for event in events:
+            if self.idle_at_start is None and event.at >= self.start:
+                self.idle_at_start = self._idle_at(self.start)
+            if self.idle_at_end is None and event.at > self.horizon:
+                self.idle_at_end = self._idle_at(self.horizon)
+            self.engine.apply(event)
+
+    def figures(self) -> dict[str, Any]:
+        config, engine, start, end, now = self.config, self.engine, self.start, self.end, self.now
+        idle_at_start = self.idle_at_start
+        if idle_at_start is None:
+            idle_at_start = self._idle_at(start)
+        idle_at_end = self.idle_at_end
+        if idle_at_end is None:
+            idle_at_end = self._idle_at(self.horizon) if self.horizon >= start else idle_at_start
+        return _report(config, engine, start, end, now, idle_at_start, idle_at_end)
+
+
+def _report(
+    config: OfficeConfig,
+    engine: Engine,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    idle_at_start: dict[str, float],
+    idle_at_end: dict[str, float],
 ) -> dict[str, Any]:
-    engine = Engine(config)
-    horizon = min(end, now)
-    idle_at_start: dict[str, float] | None = None
-    idle_at_end: dict[str, float] | None = None
-
-    def idle_at(moment: datetime) -> dict[str, float]:
-        engine.advance(moment)
-        return {c: engine.idle_while_waiting(c, moment) for c in engine.counters}
-
-    # Visits are followed to their outcome (even a next-day close); idle time stops at the end.
-    for event in events:
-        if idle_at_start is None and event.at >= start:
-            idle_at_start = idle_at(start)
-        if idle_at_end is None and event.at > horizon:
-            idle_at_end = idle_at(horizon)
-        engine.apply(event)
-    if idle_at_start is None:
-        idle_at_start = idle_at(start)
-    if idle_at_end is None:
-        idle_at_end = idle_at(horizon) if horizon >= start else dict(idle_at_start)
     period = [t for t in engine.tickets.values() if start <= t.arrived_at <= end]
     services = {}
     for service in config.services:

@@ -32,13 +32,15 @@ from server.engine import Refused
 from server.errors import STATUS_BY_KIND, api_error
 from server.keys import OFFICE, PRINCIPALS
 from server.office import Office
-from server.reports import summarize
+from server.reports import Summary
 from server.validation import read_body
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CLERKS = ("clerk", "supervisor", "admin")
 SUPERVISORS = ("supervisor", "admin")
 ANY_ROLE = ("kiosk", "display", "clerk", "supervisor", "admin")
+REPORT_PAGE = 5_000
+"""Events a report reads from the log at a time: some 70 ms of replay between commands."""
 _encoder = msgspec.json.Encoder()
 
 
@@ -105,7 +107,9 @@ def ticket_reply(
     request: web.Request, ticket_id_: int, role: str, status: int = 200
 ) -> web.Response:
     office = office_of(request)
-    ticket = office.engine.tickets[ticket_id_]
+    ticket = office.engine.tickets.get(ticket_id_)
+    if ticket is None:  # finished, and forgotten by the first event of a new day since
+        raise api_error(404, "not_found", f"no ticket with id {ticket_id_}")
     return reply(present.ticket_view(office.engine, ticket, role, office.now()), status)
 
 
@@ -503,16 +507,22 @@ async def report_summary(request: web.Request) -> web.Response:
     if end < start:
         raise api_error(422, "invalid", "'to' is before 'from'", "to")
     # The whole log: idle time at the start of the period depends on what came before it, and
-    # visits are followed to their outcome after it.
-    logged = await office.store.events_since(0)
-    summary = summarize(
+    # visits are followed to their outcome after it. Read a page at a time, so a year of log
+    # is never in memory at once and commands are decided between pages.
+    summary = Summary(
         office.config,
-        [entry.event for entry in logged],
         datetime.combine(start, time(0), tz),
         datetime.combine(end, time(23, 59, 59, 999999), tz),
         office.now(),
     )
-    return reply(summary)
+    seq, last = 0, office.store.last_seq
+    while seq < last:
+        page = await office.store.events_since(seq, limit=REPORT_PAGE)
+        if not page:
+            break
+        summary.feed(entry.event for entry in page if entry.seq <= last)
+        seq = page[-1].seq
+    return reply(summary.figures())
 
 
 def service_override(path: str, is_open: bool | None, summary: str) -> None:

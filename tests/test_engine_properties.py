@@ -5,11 +5,13 @@ is allowed, which visitor a counter calls and what each ticket and counter looks
 The engine must agree with it, refuse exactly what the model refuses without changing anything,
 and keep its own structure consistent. Every emitted event is also applied to a second engine
 after a round trip through the log's encoding, the way the server rebuilds after a restart; the
-two must never differ.
+two must never differ. A third engine is restored from its own snapshot after every step and
+then carries on with the next events, as the server does when it starts from a snapshot.
 
 The simulated clock counts real seconds in UTC and hands the engine the local office time, as the
 server does, on a date far from a daylight-saving change (that case has its own test in
-``test_engine_rules.py``).
+``test_engine_rules.py``). Runs may cross midnight: the first event of a new day makes the
+engine forget closed visits of earlier days, and the model forgets the same ones.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from server import snapshot
 from server.config import KNOWN_NEEDS, OfficeConfig, load_config, parse_config
 from server.engine import ACTIVE_STATES, OPEN_STATES, Engine, Event, Refused
 from server.store.encoding import decode_event, encode_event
@@ -182,11 +185,14 @@ class QueueMachine(RuleBasedStateMachine):
         self.counter_ids = tuple(c.id for c in config.counters)
         self.engine = Engine(config)
         self.replica = Engine(config)
+        self.resumed = Engine(config)
         self.log: list[Event] = []
         self.tickets: dict[int, ModelTicket] = {}
         self.counters = {c.id: ModelCounter(c.services) for c in config.counters}
         self.sequences: dict[tuple[str, date], int] = {}
         self.requests = 0
+        self.issued = 0
+        self.day: date | None = None
         self.turn = 0
         self.started = self.instant = self.accrued_to = datetime(2026, 1, 1, tzinfo=UTC)
         self.idle_seen = dict.fromkeys(self.counter_ids, 0.0)
@@ -266,7 +272,7 @@ class QueueMachine(RuleBasedStateMachine):
         if fitting and pick % 5 != 4:
             return fitting[pick % len(fitting)]
         latest_per_state = {t.state: t.id for t in self.tickets.values() if t.state not in states}
-        others = [*sorted(latest_per_state.values()), len(self.tickets) + 1]
+        others = [*sorted(latest_per_state.values()), self.issued + 1]
         return others[pick % len(others)]
 
     # --------------------------------------------------------------- running
@@ -275,6 +281,30 @@ class QueueMachine(RuleBasedStateMachine):
         self.log.extend(events)
         for event in events:
             self.replica.apply(through_the_log(event))
+            self.resumed.apply(through_the_log(event))
+            self.forget_before(event.at.date())
+
+    def forgotten_by_now(self, ticket: ModelTicket) -> bool:
+        """A closed visit an event at ``now`` would forget: a command on it is not found."""
+        today = self.now.date()
+        return (
+            self.day is not None
+            and today > self.day
+            and ticket.state not in OPEN_STATES
+            and ticket.arrived_at.date() < today
+        )
+
+    def forget_before(self, day: date) -> None:
+        """The first event of a new office day: closed visits of earlier days are forgotten."""
+        if self.day is not None and day <= self.day:
+            return
+        self.day = day
+        for tid in [
+            t.id
+            for t in self.tickets.values()
+            if t.arrived_at.date() < day and t.state not in OPEN_STATES
+        ]:
+            del self.tickets[tid]
 
     def attempt(self, allowed: bool, command: Callable[[], Any]) -> Any:
         """Run a command the model allows, or check that a refused one changes nothing."""
@@ -384,7 +414,8 @@ class QueueMachine(RuleBasedStateMachine):
         )
         assert ticket.number == f"{prefix}-{self.sequences[key]:03d}"
         assert ticket.priority == priority
-        assert ticket.id == len(self.tickets) + 1
+        self.issued += 1
+        assert ticket.id == self.issued, "ids are counted, never reused"
         self.tickets[ticket.id] = ModelTicket(
             ticket.id, ticket.number, service, service, now, priority, request_id
         )
@@ -481,7 +512,12 @@ class QueueMachine(RuleBasedStateMachine):
     def visitor_answers_the_survey(self, pick: int, needs_met: bool, rating: int | None) -> None:
         tid = self.pick_ticket(pick, {"done"})
         ticket = self.tickets.get(tid)
-        allowed = ticket is not None and ticket.state == "done" and not ticket.surveyed
+        allowed = (
+            ticket is not None
+            and ticket.state == "done"
+            and not ticket.surveyed
+            and not self.forgotten_by_now(ticket)
+        )
         if self.attempt(
             allowed, lambda: self.engine.answer_survey(self.now, tid, needs_met, rating)
         ):
@@ -719,6 +755,27 @@ class QueueMachine(RuleBasedStateMachine):
         assert {c: list(d) for c, d in replica.completions.items()} == {
             c: list(d) for c, d in engine.completions.items()
         }
+
+    @invariant()
+    def a_snapshot_restores_the_same_state(self) -> None:
+        self.resumed = snapshot.load(self.config, snapshot.dump(self.resumed))
+        engine, resumed = self.engine, self.resumed
+        assert resumed.tickets == engine.tickets
+        assert resumed.counters == engine.counters
+        assert resumed.waiting == engine.waiting
+        assert resumed.open_ids == engine.open_ids
+        assert resumed.day_sequence == engine.day_sequence
+        assert resumed.request_ids == engine.request_ids
+        assert resumed.status_tokens == engine.status_tokens
+        assert resumed.forgotten_private == engine.forgotten_private
+        assert (resumed.next_ticket_id, resumed.day) == (engine.next_ticket_id, engine.day)
+        assert list(resumed.calls) == list(engine.calls)
+        assert [h.times for h in resumed.histories.values()] == [
+            h.times for h in engine.histories.values()
+        ]
+        now = self.now
+        for service in self.service_ids:
+            assert resumed.estimate(service, now) == engine.estimate(service, now)
 
     @invariant()
     def idle_while_waiting_is_what_the_counters_lived(self) -> None:

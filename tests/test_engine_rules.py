@@ -419,3 +419,84 @@ def test_idle_time_is_real_time_when_the_clocks_fall_back() -> None:
     desk.arrive(before)
     assert desk.engine.idle_while_waiting("w1", after) == 15 * 60
     assert desk.engine.longest_wait_min("permits", after) == 15
+
+
+# ------------------------------------------------------ what the engine keeps
+
+
+def test_finished_visits_of_earlier_days_are_forgotten_on_the_first_event_of_a_new_day() -> None:
+    desk = Desk()
+    desk.open(at(9), "w1")
+    desk.arrive(at(9))
+    done = desk.serve(at(9, 1), "w1")
+    still_open = desk.arrive(at(16))
+    tomorrow = DAY + timedelta(days=1)
+    desk.engine.advance(at(8, day=tomorrow))
+    assert done.id in desk.engine.tickets, "only an event moves the engine into a new day"
+    desk.log += desk.engine.close_day(at(8, day=tomorrow), before=tomorrow)
+    assert done.id not in desk.engine.tickets
+    assert f"status-{done.request_id}" not in desk.engine.status_tokens
+    assert done.request_id not in desk.engine.request_ids
+    assert desk.engine.tickets[still_open.id].state == "closed_at_end_of_day"
+    with pytest.raises(Refused) as refused:
+        desk.engine.ticket(done.id)
+    assert refused.value.kind == "not_found"
+    fresh = desk.arrive(at(9, day=tomorrow))
+    assert fresh.id == still_open.id + 1 and fresh.number == "P-001", "ids are never reused"
+    replayed = Engine(OFFICE)
+    for event in desk.log:
+        replayed.apply(decode_event(*encode_event(event)))
+    assert replayed.tickets == desk.engine.tickets
+    assert replayed.next_ticket_id == desk.engine.next_ticket_id
+
+
+def test_forgotten_visits_still_have_their_private_data_erased_after_retention() -> None:
+    desk = Desk()
+    ticket, events = desk.engine.check_in(
+        at(9), service="permits", request_id="req-private", status_token="s", name="Amina"
+    )
+    desk.log += events
+    desk.open(at(9), "w1")
+    desk.serve(at(9, 1), "w1")
+    later = DAY + timedelta(days=1)
+    desk.arrive(at(9, day=later))
+    assert ticket.id not in desk.engine.tickets
+    assert desk.engine.purge_private(at(10, day=later)) == []
+    expired = DAY + timedelta(days=OFFICE.retention_days + 1)
+    purged = desk.engine.purge_private(at(10, day=expired))
+    assert [e.data["ids"] for e in purged] == [[ticket.id]]
+    assert desk.engine.forgotten_private == {}
+    assert desk.engine.purge_private(at(11, day=expired)) == []
+
+
+def test_a_report_engine_keeps_the_visits_of_its_period() -> None:
+    desk = Desk()
+    before = desk.arrive(at(9, day=DAY - timedelta(days=1)))
+    first = desk.arrive(at(9))
+    desk.log += desk.engine.close_day(at(17))
+    desk.arrive(at(9, day=DAY + timedelta(days=1)))
+    keeping = Engine(OFFICE, keep_from=DAY)
+    for event in desk.log:
+        keeping.apply(event)
+    assert first.id in keeping.tickets and first.id not in desk.engine.tickets
+    assert before.id not in keeping.tickets, "a visit before the period is not measured"
+
+
+def test_a_command_on_a_visit_its_own_event_would_forget_is_refused_as_not_found() -> None:
+    desk = Desk()
+    desk.open(at(9), "w1")
+    desk.arrive(at(9))
+    done = desk.serve(at(9, 5), "w1")
+    desk.log += desk.engine.add_note(at(17), done.id, "same day: kept", "ana")
+    tomorrow = at(8, day=DAY + timedelta(days=1))
+    before = len(desk.engine.tickets[done.id].notes)
+    for command in (
+        lambda: desk.engine.add_note(tomorrow, done.id, "lost otherwise", "ana"),
+        lambda: desk.engine.flag(tomorrow, done.id, "lost otherwise", "ana"),
+        lambda: desk.engine.answer_survey(tomorrow, done.id, True, 5),
+        lambda: desk.engine.acknowledge(tomorrow, done.id, "screen"),
+    ):
+        with pytest.raises(Refused) as refused:
+            command()
+        assert refused.value.kind == "not_found"
+    assert len(desk.engine.tickets[done.id].notes) == before, "refused: nothing changed"

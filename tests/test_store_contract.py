@@ -103,6 +103,46 @@ async def test_events_since_gives_only_what_came_after(store: Store) -> None:
     assert [entry.seq for entry in await store.events_since(2)] == [3, 4, 5]
     assert await store.events_since(5) == []
     assert (await store.events_since(0))[0] == Logged(1, check_in(1))
+    assert [entry.seq for entry in await store.events_since(1, limit=2)] == [2, 3]
+    assert [entry.seq for entry in await store.events_since(4, limit=2)] == [5]
+
+
+async def test_a_start_replays_only_the_events_after_a_seq(backend: Backend) -> None:
+    store = backend.store()
+    async with store.running():
+        await durable(store, [check_in(n) for n in range(1, 6)])
+    again = backend.store()
+    replayed: list[Event] = []
+    async with again.running(before_start=lambda: replayed.extend(again.replay_since(3))):
+        pass
+    assert replayed == [check_in(4), check_in(5)]
+
+
+async def test_the_latest_snapshot_is_there_at_the_next_start(backend: Backend) -> None:
+    store = backend.store()
+    found: list[tuple[int, bytes] | None] = []
+    async with store.running(before_start=lambda: found.append(store.latest_snapshot())):
+        await durable(store, [check_in(n) for n in range(1, 8)])
+        for seq in (2, 7, 5):
+            await store.save_snapshot(seq, f"state at {seq}".encode())
+        await store.save_snapshot(7, b"\x00state at 7, again\xff")
+    again = backend.store()
+    async with again.running(before_start=lambda: found.append(again.latest_snapshot())):
+        pass
+    assert found == [None, (7, b"\x00state at 7, again\xff")]
+
+
+async def test_a_purge_drops_the_snapshots_saved_before_it(backend: Backend) -> None:
+    store = backend.store()
+    async with store.running():
+        await durable(store, [visitor(1, "Amina Warsame")])
+        await store.save_snapshot(1, b"Amina Warsame is waiting")
+        await durable(store, [Event("tickets.purged", NINE, {"ids": [1]})])
+    again = backend.store()
+    found: list[tuple[int, bytes] | None] = []
+    async with again.running(before_start=lambda: found.append(again.latest_snapshot())):
+        pass
+    assert found == [None]
 
 
 async def test_events_between_includes_the_start_and_excludes_the_end(store: Store) -> None:

@@ -9,7 +9,7 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
-from server.store.sqlite import MIGRATIONS, SqliteStore, connect
+from server.store.sqlite import MIGRATIONS, SNAPSHOTS_KEPT, SqliteStore, connect
 from tests.store_backends import SqliteBackend
 
 
@@ -31,4 +31,14 @@ def test_a_version_one_file_loses_the_unread_projections_and_gains_an_event_time
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     assert version == len(MIGRATIONS)
     assert "tickets" not in names and "counters" not in names
-    assert {"events", "events_at", "staff", "devices", "sessions"} <= names
+    assert {"events", "events_at", "staff", "devices", "sessions", "snapshots"} <= names
+
+
+async def test_only_the_last_few_snapshots_are_kept(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "lobby.db")
+    async with store.running():
+        for seq in range(1, SNAPSHOTS_KEPT + 3):
+            await store.save_snapshot(seq, b"state")
+    with contextlib.closing(sqlite3.connect(store.path)) as conn:
+        kept = [row[0] for row in conn.execute("SELECT seq FROM snapshots ORDER BY seq")]
+    assert kept == list(range(3, SNAPSHOTS_KEPT + 3))

@@ -8,8 +8,9 @@ A store has two faces:
 
 * **offline** (:meth:`Store.offline`): plain synchronous account calls for the command line,
   which has no event loop and must not start a writer;
-* **serving** (:meth:`Store.running`): opened, the log replayed once (:meth:`Store.replay`) while
-  nothing writes, then a writer started. From then on every read and write is asynchronous and
+* **serving** (:meth:`Store.running`): opened, the log replayed once (:meth:`Store.replay`, or
+  the latest snapshot and :meth:`Store.replay_since` its seq) while nothing writes, then a
+  writer started. From then on every read and write is asynchronous and
   queued in order with the appends, so a command is answered only after its events are durable.
 """
 
@@ -113,10 +114,20 @@ class Store(ABC):
         """Connect and bring the schema up to date; a store that cannot open raises here, at
         start, never on the first check-in."""
 
-    @abstractmethod
     def replay(self) -> Iterator[Event]:
         """Every logged event in seq order, streamed; only between :meth:`open` and
         :meth:`start`, when nothing else writes."""
+        return self.replay_since(0)
+
+    @abstractmethod
+    def replay_since(self, seq: int) -> Iterator[Event]:
+        """The events after ``seq`` in seq order, streamed, like :meth:`replay`: a start from
+        a snapshot reads only what came after it."""
+
+    @abstractmethod
+    def latest_snapshot(self) -> tuple[int, bytes] | None:
+        """The newest saved snapshot as (seq, data), if any; like :meth:`replay`, only
+        between :meth:`open` and :meth:`start`."""
 
     @abstractmethod
     def start(self) -> None:
@@ -174,13 +185,21 @@ class Store(ABC):
         """
 
     @abstractmethod
-    async def events_since(self, seq: int) -> list[Logged]:
-        """The events after ``seq``, in seq order (``0``: the whole log)."""
+    async def events_since(self, seq: int, limit: int | None = None) -> list[Logged]:
+        """The events after ``seq``, in seq order (``0``: the whole log); only the first
+        ``limit`` of them if given, to read a long log a page at a time."""
 
     @abstractmethod
     async def events_between(self, start: datetime, end: datetime) -> list[Logged]:
         """The events with ``start <= at < end`` (aware times, compared as instants), in seq
         order."""
+
+    @abstractmethod
+    async def save_snapshot(self, seq: int, data: bytes) -> None:
+        """Keep ``data`` (the office's state after event ``seq``, already durable) so the next
+        start need not replay the whole log. Only the last few are kept: one that does not
+        load is passed over, and older ones have no use. A committed ``tickets.purged`` drops
+        every snapshot saved before it, since they may hold what the purge erased."""
 
     # ------------------------------------------------------------ accounts
     # The serving face of :class:`Accounts`: the same calls, in order with the writes.

@@ -34,6 +34,7 @@ from server.store.port import (
 
 T = TypeVar("T")
 BATCH_LIMIT = 512
+SNAPSHOTS_KEPT = 3
 
 
 def _add_event_times(conn: sqlite3.Connection) -> None:
@@ -101,6 +102,14 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """,
     # 3: each event's time as an instant, indexed, for period queries
     _add_event_times,
+    # 4: snapshots of the office's state, so a start replays only the events after the latest
+    """
+    CREATE TABLE snapshots (
+        seq INTEGER PRIMARY KEY,
+        saved_at TEXT NOT NULL,
+        data BLOB NOT NULL
+    );
+    """,
 ]
 
 
@@ -271,11 +280,20 @@ class SqliteStore(Store):
             raise
         return conn
 
-    def replay(self) -> Iterator[Event]:
+    def replay_since(self, seq: int) -> Iterator[Event]:
         assert self._conn is not None and self._thread is None, "replay between open and start"
-        cursor = self._conn.execute("SELECT at, kind, data FROM events ORDER BY seq")
+        cursor = self._conn.execute(
+            "SELECT at, kind, data FROM events WHERE seq > ? ORDER BY seq", (seq,)
+        )
         for at, kind, data in cursor:
             yield decode_event(at, kind, data)
+
+    def latest_snapshot(self) -> tuple[int, bytes] | None:
+        assert self._conn is not None and self._thread is None, "read between open and start"
+        row = self._conn.execute(
+            "SELECT seq, data FROM snapshots ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1]))
 
     def start(self) -> None:
         assert self._conn is not None, "store not open"
@@ -325,20 +343,44 @@ class SqliteStore(Store):
         self._last_seq = await self._call(reset)
         return self._last_seq
 
-    async def events_since(self, seq: int) -> list[Logged]:
+    async def events_since(self, seq: int, limit: int | None = None) -> list[Logged]:
         return await self._call(
-            lambda: self._select("WHERE seq > ?", (seq,)),
+            lambda: self._select("WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit or -1)),
         )
 
     async def events_between(self, start: datetime, end: datetime) -> list[Logged]:
         bounds = (epoch_us(start), epoch_us(end))
-        return await self._call(lambda: self._select("WHERE at_us >= ? AND at_us < ?", bounds))
+        return await self._call(
+            lambda: self._select("WHERE at_us >= ? AND at_us < ? ORDER BY seq", bounds)
+        )
+
+    async def save_snapshot(self, seq: int, data: bytes) -> None:
+        def save() -> None:
+            conn = self._conn
+            assert conn is not None
+            try:  # one transaction: the new one in, the oldest out
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(
+                    "INSERT OR REPLACE INTO snapshots (seq, saved_at, data) VALUES (?, ?, ?)",
+                    (seq, _now(), data),
+                )
+                conn.execute(
+                    "DELETE FROM snapshots WHERE seq NOT IN"
+                    " (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)",
+                    (SNAPSHOTS_KEPT,),
+                )
+                conn.execute("COMMIT")
+            except (sqlite3.Error, OSError) as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                raise failure(exc) from exc
+
+        await self._call(save)
 
     def _select(self, where: str, params: tuple[int, ...]) -> list[Logged]:
         assert self._conn is not None
-        rows = self._conn.execute(
-            f"SELECT seq, at, kind, data FROM events {where} ORDER BY seq", params
-        )
+        rows = self._conn.execute(f"SELECT seq, at, kind, data FROM events {where}", params)
         return [Logged(seq, decode_event(at, kind, data)) for seq, at, kind, data in rows]
 
     # ------------------------------------------------------------ accounts
@@ -450,6 +492,7 @@ class SqliteStore(Store):
                 for event in write.events:
                     if event.kind == "tickets.purged":
                         scrub_private(conn, event.data["ids"])
+                        conn.execute("DELETE FROM snapshots")  # they may hold what was erased
             conn.execute("COMMIT")
         except (sqlite3.Error, OSError) as exc:
             with contextlib.suppress(sqlite3.Error):
