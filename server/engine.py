@@ -155,6 +155,8 @@ class Counter:
     idle_waiting_since: datetime | None = None
     idle_stretch_from: datetime | None = None
     """When the current unbroken stretch of idling while someone waits began."""
+    idle_before_today: float = 0.0
+    """``idle_while_waiting_sec`` as it stood when today began: screens show today's share."""
 
 
 @dataclass
@@ -763,6 +765,8 @@ class Engine:
         day = event.at.date()
         if self.day is None or day > self.day:
             self.day = day
+            for counter in self.counters.values():
+                counter.idle_before_today = counter.idle_while_waiting_sec
             self._forget_before(day if self.keep_from is None else min(day, self.keep_from))
         handler = getattr(self, "_on_" + event.kind.replace(".", "_"))
         # an old log may name a visit forgotten since: nothing of it is left here to change
@@ -838,6 +842,12 @@ class Engine:
             idle = counter.state == "open" and self.eligible_waiting(counter) > 0
             counter.idle_waiting_since = now if idle else None
             counter.idle_stretch_from = (counter.idle_stretch_from or now) if idle else None
+
+    def idle_today(self, counter_id: str, now: datetime) -> float:
+        """Seconds of idling while someone waited since today's first event (reports take the
+        difference of the running total over their own period instead)."""
+        counter = self.counter(counter_id)
+        return self.idle_while_waiting(counter_id, now) - counter.idle_before_today
 
     def idle_stretch_sec(self, counter_id: str, now: datetime) -> float:
         """How long this counter has been idle, without a break, while someone it serves waits."""

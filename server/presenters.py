@@ -161,7 +161,7 @@ def counter_view(engine: Engine, counter: Counter, role: str, now: datetime) -> 
     )
     if role in STAFF_ROLES:
         view.staff = counter.staff
-        view.idle_while_waiting_sec = float(int(engine.idle_while_waiting(counter.id, now)))
+        view.idle_while_waiting_sec = float(int(engine.idle_today(counter.id, now)))
         view.idle_nudge = idle_nudge(engine, counter, view.eligible_waiting, now)
     return view
 

@@ -41,6 +41,8 @@ class _CounterState(msgspec.Struct):
     staff: str | None
     idle_while_waiting_sec: float
     idle_waiting_since: datetime | None
+    idle_stretch_from: datetime | None = None
+    idle_before_today: float = 0.0
 
 
 class _Body(msgspec.Struct):
@@ -84,7 +86,14 @@ def dump(engine: Engine) -> bytes:
         tickets=list(engine.tickets.values()),
         counters=[
             _CounterState(
-                c.id, c.state, c.ticket, c.staff, c.idle_while_waiting_sec, c.idle_waiting_since
+                c.id,
+                c.state,
+                c.ticket,
+                c.staff,
+                c.idle_while_waiting_sec,
+                c.idle_waiting_since,
+                c.idle_stretch_from,
+                c.idle_before_today,
             )
             for c in engine.counters.values()
         ],
@@ -133,6 +142,8 @@ def _restored(config: OfficeConfig, body: _Body) -> Engine:
         counter.state, counter.ticket, counter.staff = saved.state, saved.ticket, saved.staff
         counter.idle_while_waiting_sec = saved.idle_while_waiting_sec
         counter.idle_waiting_since = _fixed(saved.idle_waiting_since)
+        counter.idle_stretch_from = _fixed(saved.idle_stretch_from)
+        counter.idle_before_today = saved.idle_before_today
     engine.day_sequence = {(s, d): n for s, d, n in body.day_sequence}
     for counter_id, times in body.completions.items():
         engine.completions[counter_id].extend(fixed_offset(t) for t in times)

@@ -259,3 +259,21 @@ async def test_an_idle_counter_is_nudged_only_after_the_grace_period(
             office.tick()
             await until(lambda: desk.counters["w1"].idle_nudge is not None, what="the nudge")
             assert desk.counters["w1"].idle_while_waiting_sec == 61
+
+
+async def test_idle_while_waiting_on_screens_is_today_s(
+    clocked_server: tuple[RunningServer, FakeClock],
+) -> None:
+    server, clock = clocked_server
+    office = server.app[OFFICE]
+    clerk = await server.staff("clerk")
+    await server.kiosk().check_in(visitor("idle-day-1"))
+    await clerk.counter_action("w1", "open")
+    async with following(server, clerk.token or "") as desk:
+        clock.advance(seconds=120)
+        office.tick()
+        await until(lambda: desk.counters["w1"].idle_while_waiting_sec == 120)
+        clock.advance(days=1)
+        await office.housekeep()  # yesterday's visitor is closed at the end of the day
+        office.tick()
+        await until(lambda: desk.counters["w1"].idle_while_waiting_sec == 0, what="a new day")
