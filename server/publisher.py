@@ -91,6 +91,8 @@ class Publisher:
         self.decided: dict[str, OfficeState] = {a: OfficeState() for a in AUDIENCES}
         self.published: dict[str, OfficeState] = {a: OfficeState() for a in AUDIENCES}
         self.announced: deque[tuple[int, p.CallView]] = deque(maxlen=64)
+        self._last_tick: datetime | None = None
+        self._paces: dict[str, float] = {}
 
     @property
     def seq(self) -> int:
@@ -126,10 +128,37 @@ class Publisher:
 
     def tick(self, now: datetime) -> Outgoing | None:
         """What the clock alone moved since the last patch. Only while nothing is in flight."""
-        out = self._outgoing(self.seq, now, ["tick"], Reach(), [], set(), [])
+        reach = Reach(tickets=self._moved_by_the_clock(now))
+        out = self._outgoing(self.seq, now, ["tick"], reach, [], set(), [])
         if all(m is None for m in out.messages.values()):
             return None
         return out
+
+    def _moved_by_the_clock(self, now: datetime) -> set[int]:
+        """The waiting visitors whose figures the clock moved since the last tick: a wait that
+        passed a whole minute or a colour threshold, or an estimate whose service's pace
+        changed (a completion left the window). Every service and counter is recomputed on a
+        tick anyway; a ticket view for every open visit every two seconds would cost a busy
+        office more than its check-ins do."""
+        engine = self.engine
+        last, self._last_tick = self._last_tick, now
+        paces = {s: engine.completion_interval_min(s, now) for s in engine.services}
+        changed = {s for s, pace in paces.items() if self._paces.get(s) != pace}
+        self._paces = paces
+        moved = {tid for s in changed for _, tid in engine.waiting[s]}
+        for service_id, queue in engine.waiting.items():
+            if service_id in changed:
+                continue
+            target = engine.services[service_id].target_wait_min
+            for _, ticket_id in queue:
+                ticket = engine.tickets[ticket_id]
+                waited = present.waited_min(ticket, now)
+                before = present.waited_min(ticket, last) if last is not None else -1.0
+                if int(waited) != int(before) or present.wait_level(
+                    waited, target
+                ) != present.wait_level(before, target):
+                    moved.add(ticket_id)
+        return moved
 
     def publish(self, out: Outgoing) -> None:
         """The patch's events are durable: every new client sees it from now on."""
