@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pytest
 from aiohttp import web
@@ -148,23 +148,41 @@ async def until(condition: Callable[[], object], timeout: float = 5.0, what: str
         await asyncio.sleep(0.02)
 
 
+class Screen(Protocol):
+    """Anything that folds the stream as a screen does: the shared fold, a terminal's model."""
+
+    @property
+    def ready(self) -> bool: ...
+
+    def apply(self, message: p.StreamMessage) -> object: ...
+
+
+S = TypeVar("S", bound=Screen)
+
+
 @contextlib.asynccontextmanager
-async def following(server: RunningServer, token: str) -> AsyncIterator[OfficeState]:
-    """A screen's view of the office: the live stream folded with the shared fold."""
-    state = OfficeState()
+async def follows(server: RunningServer, token: str, screen: S) -> AsyncIterator[S]:
+    """``screen`` fed by the live stream, as its app feeds it, until the block ends."""
 
     async def follow() -> None:
         async for message in live(server.url, token, reconnect_delays=(0.05,)):
-            state.apply(message)
+            screen.apply(message)
 
     task = asyncio.create_task(follow())
     try:
-        await until(lambda: state.ready, what="first snapshot")
-        yield state
+        await until(lambda: screen.ready, what="first snapshot")
+        yield screen
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def following(
+    server: RunningServer, token: str
+) -> contextlib.AbstractAsyncContextManager[OfficeState]:
+    """A screen's view of the office: the live stream folded with the shared fold."""
+    return follows(server, token, OfficeState())
 
 
 def visitor(rid: str, service: str = "permits", **extra: Any) -> p.CheckInRequest:

@@ -8,9 +8,7 @@ carries.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -18,10 +16,9 @@ import msgspec
 
 from counter.model import CounterModel
 from lobby import protocol as p
-from lobby.client import live
 from lobby.state import OfficeState
 from server.keys import OFFICE
-from tests.conftest import FakeClock, RunningServer, following, until, visitor
+from tests.conftest import FakeClock, RunningServer, following, follows, until, visitor
 
 
 async def status_of(server: RunningServer, ticket: p.TicketView) -> p.TicketView:
@@ -42,25 +39,6 @@ def public_part(counter: p.CounterView) -> tuple:
         counter.ticket_number,
         counter.eligible_waiting,
     )
-
-
-@contextlib.asynccontextmanager
-async def counter_terminal(server: RunningServer, token: str) -> AsyncIterator[CounterModel]:
-    """Window 1's terminal model, fed by the clerk's live stream as the counter app feeds it."""
-    model = CounterModel("w1")
-
-    async def follow() -> None:
-        async for message in live(server.url, token, reconnect_delays=(0.05,)):
-            model.apply(message)
-
-    task = asyncio.create_task(follow())
-    try:
-        await until(lambda: model.ready, what="the counter's first snapshot")
-        yield model
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def agree(
@@ -132,7 +110,10 @@ async def test_a_morning_where_every_screen_tells_the_same_truth(
             "clerk": await stack.enter_async_context(following(server, clerk.token or "")),
             "boss": await stack.enter_async_context(following(server, boss.token or "")),
         }
-        desk = await stack.enter_async_context(counter_terminal(server, clerk.token or ""))
+        # Window 1's terminal model, fed by the clerk's stream as the counter app feeds it
+        desk = await stack.enter_async_context(
+            follows(server, clerk.token or "", CounterModel("w1"))
+        )
         kiosk = screens["kiosk"]
         issued: list[p.TicketView] = []
         await agree(server, screens, issued, desk)

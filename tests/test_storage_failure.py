@@ -20,7 +20,7 @@ import pytest
 from lobby.client import ApiError
 from server.config import OfficeConfig
 from server.keys import OFFICE
-from tests.conftest import RunningServer, following, free_port, seed_accounts, until, visitor
+from tests.conftest import RunningServer, following, running_server, until, visitor
 
 
 @pytest.fixture
@@ -53,17 +53,11 @@ def fill(disk: Path) -> Path:
     return filler
 
 
-@contextlib.asynccontextmanager
-async def server_on(disk: Path, config: OfficeConfig):  # type: ignore[no-untyped-def]
-    db = disk / "lobby.db"
-    running = RunningServer(config, db, free_port(), seed_accounts(db))
-    await running.start()
-    try:
-        yield running
-    finally:
-        for client in running.clients:
-            await client.close()
-        await running.stop()
+def server_on(
+    disk: Path, config: OfficeConfig
+) -> contextlib.AbstractAsyncContextManager[RunningServer]:
+    """A server whose database lives on ``disk``."""
+    return running_server(disk, config)
 
 
 async def test_a_full_disk_loses_nothing_invents_nothing_and_recovers(
