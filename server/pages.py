@@ -158,7 +158,7 @@ async def page_asset(request: web.Request) -> web.Response:
 
 
 async def office_state_script(request: web.Request) -> web.Response:
-    """The one fold of the live stream every page uses (display, status, supervisor)."""
+    """The one fold of the live stream the pages use (display and supervisor)."""
     return _file_response("office_state.js", "text/javascript", ASSET_HEADERS)
 
 

@@ -1,6 +1,6 @@
 "use strict";
 /*
- * The office state as every page holds it (display, status, supervisor): the live stream's
+ * The office state as the pages hold it (display, supervisor): the live stream's
  * snapshot, then its patches, folded in order. The same fold as lobby/state.py, which the
  * terminal apps and the server itself use, so every screen holds the same figures at the same
  * seq.
