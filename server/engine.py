@@ -437,9 +437,6 @@ class Engine:
         for key, sequence in other.day_sequence.items():
             self.day_sequence[key] = max(self.day_sequence.get(key, 0), sequence)
 
-    def recent_calls(self, limit: int = 8) -> list[Call]:
-        return list(self.calls)[-limit:][::-1]
-
     # ---------------------------------------------------------------- commands
 
     def check_in(

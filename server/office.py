@@ -24,7 +24,7 @@ from server import presenters as present
 from server import snapshot
 from server.config import OfficeConfig
 from server.engine import Engine, Event, Ticket
-from server.publisher import Outgoing, Publisher
+from server.publisher import Outgoing, Publisher, audience_of
 from server.store.port import StorageFailed, Store
 from server.stream import Hub
 
@@ -234,13 +234,19 @@ class Office:
     def snapshot_message(self, role: str, since: int | None = None) -> tuple[int, str]:
         return self.publisher.snapshot_message(role, self.now(), since)
 
-    def visitor_ticket(self, ticket: Ticket) -> p.TicketView:
-        """One visit as its visitor sees it: the published figures (the same the display and
-        the staff screens show), without anything private."""
+    def ticket_view(self, ticket: Ticket, role: str) -> p.TicketView:
+        """One visit as ``role`` sees it, with the published figures: a command's reply, the
+        status page and every screen then show the same position and estimate."""
         published = self.publisher.published["staff"].tickets.get(ticket.id)
         if published is None:  # a finished visit: nothing on it moves with the clock any more
-            published = present.ticket_view(self.engine, ticket, "public", self.now())
-        return present.public_ticket(published)
+            return present.ticket_view(self.engine, ticket, role, self.now())
+        return published if role in present.STAFF_ROLES else present.public_ticket(published)
+
+    def counter_view(self, counter_id: str, role: str) -> p.CounterView:
+        return self.publisher.published[audience_of(role)].counters[counter_id]
+
+    def service_view(self, service_id: str) -> p.ServiceView:
+        return self.publisher.published["public"].services[service_id]
 
     def state(self, role: str) -> p.StateSnapshot:
         return self.publisher.state(role, self.now())

@@ -120,7 +120,7 @@ async def status_json(request: web.Request) -> web.Response:
     ticket = _ticket_by_token(office, request.match_info["token"])
     if ticket is None:
         raise api_error(404, "not_found", "this ticket is not known (it may be from another day)")
-    view = office.visitor_ticket(ticket)
+    view = office.ticket_view(ticket, "public")
     service = office.engine.services[ticket.service]
     return web.json_response(
         {

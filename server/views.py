@@ -110,7 +110,7 @@ def ticket_reply(
     ticket = office.engine.tickets.get(ticket_id_)
     if ticket is None:  # finished, and forgotten by the first event of a new day since
         raise api_error(404, "not_found", f"no ticket with id {ticket_id_}")
-    return reply(present.ticket_view(office.engine, ticket, role, office.now()), status)
+    return reply(office.ticket_view(ticket, role), status)
 
 
 def check_clerk_ticket(office: Office, principal: Principal, tid: int) -> None:
@@ -315,8 +315,7 @@ ticket_action(
 
 def counter_reply(request: web.Request, counter_id: str, role: str) -> web.Response:
     office = office_of(request)
-    counter = office.engine.counters[counter_id]
-    return reply(present.counter_view(office.engine, counter, role, office.now()))
+    return reply(office.counter_view(counter_id, role))
 
 
 def counter_action(
@@ -368,8 +367,7 @@ async def call_next(request: web.Request) -> web.Response:
     check_clerk_counter(office, principal, counter_id)
     await read_body(request, p.EmptyBody)
     ticket = await guarded(office.run(lambda now: office.engine.call_next(now, counter_id)))
-    view = present.ticket_view(office.engine, ticket, principal.role, office.now())
-    return reply(p.CallNextResponse(ticket=view))
+    return reply(p.CallNextResponse(ticket=office.ticket_view(ticket, principal.role)))
 
 
 @api(
@@ -534,8 +532,7 @@ def service_override(path: str, is_open: bool | None, summary: str) -> None:
         await guarded(
             office.act(lambda now: office.engine.set_service_open(now, service_id, is_open))
         )
-        views = present.service_views(office.engine, office.now())
-        return reply(next(v for v in views if v.id == service_id))
+        return reply(office.service_view(service_id))
 
     handler.__name__ = f"service_{path}"
     api(

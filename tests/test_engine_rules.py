@@ -197,7 +197,9 @@ def test_recalls_are_counted_and_limited_by_the_service() -> None:
     for i in range(limit):
         desk.log += desk.engine.recall(at(9, 2 + i), ticket.id)
     assert ticket.recalls == limit
-    assert [c.recall for c in desk.engine.recent_calls(limit + 1)] == list(range(limit, -1, -1))
+    assert [c.recall for c in list(desk.engine.calls)[::-1][: limit + 1]] == list(
+        range(limit, -1, -1)
+    )
     with pytest.raises(Refused, match="no-show"):
         desk.engine.recall(at(9, 9), ticket.id)
     desk.log += desk.engine.no_show(at(9, 10), ticket.id)
