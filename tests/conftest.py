@@ -20,7 +20,7 @@ from lobby.client import LobbyClient, live
 from lobby.state import OfficeState
 from server.app import create_app
 from server.auth import hash_token
-from server.config import OfficeConfig, load_config
+from server.config import OfficeConfig, load_config, parse_config
 from server.office import TICK_SEC
 from server.store.sqlite import SqliteStore
 
@@ -105,6 +105,13 @@ class RunningServer:
         client = self.client()
         await client.login(name, STAFF[name])
         return client
+
+
+def records_open(hours: str) -> OfficeConfig:
+    """The test office with Vital Records keeping ``hours`` (every other service all day)."""
+    head, records = CONFIG_PATH.read_text().split('id = "records"')
+    records = records.replace('hours = "00:00-24:00"', f'hours = "{hours}"', 1)
+    return parse_config(head + 'id = "records"' + records, f"records-{hours}.toml")
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from tests.conftest import (
     CONFIG_PATH,
     FakeClock,
     RunningServer,
+    records_open,
     running_server,
     until,
     visitor,
@@ -263,9 +264,7 @@ async def test_closed_service_is_disabled_with_its_hours(server: RunningServer) 
 
 
 async def test_a_service_opening_on_time_is_offered_without_reloading(tmp_path: Path) -> None:
-    head, records = CONFIG_PATH.read_text().split('id = "records"')
-    records = records.replace('hours = "00:00-24:00"', 'hours = "09:30-12:00"', 1)
-    config = parse_config(head + 'id = "records"' + records, "morning.toml")
+    config = records_open("09:30-12:00")
     clock = FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=config.tz))
     async with running_server(tmp_path, config, clock) as server:
         office = server.app[OFFICE]
@@ -286,9 +285,7 @@ async def test_a_service_opening_on_time_is_offered_without_reloading(tmp_path: 
 async def test_a_service_sliding_into_closing_is_shown_on_an_open_list(tmp_path: Path) -> None:
     """Nothing is logged when the clock alone brings a service near its closing time: the
     server's tick is what tells the kiosk, with the list already on screen."""
-    head, records = CONFIG_PATH.read_text().split('id = "records"')
-    records = records.replace('hours = "00:00-24:00"', 'hours = "09:00-10:00"', 1)
-    config = parse_config(head + 'id = "records"' + records, "closing.toml")
+    config = records_open("09:00-10:00")
     clock = FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=config.tz))
     async with running_server(tmp_path, config, clock) as server:
         office = server.app[OFFICE]

@@ -5,18 +5,15 @@ from __future__ import annotations
 import pytest
 
 from lobby.client import ApiError
-from server.config import OfficeConfig, parse_config
+from server.config import OfficeConfig
 from server.keys import OFFICE
-from tests.conftest import CONFIG_PATH, FakeClock, RunningServer, following, until, visitor
+from tests.conftest import FakeClock, RunningServer, following, records_open, until, visitor
 
 
 @pytest.fixture
 def office_config() -> OfficeConfig:
     """Vital Records keeps morning hours; the test clock starts at 09:00."""
-    text = CONFIG_PATH.read_text()
-    head, records = text.split('id = "records"')
-    records = records.replace('hours = "00:00-24:00"', 'hours = "09:30-12:00"', 1)
-    return parse_config(head + 'id = "records"' + records, "morning.toml")
+    return records_open("09:30-12:00")
 
 
 async def test_a_service_opening_on_time_reaches_the_display_stream(
