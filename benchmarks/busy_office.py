@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.check_ins import SERVICES, Kiosks
-from benchmarks.figures import Phase, percentile
+from benchmarks.check_ins import SERVICES, Kiosks, alternate_check_ins
+from benchmarks.figures import Phase, note, percentile
 from benchmarks.raw_http import HttpConnection
 from benchmarks.servers import CpuMeter, LobbyAccounts, ServerProcess, _lobby, start_lobby
 
@@ -64,10 +63,6 @@ class BusyOffice:
     busy: Phase
     snapshots: list[Snapshots]
     fill_seconds: float = 0.0
-
-
-def note(text: str) -> None:
-    print(f"  .. {text}", file=sys.stderr, flush=True)
 
 
 async def expect(
@@ -167,25 +162,6 @@ def event_loop_meter(server: ServerProcess) -> CpuMeter:
     return CpuMeter({"server": (server.pid, None), "server event loop": (server.pid, server.pid)})
 
 
-async def alternate_check_ins(turns: list[tuple[Kiosks, CpuMeter]]) -> None:
-    for kiosks, _ in turns:
-        await kiosks.open()
-    try:
-        for kiosks, _ in turns:
-            await kiosks.run(WARMUP_SECONDS, measured=False)
-        for _ in range(SLICES):
-            for kiosks, meter in turns:
-                meter.start()
-                await kiosks.run(SECONDS / SLICES, measured=True)
-                meter.stop()
-        for kiosks, meter in turns:
-            kiosks.phase.cpu = meter.shares
-            kiosks.phase.waiting_at_end = kiosks.sent
-    finally:
-        for kiosks, _ in turns:
-            await kiosks.close()
-
-
 async def busy_office_phases(workdir: Path) -> BusyOffice:
     empty, empty_accounts = start_lobby(workdir, "empty-office")
     busy, accounts = start_lobby(workdir, "busy-office", BUSY_CONFIG)
@@ -228,7 +204,7 @@ async def busy_office_phases(workdir: Path) -> BusyOffice:
                 event_loop_meter(busy),
             ),
         ]
-        await alternate_check_ins(turns)
+        await alternate_check_ins(turns, SECONDS, SLICES, WARMUP_SECONDS)
         return BusyOffice(turns[0][0].phase, turns[1][0].phase, snapshots, filled)
     finally:
         empty.stop()

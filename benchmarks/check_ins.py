@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from benchmarks.figures import Phase
 from benchmarks.raw_http import HttpConnection
+from benchmarks.servers import CpuMeter
 
 SERVICES = ("permits", "billing", "records")
 
@@ -67,3 +68,26 @@ class Kiosks:
         await asyncio.gather(*(kiosk(i, c) for i, c in enumerate(self.connections)))
         if measured:
             phase.seconds += time.perf_counter() - began
+
+
+async def alternate_check_ins(
+    turns: list[tuple[Kiosks, CpuMeter]], seconds: float, slices: int, warmup: float
+) -> None:
+    """Measure each system in turn, ``slices`` times: two systems measured side by side meet
+    the same moments of a noisy machine, so their ratio holds where their figures drift."""
+    for kiosks, _ in turns:
+        await kiosks.open()
+    try:
+        for kiosks, _ in turns:
+            await kiosks.run(warmup, measured=False)
+        for _ in range(slices):
+            for kiosks, meter in turns:
+                meter.start()
+                await kiosks.run(seconds / slices, measured=True)
+                meter.stop()
+        for kiosks, meter in turns:
+            kiosks.phase.cpu = meter.shares
+            kiosks.phase.waiting_at_end = kiosks.sent
+    finally:
+        for kiosks, _ in turns:
+            await kiosks.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -51,3 +52,8 @@ class Phase:
         if not self.cpu:
             return ("-", 0.0)
         return max(self.cpu.items(), key=lambda item: item[1])
+
+
+def note(text: str) -> None:
+    """Progress on stderr, so the figures on stdout stay clean."""
+    print(f"  .. {text}", file=sys.stderr, flush=True)

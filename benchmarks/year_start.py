@@ -21,7 +21,6 @@ import random
 import shutil
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -30,6 +29,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.busy_office import BUSY_CONFIG
+from benchmarks.figures import note
 from benchmarks.servers import BIN, ROOT, free_port, seed_lobby
 from server.config import OfficeConfig, load_config
 from server.engine import Engine, Event, Refused
@@ -51,10 +51,6 @@ SETTLE_SEC = 2.0
 
 TARGET_START_SEC = 5.0
 TARGET_RSS_MB = 150.0
-
-
-def note(text: str) -> None:
-    print(f"  .. {text}", file=sys.stderr, flush=True)
 
 
 # ------------------------------------------------------------------- the year
