@@ -26,7 +26,8 @@ RECEIVER_PROCESSES = 2
 CPU_BOUND = 0.85
 
 TARGET_RATE = 1000.0
-TARGET_RATE_RATIO = 1.0  # at least the bare insert: group commit leaves room to beat one commit per request
+TARGET_RATE_RATIO = 1.0
+"""At least the bare insert: group commit leaves room to beat one commit per request."""
 TARGET_P99_200_MS = 50.0
 TARGET_P99_RATIO_1000 = 1.5
 
