@@ -120,8 +120,8 @@ class Publisher:
         kinds = [e.kind for e in events]
         reach = self._reach(events)
         calls = sum(1 for k in kinds if k in CALL_KINDS)
-        announce = [present.call_view(self.engine, c) for c in list(self.engine.calls)[-calls:]]
-        announce = announce if calls else []
+        made = list(self.engine.calls)[-calls:] if calls else []
+        announce = [present.call_view(self.engine, c) for c in made]
         alerts = {e.data["alert"] for e in events if e.kind.startswith("alert.")}
         printers = [e.data["device"] for e in events if e.kind == "printer.status"]
         return self._outgoing(seq, now, kinds, reach, announce, alerts, printers)
