@@ -117,8 +117,19 @@ class Publisher:
 
     def decide(self, events: list[Event], seq: int, now: datetime) -> Outgoing:
         """The patch for events the engine just applied (called before their commit)."""
-        kinds = [e.kind for e in events]
-        reach = self._reach(events)
+        return self._for_events(events, seq, now, self._reach(events))
+
+    def resync(self, seq: int, now: datetime, events: list[Event]) -> Outgoing:
+        """After a rebuild from the log: every figure recomputed against what was published,
+        at the durable ``seq``; ``events`` are those the log holds beyond the last patch
+        published (none: a tick). Published at once: it holds only what is durable."""
+        tickets = set(self.engine.open_ids) | set(self.decided["staff"].tickets)
+        for event in events:
+            tickets.update(named_tickets(event))
+        return self._for_events(events, seq, now, Reach(tickets, None, None))
+
+    def _for_events(self, events: list[Event], seq: int, now: datetime, reach: Reach) -> Outgoing:
+        kinds = [e.kind for e in events] or ["tick"]
         calls = sum(1 for k in kinds if k in CALL_KINDS)
         made = list(self.engine.calls)[-calls:] if calls else []
         announce = [present.call_view(self.engine, c) for c in made]

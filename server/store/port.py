@@ -16,9 +16,10 @@ A store has two faces:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -167,9 +168,10 @@ class Store(ABC):
         """The seq of the last event handed to :meth:`append` (durable or still on its way)."""
 
     @abstractmethod
-    def append(self, events: list[Event]) -> tuple[list[int], Awaitable[None]]:
-        """Hand events over for a durable commit; returns their seqs and an awaitable that
-        completes once they are durable (or raises why they are not).
+    def append(self, events: list[Event]) -> tuple[list[int], asyncio.Future[None]]:
+        """Hand events over for a durable commit; returns their seqs and a future that
+        completes once they are durable (or fails with why they are not). Futures complete in
+        append order: a later one done means every earlier one is settled too.
 
         Seqs are handed out here, synchronously and in call order, so the order of the log is the
         order in which the engine applied the events. Appends that queue up while the disk works

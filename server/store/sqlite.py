@@ -16,7 +16,7 @@ import json
 import queue
 import sqlite3
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -325,7 +325,7 @@ class SqliteStore(Store):
     def last_seq(self) -> int:
         return self._last_seq
 
-    def append(self, events: list[Event]) -> tuple[list[int], Awaitable[None]]:
+    def append(self, events: list[Event]) -> tuple[list[int], asyncio.Future[None]]:
         assert self._loop is not None, "store not started"
         seqs = list(range(self._last_seq + 1, self._last_seq + 1 + len(events)))
         self._last_seq += len(events)
@@ -450,17 +450,21 @@ class SqliteStore(Store):
     @staticmethod
     def _settle(
         loop: asyncio.AbstractEventLoop,
-        future: asyncio.Future[Any],
+        futures: list[asyncio.Future[Any]],
         result: Any,
         error: BaseException | None,
     ) -> None:
+        """Settle futures from the writer thread with one wake-up of the event loop, in order
+        (a whole commit's writers at once)."""
+
         def settle() -> None:
-            if future.done():
-                return
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(result)
+            for future in futures:
+                if future.done():
+                    continue
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(result)
 
         loop.call_soon_threadsafe(settle)
 
@@ -468,16 +472,16 @@ class SqliteStore(Store):
         try:
             result = job.fn()
         except BaseException as exc:  # handed to the awaiting coroutine
-            self._settle(loop, job.future, None, exc)
+            self._settle(loop, [job.future], None, exc)
         else:
-            self._settle(loop, job.future, result, None)
+            self._settle(loop, [job.future], result, None)
 
     def _commit(
         self, conn: sqlite3.Connection, loop: asyncio.AbstractEventLoop, batch: list[_Write]
     ) -> None:
+        futures = [write.future for write in batch]
         if self._failed is not None:  # decided on top of a commit that failed: refused too
-            for write in batch:
-                self._settle(loop, write.future, None, self._failed)
+            self._settle(loop, futures, None, self._failed)
             return
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -499,8 +503,6 @@ class SqliteStore(Store):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
             self._failed = failure(exc)
-            for write in batch:
-                self._settle(loop, write.future, None, self._failed)
+            self._settle(loop, futures, None, self._failed)
             return
-        for write in batch:
-            self._settle(loop, write.future, None, None)
+        self._settle(loop, futures, None, None)
