@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
+import msgspec
+
 from lobby import protocol as p
 from server import presenters as present
 from server import snapshot
@@ -31,6 +33,7 @@ from server.store.port import Logged, StorageFailed, Store
 from server.stream import Hub
 
 log = logging.getLogger("lobby.office")
+_encoder = msgspec.json.Encoder()
 T = TypeVar("T")
 TICK_SEC = 2.0
 SNAPSHOT_AFTER_EVENTS = 5000
@@ -82,6 +85,7 @@ class Office:
         """Set from a failed commit until the engine again holds exactly what the log holds."""
         self._recovery: asyncio.Future[None] | None = None
         self._snapshot: tuple[int, bytes] | None = None
+        self._visits_minute: datetime | None = None
         """The latest snapshot loaded or saved, for a rebuild after a failed commit."""
 
     def now(self) -> datetime:
@@ -285,9 +289,13 @@ class Office:
         now = self.now()
         self.engine.advance(now)
         outgoing = self.publisher.tick(now)
+        minute = now.replace(second=0, microsecond=0)
+        every_visit, self._visits_minute = minute != self._visits_minute, minute
+        if outgoing is None and every_visit:  # nothing moved, but each page's clock did
+            outgoing = Outgoing(self.published_seq, {}, {}, [], tick=True)
         if outgoing is not None:
             self.publisher.publish(outgoing)
-            self.hub.publish(outgoing)
+            self._broadcast(outgoing, every_visit)
 
     async def wait_committed(self, seq: int) -> None:
         """Wait until ``seq`` is durable (and so published: the hub publishes after commit)."""
@@ -297,9 +305,27 @@ class Office:
         self._waiters.append((seq, future))
         await future
 
+    def _broadcast(self, outgoing: Outgoing, every_visit: bool = False) -> None:
+        """Hand a published patch to the hub, with the status of each visit it moved whose
+        status page is connected (of every connected one with ``every_visit``: once a minute,
+        so a page's "last updated" stays true)."""
+        watched = self.hub.watched_tickets()
+        staff = outgoing.patches.get("staff")
+        if watched and not every_visit and staff is not None:
+            moved = {t.id for t in staff.tickets}
+            every_visit = staff.office is not None  # the notice changed
+            watched = watched if every_visit else watched & moved
+        elif not every_visit:
+            watched = set()
+        for ticket_id in watched:
+            ticket = self.engine.tickets.get(ticket_id)
+            if ticket is not None:
+                outgoing.visits[ticket_id] = _encoder.encode(self.visit_status(ticket)).decode()
+        self.hub.publish(outgoing)
+
     def _committed(self, outgoing: Outgoing) -> None:
         self.publisher.publish(outgoing)
-        self.hub.publish(outgoing)
+        self._broadcast(outgoing)
         done = self.published_seq
         ready = [w for w in self._waiters if w[0] <= done]
         self._waiters = [w for w in self._waiters if w[0] > done]
@@ -317,6 +343,21 @@ class Office:
         if published is None:  # a finished visit: nothing on it moves with the clock any more
             return present.ticket_view(self.engine, ticket, role, self.now())
         return published if role in present.STAFF_ROLES else present.public_ticket(published)
+
+    def visit_status(self, ticket: Ticket) -> p.VisitStatus:
+        """What the visitor's status page shows, in the language they chose at the kiosk (the
+        kiosk's own once the retention period erased their choice)."""
+        return p.VisitStatus(
+            seq=self.published_seq,
+            office=self.config.name,
+            now=present.iso(self.now()) or "",
+            timezone=self.config.timezone,
+            ticket=self.ticket_view(ticket, "public"),
+            language=ticket.language or ticket.ui_language,
+            info=self.engine.services[ticket.service].info,
+            notice=self.engine.notice,
+            languages=list(self.config.languages),
+        )
 
     def counter_view(self, counter_id: str, role: str) -> p.CounterView:
         return self.publisher.published[audience_of(role)].counters[counter_id]

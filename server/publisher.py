@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -83,6 +83,9 @@ class Outgoing:
     messages: dict[str, str | None]
     announce: list[p.CallView]
     tick: bool = False
+    visits: dict[int, str] = field(default_factory=dict)
+    """The status of each moved visit whose status page is connected, encoded (the office
+    fills it in when it publishes)."""
 
 
 class Publisher:
