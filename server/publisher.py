@@ -95,7 +95,6 @@ class Publisher:
         self.published: dict[str, OfficeState] = {a: OfficeState() for a in AUDIENCES}
         self.announced: deque[tuple[int, p.CallView]] = deque(maxlen=64)
         self._last_tick: datetime | None = None
-        self._paces: dict[str, float] = {}
 
     @property
     def seq(self) -> int:
@@ -150,19 +149,15 @@ class Publisher:
 
     def _moved_by_the_clock(self, now: datetime) -> set[int]:
         """The waiting visitors whose figures the clock moved since the last tick: a wait that
-        passed a whole minute or a colour threshold, or an estimate whose service's pace
-        changed (a completion left the window). Every service and counter is recomputed on a
-        tick anyway; a ticket view for every open visit every two seconds would cost a busy
+        passed a whole minute or a colour threshold, or an estimate that moved (counters get
+        closer to free as time passes). Every service and counter is recomputed on a tick
+        anyway; a whole ticket view for every open visit every two seconds would cost a busy
         office more than its check-ins do."""
         engine = self.engine
+        shown = self.decided["staff"].tickets
         last, self._last_tick = self._last_tick, now
-        paces = {s: engine.completion_interval_min(s, now) for s in engine.services}
-        changed = {s for s, pace in paces.items() if self._paces.get(s) != pace}
-        self._paces = paces
-        moved = {tid for s in changed for _, tid in engine.waiting[s]}
+        moved: set[int] = set()
         for service_id, queue in engine.waiting.items():
-            if service_id in changed:
-                continue
             target = engine.services[service_id].target_wait_min
             for _, ticket_id in queue:
                 ticket = engine.tickets[ticket_id]
@@ -171,6 +166,18 @@ class Publisher:
                 if int(waited) != int(before) or present.wait_level(
                     waited, target
                 ) != present.wait_level(before, target):
+                    moved.add(ticket_id)
+                    continue
+                view = shown.get(ticket_id)
+                estimate = engine.estimate(service_id, now, ticket)
+                if (
+                    view is None
+                    or view.estimate is None
+                    or (
+                        (view.estimate.low_min, view.estimate.high_min)
+                        != (estimate.low, estimate.high)
+                    )
+                ):
                     moved.add(ticket_id)
         return moved
 
