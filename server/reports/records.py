@@ -284,11 +284,12 @@ class RecordFold:
             if idle:
                 counter.idle_since = (at_us, at.date().isoformat())
             else:
-                assert counter.idle_since is not None
-                self.changes.idle += day_spans(
-                    counter_id, counter.staff, counter.idle_since, at, at_us
-                )
-                counter.idle_since = None
+                self._end_idle(counter_id, counter, at, at_us)
+
+    def _end_idle(self, counter_id: str, counter: CounterState, at: datetime, at_us: int) -> None:
+        if counter.idle_since is not None:
+            self.changes.idle += day_spans(counter_id, counter.staff, counter.idle_since, at, at_us)
+        counter.idle_since = None
 
     def _queue(self, service: str) -> None:
         waiting = self.waiting.get(service, 0)
@@ -437,6 +438,7 @@ class RecordFold:
         counter = self._counter(d["counter"])
         self._moved = True
         if counter.state in STAFFED and counter.staff != d["staff"]:
+            self._end_idle(d["counter"], counter, at, at_us)  # each stretch is one person's
             self._end_staffed(d["counter"], counter, at, at_us)
             counter.staffed_since = (at_us, at.date().isoformat())
         counter.staff = d["staff"]
@@ -447,8 +449,10 @@ class RecordFold:
         self._set_counter(d["counter"], "break", at, at_us)
 
     def _closed(self, at: datetime, at_us: int, d: dict[str, Any]) -> None:
+        counter = self._counter(d["counter"])
         self._set_counter(d["counter"], "closed", at, at_us)
-        self._counter(d["counter"]).staff = None
+        self._end_idle(d["counter"], counter, at, at_us)  # while the staff member is known
+        counter.staff = None
 
 
 _HANDLERS: dict[str, Callable[[RecordFold, datetime, int, dict[str, Any]], None]] = {
