@@ -13,8 +13,8 @@ from benchmarks.busy_office import BusyOffice, busy_office_phases, print_busy_of
 from benchmarks.call_to_event import interleaved_calls
 from benchmarks.check_ins import Kiosks, alternate_check_ins
 from benchmarks.figures import Phase, note
-from benchmarks.servers import MACHINE, CpuMeter, ServerProcess, start_bare, start_lobby
 from benchmarks.reports import print_reports, report_timings
+from benchmarks.servers import MACHINE, CpuMeter, ServerProcess, start_bare, start_lobby
 from benchmarks.year_start import print_year_starts, year_starts
 
 CHECK_IN_SECONDS = 8.0

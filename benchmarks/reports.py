@@ -77,8 +77,11 @@ def report_timings(workdir: Path) -> list[Timing]:
         first_text, last_text = conn.execute("SELECT min(day), max(day) FROM visits").fetchone()
     first, last = date.fromisoformat(first_text), date.fromisoformat(last_text)
     note("reports: one day, then the whole year")
+    # the last day holds the log's latest event, so it never settles: summarised afresh each
+    # time, as today is; the day before settles once its summary is kept
     return [
-        measure("one day", copy, config, last, last),
+        measure("latest day", copy, config, last, last),
+        measure("settled day", copy, config, last - timedelta(days=1), last - timedelta(days=1)),
         measure("one year", copy, config, first - timedelta(days=1), last),
     ]
 
@@ -96,9 +99,11 @@ def print_reports(timings: list[Timing], section: int = 6) -> None:
     day, year = timings[0], timings[-1]
     day_ms = max(day.cold, day.warm) * 1000
     print(
-        f"   one day: {day_ms:.0f} ms cold or warm (target < {TARGET_DAY_MS:.0f} ms:"
+        f"   latest day: {day_ms:.0f} ms, the slower of cold and warm"
+        f" (target < {TARGET_DAY_MS:.0f} ms:"
         f" {'met' if day_ms < TARGET_DAY_MS else 'MISSED'}); one year warm: {year.warm:.2f} s"
-        f" (target < {TARGET_YEAR_SEC:.0f} s: {'met' if year.warm < TARGET_YEAR_SEC else 'MISSED'}),"
+        f" (target < {TARGET_YEAR_SEC:.0f} s:"
+        f" {'met' if year.warm < TARGET_YEAR_SEC else 'MISSED'}),"
         f" cold {year.cold:.1f} s once"
     )
 

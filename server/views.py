@@ -33,6 +33,7 @@ from server.errors import STATUS_BY_KIND, api_error
 from server.keys import OFFICE, PRINCIPALS
 from server.office import Office
 from server.reports.figures import period_of, report
+from server.reports.tables import BREAKDOWN, breakdown, csv_text
 from server.store.port import RecordsBehind
 from server.validation import read_body
 
@@ -492,6 +493,28 @@ async def printer_status(request: web.Request) -> web.Response:
 async def report_summary(request: web.Request) -> web.Response:
     require(request, *SUPERVISORS)
     return reply(await period_report(request))
+
+
+@api(
+    "GET",
+    "/api/reports/summary.csv",
+    "One breakdown of the period's report as CSV (by: service, counter, staff, day, hour)",
+    roles=SUPERVISORS,
+    response=None,
+)
+async def report_csv(request: web.Request) -> web.Response:
+    require(request, *SUPERVISORS)
+    by = request.query.get("by", "service")
+    if by not in BREAKDOWN:
+        raise api_error(422, "invalid", f"by must be one of {', '.join(BREAKDOWN)}", "by")
+    figures = await period_report(request)
+    name = f"lobby-report-{figures['first_day']}-to-{figures['last_day']}-by-{by}.csv"
+    return web.Response(
+        text=csv_text(*breakdown(figures, by)),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 async def period_report(request: web.Request) -> dict[str, Any]:

@@ -4,12 +4,20 @@ out of the real server exactly so (docs/measures.md defines each one)."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import aiohttp
+import pytest
+
 from lobby import protocol as p
+from lobby.cli import main
 from server.reports import stats
-from tests.conftest import FakeClock, RunningServer, visitor
+from tests.conftest import CONFIG_PATH, FakeClock, RunningServer, visitor
 from tests.test_pages import token_of
 
 DAY = {"from": "2026-11-02", "to": "2026-11-02"}
@@ -75,6 +83,17 @@ async def hand_built_morning(server: RunningServer, clock: FakeClock) -> dict[st
     await supervisor.request("POST", "/api/day/close")  # P-004 closed after 14 minutes
     report: dict[str, Any] = await supervisor.request("GET", "/api/reports/summary", params=DAY)
     return report
+
+
+async def csv_download(server: RunningServer, token: str | None, by: str) -> str:
+    async with aiohttp.ClientSession() as http, http.get(
+        f"{server.url}/api/reports/summary.csv",
+        params={**DAY, "by": by},
+        headers={"Authorization": f"Bearer {token}"},
+    ) as answer:
+        assert answer.status == 200
+        assert answer.headers["Content-Disposition"].startswith("attachment")
+        return await answer.text()
 
 
 def dist(count: int, mean: float | None, median: float | None, p90: float | None) -> dict:
@@ -198,13 +217,13 @@ async def test_the_same_figures_after_a_restart_and_from_the_kept_summary(
 def test_nearest_rank_percentiles_on_small_samples() -> None:
     for n in range(1, 13):
         values = [float(v * v) for v in range(n)]  # distinct, increasing
-        for p in (50, 90):
-            chosen = stats.nearest_rank(values, p)
+        for share in (50, 90):
+            chosen = stats.nearest_rank(values, share)
             # the smallest value with at least p % of the values at or below it
-            expected = next(v for v in values if 100 * sum(w <= v for w in values) >= p * n)
-            assert chosen == expected, (n, p)
+            expected = next(v for v in values if 100 * sum(w <= v for w in values) >= share * n)
+            assert chosen == expected, (n, share)
             buckets = [(int(v * 100), 1) for v in values]
-            assert stats.histogram_percentile(buckets, p) == expected
+            assert stats.histogram_percentile(buckets, share) == expected
     waits = [0.0, 0.0, 1.0, 4.0, 8.0, 11.0]
     assert stats.nearest_rank(waits, 90) == 11.0, "one visitor in six waited 11"
     assert stats.nearest_rank([3.0, 7.0], 50) == 3.0
@@ -228,3 +247,40 @@ async def test_check_ins_go_on_while_a_long_report_runs(
     assert not long_report.done(), "every check-in was answered while the report still ran"
     report = await long_report
     assert report["overall"]["check_ins"] >= 1
+
+
+async def test_the_command_line_prints_the_pages_figures(
+    clocked_server: tuple[RunningServer, FakeClock],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server, clock = clocked_server
+    web = await hand_built_morning(server, clock)
+    supervisor = await server.staff("super")
+    base = ["report", "--db", str(server.db), "--config", str(CONFIG_PATH)]
+    period = ["--from", DAY["from"], "--to", DAY["to"]]
+    capsys.readouterr()
+    assert await asyncio.to_thread(main, [*base, *period, "--format", "json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed.pop("as_of") and web.pop("as_of")
+    assert printed == web
+
+    for by in ("service", "counter", "staff", "day", "hour"):
+        csv_file = tmp_path / f"by-{by}.csv"
+        assert (
+            await asyncio.to_thread(main, [*base, *period, "--by", by, "--csv", str(csv_file)]) == 0
+        )
+        table = capsys.readouterr().out
+        assert table.startswith(f"Test City Hall · 2026-11-02 · by {by}")
+        downloaded = await csv_download(server, supervisor.token, by)
+        assert csv_file.read_bytes().decode("utf-8") == downloaded
+    rows = list(csv.DictReader(io.StringIO(downloaded)))
+    assert rows[0]["hour"] == "9" and rows[0]["check_ins"] == "5"
+    services = list(csv.DictReader((tmp_path / "by-service.csv").open(encoding="utf-8")))
+    assert [r["service_id"] for r in services] == ["permits", "billing", "records", "all"]
+    assert services[0]["wait_p90_min"] == "6.0" and services[0]["transfers"] == "1"
+    staff = (tmp_path / "by-staff.csv").read_text(encoding="utf-8").splitlines()
+    assert staff[0].split(",")[0] == "staff" and staff[1].startswith("clerk,")
+
+    assert main([*base, "--from", "2026-11-03", "--to", "2026-11-02"]) == 2
+    assert "'to' is before 'from'" in capsys.readouterr().err

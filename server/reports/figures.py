@@ -20,7 +20,13 @@ import msgspec
 from server.config import OfficeConfig
 from server.reports import stats
 from server.reports.staffing import advice
-from server.store.port import LEG_MEASURES, VISIT_MEASURES, RecordReader, Store
+from server.store.port import (
+    GROUP_SEPARATOR,
+    LEG_MEASURES,
+    VISIT_MEASURES,
+    RecordReader,
+    Store,
+)
 
 Tallies = dict[str, float]
 BREAKDOWNS = ("service", "counter", "staff", "day", "hour")
@@ -80,15 +86,19 @@ def summarise_day(
 ) -> DaySummary:
     """One office day from its records (``now`` decides who is still within target)."""
     targets = {s.id: s.target_wait_min for s in config.services}
-    visits = {
-        by: reader.visit_tallies(day, day, by, targets, now)
-        for by in ("service", "hour", "service_hour")
-    }
+    # one query per table, its groups added up here into every breakdown
+    by_service_hour = reader.visit_tallies(day, day, "service_hour", targets, now)
+    visits = {"service_hour": by_service_hour} | _regroup(
+        by_service_hour, {"service": 0, "hour": 1}
+    )
     visits["day"] = {day.isoformat(): _sum(visits["service"].values())}
     visits["weekday_hour"] = {
         str(day.weekday() * 100 + int(h)): t for h, t in visits["hour"].items()
     }
-    legs = {by: reader.leg_tallies(day, day, by) for by in ("service", "counter", "staff", "hour")}
+    legs = _regroup(
+        reader.leg_tallies(day, day, "service_counter_staff_hour"),
+        {"service": 0, "counter": 1, "staff": 2, "hour": 3},
+    )
     legs["day"] = {day.isoformat(): _sum(legs["service"].values())}
     histograms: dict[str, dict[str, dict[int, int]]] = {}
     totals: dict[str, dict[str, float]] = {}
@@ -103,6 +113,18 @@ def summarise_day(
     for span in reader.staffed_spans(start, end):
         _add_by_hour(staffed, span.from_us, span.to_us, config)
     return DaySummary(visits, legs, histograms, totals, idle, staffed)
+
+
+def _regroup(
+    combined: Mapping[str, Tallies], parts: Mapping[str, int]
+) -> dict[str, dict[str, Tallies]]:
+    """Tallies of a combined grouping added up by each of its parts."""
+    regrouped: dict[str, dict[str, Tallies]] = {name: {} for name in parts}
+    for key, tallies in combined.items():
+        pieces = key.split(GROUP_SEPARATOR)
+        for name, index in parts.items():
+            add_tallies(regrouped[name].setdefault(pieces[index], {}), tallies)
+    return regrouped
 
 
 def _sum(groups: Iterable[Tallies]) -> Tallies:

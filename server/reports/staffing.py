@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from server.config import OfficeConfig
 from server.reports import stats
+from server.store.port import GROUP_SEPARATOR
 
 if TYPE_CHECKING:
     from server.reports.figures import DaySummary
@@ -69,7 +70,7 @@ def advice(summary: DaySummary, config: OfficeConfig, open_days: int) -> dict[st
     legs = summary.legs.get("service", {})
     hours: dict[int, dict[str, Any]] = {}
     for key, tallies in by_service_hour.items():
-        service_id, hour_text = key.rsplit("@", 1)
+        service_id, hour_text = key.split(GROUP_SEPARATOR)
         service = next((s for s in config.services if s.id == service_id), None)
         if service is None or not open_days:
             continue

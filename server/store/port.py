@@ -239,7 +239,18 @@ class Store(ABC):
 
 VISIT_GROUPS = ("", "service", "day", "hour", "weekday_hour", "service_hour")
 """How visit figures can be grouped ('' is one group, the whole period)."""
-LEG_GROUPS = ("", "service", "counter", "staff", "day", "hour", "weekday_hour")
+LEG_GROUPS = (
+    "",
+    "service",
+    "counter",
+    "staff",
+    "day",
+    "hour",
+    "weekday_hour",
+    "service_counter_staff_hour",
+)
+GROUP_SEPARATOR = "\x1f"
+"""Between the parts of a combined group's key (service_hour: service, hour)."""
 VISIT_MEASURES = (
     "wait_min",
     "waited_before_leaving_min",

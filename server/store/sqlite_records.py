@@ -296,7 +296,9 @@ GROUP_SQL = {
     "day": "day",
     "hour": "hour",
     "weekday_hour": "weekday * 100 + hour",
-    "service_hour": "service || '@' || hour",
+    "service_hour": "service || char(31) || hour",
+    "service_counter_staff_hour": "service || char(31) || coalesce(counter, '') || char(31)"
+    " || coalesce(staff, '') || char(31) || hour",
 }
 
 _WAIT = "(first_called_us - arrived_us)"
