@@ -86,11 +86,14 @@ async def hand_built_morning(server: RunningServer, clock: FakeClock) -> dict[st
 
 
 async def csv_download(server: RunningServer, token: str | None, by: str) -> str:
-    async with aiohttp.ClientSession() as http, http.get(
-        f"{server.url}/api/reports/summary.csv",
-        params={**DAY, "by": by},
-        headers={"Authorization": f"Bearer {token}"},
-    ) as answer:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"{server.url}/api/reports/summary.csv",
+            params={**DAY, "by": by},
+            headers={"Authorization": f"Bearer {token}"},
+        ) as answer,
+    ):
         assert answer.status == 200
         assert answer.headers["Content-Disposition"].startswith("attachment")
         return await answer.text()
