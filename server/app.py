@@ -20,6 +20,7 @@ from server.keys import OFFICE, PRINCIPALS, SPEECH
 from server.live import stream
 from server.office import TICK_SEC, Office
 from server.openapi import build_openapi
+from server.reports.records import counter_layout
 from server.speech import Speech
 from server.store.port import StorageFailed
 from server.store.sqlite import SqliteStore
@@ -122,7 +123,7 @@ def create_app(
     tick_sec: float = TICK_SEC,
 ) -> web.Application:
     app = web.Application(middlewares=[json_errors, authenticate], client_max_size=256 * 1024)
-    store = SqliteStore(db_path)
+    store = SqliteStore(db_path, layout=counter_layout(config))
     office = Office(config, store, clock)
     office.tick_sec = tick_sec
     app[OFFICE] = office

@@ -22,15 +22,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from server.engine import Event
+from server.reports.records import Layout
 from server.store.encoding import decode_event, encode_event, epoch_us
 from server.store.port import (
     PRIVATE_FIELDS,
     Account,
     Accounts,
     Logged,
+    RecordReader,
     StorageFailed,
     Store,
 )
+from server.store.sqlite_records import SCHEMA as RECORDS_SCHEMA
+from server.store.sqlite_records import RecordWriter, read_records
 
 T = TypeVar("T")
 BATCH_LIMIT = 512
@@ -110,6 +114,9 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
         data BLOB NOT NULL
     );
     """,
+    # 5: the visit records reports query (server/store/sqlite_records.py), built from the log
+    # at the next serving start
+    RECORDS_SCHEMA,
 ]
 
 
@@ -250,10 +257,16 @@ class _Job:
 
 
 class SqliteStore(Store):
-    """The log and accounts in one SQLite file; the file's folder is created when missing."""
+    """The log and accounts in one SQLite file; the file's folder is created when missing.
 
-    def __init__(self, path: str | Path) -> None:
+    ``layout`` (counter -> services) lets the visit records measure idle while waiting; a
+    store opened with another layout than its records were built with builds them again.
+    """
+
+    def __init__(self, path: str | Path, layout: Layout | None = None) -> None:
         self.path = Path(path)
+        self.layout = layout
+        self._records: RecordWriter | None = None
         self._conn: sqlite3.Connection | None = None
         self._accounts: SqliteAccounts | None = None
         self._queue: queue.SimpleQueue[_Write | _Job | None] = queue.SimpleQueue()
@@ -269,6 +282,7 @@ class SqliteStore(Store):
         self._accounts = SqliteAccounts(self._conn)
         row = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         self._last_seq = int(row[0])
+        self._records = _open_records(self._conn, self.layout, self._last_seq)
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -279,6 +293,14 @@ class SqliteStore(Store):
             conn.close()
             raise
         return conn
+
+    @contextlib.contextmanager
+    def records(self) -> Iterator[RecordReader]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(self.path)
+        migrate(conn)
+        with read_records(conn) as reader:
+            yield reader
 
     def replay_since(self, seq: int) -> Iterator[Event]:
         assert self._conn is not None and self._thread is None, "replay between open and start"
@@ -310,6 +332,7 @@ class SqliteStore(Store):
             self._conn.close()
             self._conn = None
             self._accounts = None
+            self._records = None
 
     @contextlib.contextmanager
     def offline(self) -> Iterator[Accounts]:
@@ -336,7 +359,8 @@ class SqliteStore(Store):
     async def recover(self) -> int:
         def reset() -> int:
             self._failed = None
-            assert self._conn is not None
+            assert self._conn is not None and self._records is not None
+            self._records.restore()
             return int(self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
 
         # A job runs after every write queued before it, so all of those have failed by now.
@@ -497,12 +521,36 @@ class SqliteStore(Store):
                     if event.kind == "tickets.purged":
                         scrub_private(conn, event.data["ids"])
                         conn.execute("DELETE FROM snapshots")  # they may hold what was erased
+            _write_records(self._records, batch)
             conn.execute("COMMIT")
         except (sqlite3.Error, OSError) as exc:
             with contextlib.suppress(sqlite3.Error):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error, OSError):
+                if self._records is not None:  # the fold ran ahead of what was committed
+                    self._records.restore()
             self._failed = failure(exc)
             self._settle(loop, futures, None, self._failed)
             return
         self._settle(loop, futures, None, None)
+
+
+def _open_records(conn: sqlite3.Connection, layout: Layout | None, last_seq: int) -> RecordWriter:
+    """The visit records' writer, caught up with the log: built from it when they were never
+    built, lag behind it, or were built with another layout of counters."""
+    records = RecordWriter(conn, layout)
+    if records.up_to_date(last_seq):
+        records.restore()
+    else:
+        records.rebuild(last_seq)
+    return records
+
+
+def _write_records(records: RecordWriter | None, batch: list[_Write]) -> None:
+    """The records of a batch of writes, in the batch's own transaction."""
+    assert records is not None, "store not open"
+    changes = records.fold.fold(event for write in batch for event in write.events)
+    seqs = [write.seqs[-1] for write in batch if write.seqs]
+    if seqs:
+        records.write(changes, seqs[-1])
