@@ -40,7 +40,7 @@ async def hand_built_morning(server: RunningServer, clock: FakeClock) -> dict[st
     at(3)
     await clerk.ticket_action(a.id, "start")
     at(4)
-    b = await kiosk.check_in(visitor("day-b-0001"))  # P-002, quoted 0-12 (point 6): 6 of P-001's 8 min left
+    b = await kiosk.check_in(visitor("day-b-0001"))  # P-002, quoted 0-12 (point 6)
     clock.advance(seconds=10)
     await kiosk.acknowledged(b.id, "screen", clock.now)
     at(5)
