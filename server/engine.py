@@ -30,9 +30,13 @@ RECENT_VISITS = 30
 """Visits per service its typical time at a counter is learned from (the latest ones)."""
 BREAK_MIN = 15.0
 """A usual break: the forecast expects a counter on one back this long after it began."""
+LONG_BREAK_SHARE = 0.5
+"""A break already longer than usual is expected to last this share of its length again."""
 LONG_VISIT_SHARE = 0.25
 """A visit that has run past its service's typical time is expected to go on for at least
 this share of that time again."""
+ARRIVAL_WINDOW = timedelta(minutes=30)
+"""How far back the forecast looks to learn how often each service's visitors check in."""
 REFORECAST_SEC = 30.0
 """A forecast is played again from scratch at least this often; in between, visitors who
 check in join it at the end of their line (what a full one would give them too)."""
@@ -382,13 +386,19 @@ class Engine:
                     free_in = max(expected - elapsed, expected * LONG_VISIT_SHARE)
             elif counter.state == "break":
                 away = (now - counter.break_from).total_seconds() / 60 if counter.break_from else 0
-                free_in = max(BREAK_MIN - away, 1.0)
+                free_in = max(BREAK_MIN - away, LONG_BREAK_SHARE * away, 1.0)
             else:
                 continue
             desks.append(Desk(counter.id, counter.services, free_in))
         return desks
 
     def _lines(self, now: datetime) -> list[Line]:
+        window = now - ARRIVAL_WINDOW
+        recent = dict.fromkeys(self.services, 0)
+        for ticket in self.tickets.values():
+            if ticket.arrived_at >= window and not ticket.transfers:
+                recent[ticket.service] += 1
+        per_min = ARRIVAL_WINDOW.total_seconds() / 60
         lines = []
         for service_id, queue in self.waiting.items():
             minutes, cv = self.typical_minutes(service_id)
@@ -400,6 +410,7 @@ class Engine:
                     self.services[service_id].target_wait_min,
                     minutes,
                     cv,
+                    recent[service_id] / per_min,
                 )
             )
         return lines
@@ -427,11 +438,11 @@ class Engine:
             return known
         made, since = self.forecast(now)
         minutes, cv = self.typical_minutes(service_id)
+        coming = made.next_arrival(service_id) if ticket is None else None
         if ticket is not None and ticket.id in made.call_in_min:
             call, depth = made.call_in_min[ticket.id], made.depth[ticket.id]
-        elif ticket is None and made.next_arrival_min.get(service_id) is not None:
-            call = made.next_arrival_min[service_id] or 0.0
-            depth = made.next_arrival_depth[service_id]
+        elif coming is not None:
+            call, depth = coming
         else:  # no counter serving it is staffed: as if one opened now
             key = ticket.queue_key(self.head_start) if ticket is not None else None
             depth = self.people_ahead(service_id, key) + 1.0
@@ -665,6 +676,15 @@ class Engine:
                 "conflict", f"{counter.name} still has {self.tickets[counter.ticket].number}"
             )
         return self._emit(Event("counter.closed", now, {"counter": counter.id}))
+
+    def housekeep(self, now: datetime) -> list[Event]:
+        """What the clock alone decides: close visits left open from a previous day, erase
+        private data past the retention period, log services that opened or closed with
+        their hours. The server runs it every minute; the simulator at every step."""
+        events = self.close_day(now, before=now.date())
+        events += self.purge_private(now)
+        events += self.note_opening_hours(now)
+        return events
 
     def close_day(self, now: datetime, before: date | None = None) -> list[Event]:
         """Close every ticket still open (or only those from days before ``before``).

@@ -5,10 +5,11 @@ for me", so the forecast plays :meth:`server.engine.Engine.call_next` forward in
 staffed counter becomes free when its current visit is expected to end (at once if it is free
 now, after the rest of a break if on one), and each time one does it takes the visitor the
 calling rule would give it (the longest wait against its service's target, counters' own order
-of services breaking ties) and stays busy for that service's typical time at a counter. So a
-free counter means no wait, a counter shared by two services splits its time between them as
-it really will, and people waiting for other services at other counters are not charged to
-anyone.
+of services breaking ties) and stays busy for that service's typical time at a counter. Visitors
+still to come are played too, at each service's recent rate: one of a service with a shorter
+target may well be called ahead of someone already waiting. So a free counter means no wait, a
+counter shared by two services splits its time between them as it really will, and people
+waiting for other services at other counters are not charged to anyone.
 
 Pure: minutes in, minutes out; the engine gathers the inputs (:meth:`Engine.forecast`).
 """
@@ -19,10 +20,19 @@ import heapq
 import math
 from dataclasses import dataclass, field
 
-SPREAD_Z = 1.3
-"""How many standard deviations of the wait the range reaches on each side. With the
-uncertainty of arrivals still to come ahead of a visitor (priority, transfers) this covers about
-eight waits in ten on simulated days (``lobby simulate --compare``)."""
+LOW_Z = 1.0
+HIGH_Z = 1.2
+"""How many standard deviations of the wait the range reaches below the forecast call and
+above the point."""
+UNSEEN_SHARE = 0.25
+"""What the forecast cannot see (visitors still to come with a shorter target or a head start,
+no-shows, breaks not yet begun) makes waits run longer far more often than shorter: the point
+lies this share above the forecast call, so it errs high. Both are measured on simulated days
+(``lobby simulate --compare``): eight waits in ten or more inside the range, bias above zero.
+"""
+EXPECTED = 8
+"""Visitors of each service the forecast expects to check in from now on: enough to cover a
+burst of arrivals between two forecasts, and to see who will be called ahead of whom."""
 MIN_WIDTH = 2
 """The narrowest range shown, in minutes: "0–2 minutes" rather than "0 minutes"."""
 FALLBACK_CV = 0.5
@@ -52,6 +62,8 @@ class Line:
     service_min: float
     """Expected minutes a counter spends on one visitor of this service (call to end)."""
     cv: float = FALLBACK_CV
+    arrivals_per_min: float = 0.0
+    """How often visitors have been checking in for it lately."""
 
 
 @dataclass
@@ -60,9 +72,15 @@ class Forecast:
     """Minutes from now until each waiting visitor is called (absent: no counter serves them)."""
     depth: dict[int, float] = field(default_factory=dict)
     """How many service times deep each call is: what the spread of its estimate grows with."""
-    next_arrival_min: dict[str, float | None] = field(default_factory=dict)
-    """Minutes until a visitor checking in now for each service would be called."""
-    next_arrival_depth: dict[str, float] = field(default_factory=dict)
+    arrivals: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    """For each service, the call (minutes) and depth of the visitors expected to check in
+    next: the first now, the others at the service's recent rate."""
+    joined: dict[str, int] = field(default_factory=dict)
+    """How many of them have checked in since the forecast was made."""
+    last_join: dict[str, float] = field(default_factory=dict)
+    """The call of the latest of them."""
+    pace: dict[str, float] = field(default_factory=dict)
+    """Minutes between two calls of a service's visitors when all its counters work on it."""
     free_at: list[float] = field(default_factory=list)
     """Minutes until each desk has worked through everyone it was given."""
     served: list[float] = field(default_factory=list)
@@ -70,68 +88,118 @@ class Forecast:
     serving: dict[str, list[int]] = field(default_factory=dict)
     """The desks serving each service."""
 
-    def join(self, service_id: str, ticket_id: int, service_min: float) -> None:
-        """A visitor checked in at the end of ``service_id``'s line. They have waited least
-        of everyone, so every desk gives them its turn only once nothing older is left to
-        serve: the first desk serving them to run out of work calls them, which is what
-        playing the whole forecast again would say (exactly so while the services' targets
-        are alike)."""
+    def next_arrival(self, service_id: str) -> tuple[float, float] | None:
+        """Minutes until a visitor checking in now would be called, and how deep; ``None``
+        when no staffed counter serves the service."""
         desks = self.serving.get(service_id)
         if not desks:
-            return
+            return None
+        expected = self.arrivals.get(service_id, [])
+        joined = self.joined.get(service_id, 0)
+        if joined < len(expected):
+            call, depth = expected[joined]
+            if joined:  # those who checked in since take the counters' time the forecast
+                # gave nobody (it counted the first of them as taking none)
+                call = max(call, self.last_join[service_id] + self.pace[service_id])
+            return call, depth
         first = min(desks, key=lambda i: self.free_at[i])
-        self.call_in_min[ticket_id] = self.free_at[first]
-        self.depth[ticket_id] = self.served[first]
-        self.free_at[first] += service_min
-        self.served[first] += 1
-        self._next_arrivals()
+        return max(self.free_at[first], self.last_join.get(service_id, 0.0)), self.served[first]
 
-    def _next_arrivals(self) -> None:
-        for service_id, desks in self.serving.items():
-            if not desks:
-                self.next_arrival_min[service_id] = None
-                continue
-            first = min(desks, key=lambda i: self.free_at[i])
-            self.next_arrival_min[service_id] = self.free_at[first]
-            self.next_arrival_depth[service_id] = self.served[first]
+    def join(self, service_id: str, ticket_id: int, service_min: float) -> None:
+        """A visitor checked in at the end of ``service_id``'s line: they are the visitor the
+        forecast expected next, and are called when it said that one would be. Past the
+        visitors it expected, the first desk serving them to run out of work calls them."""
+        coming = self.next_arrival(service_id)
+        if coming is None:
+            return
+        self.call_in_min[ticket_id], self.depth[ticket_id] = coming
+        self.last_join[service_id] = coming[0]
+        joined = self.joined.get(service_id, 0)
+        self.joined[service_id] = joined + 1
+        if joined >= len(self.arrivals.get(service_id, [])):
+            first = min(self.serving[service_id], key=lambda i: self.free_at[i])
+            self.free_at[first] = coming[0] + service_min
+            self.served[first] += 1
 
 
 def forecast(desks: list[Desk], lines: list[Line]) -> Forecast:
-    """Play the calling rule forward until every line is empty."""
+    """Play the calling rule forward until everyone waiting is called, and ``EXPECTED``
+    visitors of each service checking in from now on at its recent rate (they take counters'
+    time too, and one of a service with a shorter target may well be called first)."""
     by_service = {line.service: line for line in lines}
     taken = dict.fromkeys(by_service, 0)
-    result = Forecast()
-    heap = [(d.free_in_min, i) for i, d in enumerate(desks)]
-    heapq.heapify(heap)
-    free_at = result.free_at = [d.free_in_min for d in desks]
-    served = result.served = [float(d.free_in_min > 0) for d in desks]
-    while heap:
-        at, i = heapq.heappop(heap)
-        desk = desks[i]
-        best: tuple[float, int, Line] | None = None
-        for preference, service_id in enumerate(desk.services):
-            line = by_service.get(service_id)
-            if line is None or taken[service_id] >= len(line.ids):
-                continue
-            urgency = (line.waited_min[taken[service_id]] + at) / line.target_min
-            candidate = (-urgency, preference, line)
-            if best is None or candidate[:2] < best[:2]:
-                best = candidate
-        if best is None:
-            continue  # nothing left that it serves: it stays free from ``at``
-        line = best[2]
-        ticket_id = line.ids[taken[line.service]]
-        taken[line.service] += 1
-        result.call_in_min[ticket_id] = at
-        result.depth[ticket_id] = served[i]
-        served[i] += 1
-        free_at[i] = at + line.service_min
-        heapq.heappush(heap, (free_at[i], i))
+    coming = dict.fromkeys(by_service, 0)  # expected visitors already given a counter
+    result = Forecast(arrivals={s: [] for s in by_service})
     result.serving = {
         service_id: [i for i, d in enumerate(desks) if service_id in d.services]
         for service_id in by_service
     }
-    result._next_arrivals()
+    result.pace = {
+        s: line.service_min / max(1, len(result.serving[s])) for s, line in by_service.items()
+    }
+    left = sum(len(line.ids) for line in lines) + sum(
+        EXPECTED if line.arrivals_per_min > 0 else 1
+        for line in lines
+        if result.serving[line.service]
+    )
+    heap = [(d.free_in_min, i) for i, d in enumerate(desks)]
+    heapq.heapify(heap)
+    free_at = result.free_at = [d.free_in_min for d in desks]
+    served = result.served = [float(d.free_in_min > 0) for d in desks]
+
+    def arrives(line: Line, k: int) -> float:
+        """When the ``k``-th expected visitor checks in: one now, the rest at the rate."""
+        if line.arrivals_per_min > 0:
+            return k / line.arrivals_per_min
+        return 0.0 if k == 0 else math.inf
+
+    while heap and left:
+        at, i = heapq.heappop(heap)
+        desk = desks[i]
+        best: tuple[float, int, Line] | None = None
+        later = math.inf  # when the next expected visitor it serves checks in
+        for preference, service_id in enumerate(desk.services):
+            line = by_service.get(service_id)
+            if line is None:
+                continue
+            if taken[service_id] < len(line.ids):
+                waited = line.waited_min[taken[service_id]]
+            elif coming[service_id] < EXPECTED:
+                due = arrives(line, coming[service_id])
+                if due > at:
+                    later = min(later, due)
+                    continue
+                waited = -due
+            else:
+                continue
+            urgency = (waited + at) / line.target_min
+            candidate = (-urgency, preference, line)
+            if best is None or candidate[:2] < best[:2]:
+                best = candidate
+        if best is None:
+            if later < math.inf:
+                heapq.heappush(heap, (later, i))  # free until then
+            continue
+        line = best[2]
+        if taken[line.service] < len(line.ids):
+            ticket_id = line.ids[taken[line.service]]
+            taken[line.service] += 1
+            result.call_in_min[ticket_id] = at
+            result.depth[ticket_id] = served[i]
+        else:
+            first = coming[line.service] == 0
+            coming[line.service] += 1
+            result.arrivals[line.service].append((at, served[i]))
+            if first:
+                # the visitor checking in now: when they would be called, without taking a
+                # counter from anyone (until they do check in, they are not there)
+                left -= 1
+                heapq.heappush(heap, (at, i))
+                continue
+        left -= 1
+        served[i] += 1
+        free_at[i] = at + line.service_min
+        heapq.heappush(heap, (free_at[i], i))
     return result
 
 
@@ -146,14 +214,15 @@ def wait_range(call_in_min: float, depth: float, service_min: float, cv: float) 
     """The range shown for a forecast call, rounded outwards.
 
     Each service time still to pass before the call adds its own uncertainty, so the spread
-    grows with the square root of how many there are (``depth``); the point is the forecast
-    itself, built from mean service times, which lie above the typical (median) time of a
-    skewed distribution: it errs high.
+    grows with the square root of how many there are (``depth``); the point lies
+    ``UNSEEN_SHARE`` above the call, and the range reaches ``LOW_Z`` spreads below the call and
+    ``HIGH_Z`` above the point.
     """
-    spread = SPREAD_Z * cv * service_min * math.sqrt(max(depth, 0.0))
-    low = max(0, math.floor(call_in_min - spread))
-    high = max(low + MIN_WIDTH, math.ceil(call_in_min + spread))
-    return Range(low, high, round(call_in_min, 2))
+    spread = cv * service_min * math.sqrt(max(depth, 0.0))
+    point = call_in_min * (1 + UNSEEN_SHARE)
+    low = max(0, math.floor(call_in_min - LOW_Z * spread))
+    high = max(low + MIN_WIDTH, math.ceil(point + HIGH_Z * spread))
+    return Range(low, high, round(point, 2))
 
 
 def typical_minutes(recent: list[float], configured: float) -> tuple[float, float]:

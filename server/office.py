@@ -268,16 +268,18 @@ class Office:
         await self.run(lambda now: (None, command(now)))
 
     async def housekeep(self) -> None:
-        """Close visits left open from a previous day, erase expired private data, log
-        services that opened or closed with the clock, and save a snapshot now and then."""
-        today = self.now().date()
-        if any(t.day < today for t in self.engine.open_tickets()):
-            await self.act(lambda now: self.engine.close_day(now, before=today))
+        """The engine's clock-driven step (see :meth:`Engine.housekeep`), then a snapshot now
+        and then."""
+        events: list[Event] = []
+
+        def step(now: datetime) -> list[Event]:
+            events.extend(self.engine.housekeep(now))
+            return events
+
+        await self.act(step)
+        if any(e.kind == "day.closed" for e in events):
             log.info("closed tickets left open from a previous day")
-        before_purge = self.store.last_seq
-        await self.act(self.engine.purge_private)
-        purged = self.store.last_seq != before_purge  # the purge dropped the saved snapshots
-        await self.act(self.engine.note_opening_hours)
+        purged = any(e.kind == "tickets.purged" for e in events)  # the snapshots went with it
         if purged or self._events_since_snapshot() >= SNAPSHOT_AFTER_EVENTS:
             await self.save_snapshot()
 

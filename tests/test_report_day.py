@@ -40,7 +40,7 @@ async def hand_built_morning(server: RunningServer, clock: FakeClock) -> dict[st
     at(3)
     await clerk.ticket_action(a.id, "start")
     at(4)
-    b = await kiosk.check_in(visitor("day-b-0001"))  # P-002, quoted 0-12 (point 6)
+    b = await kiosk.check_in(visitor("day-b-0001"))  # P-002, quoted 2-13 (point 7.5)
     clock.advance(seconds=10)
     await kiosk.acknowledged(b.id, "screen", clock.now)
     at(5)
@@ -60,7 +60,7 @@ async def hand_built_morning(server: RunningServer, clock: FakeClock) -> dict[st
     at(17)
     await clerk.ticket_action(b.id, "start")
     at(20)
-    e = await kiosk.check_in(visitor("day-e-0001"))  # P-003, quoted 0-7 (point 1): see below
+    e = await kiosk.check_in(visitor("day-e-0001"))  # P-003, quoted 0-7 (point 1.25)
     clock.advance(seconds=5)
     await kiosk.acknowledged(e.id, "printed", clock.now)
     at(21)
@@ -140,22 +140,24 @@ async def test_every_figure_of_a_hand_built_morning(
     assert overall["counter_time_min"] == dist(2, 6.5, 6.0, 7.0)
     assert overall["acknowledgement_sec"] == dist(3, 6.33, 5.0, 10.0)  # 4, 10, 5
     assert overall["acknowledged_via"] == {"printed": 2, "screen": 1}
-    # quotes (docs/measures.md, "Estimate"): permits and billing have no history yet, so 8 and
-    # 4 min a visit, spread 0.5. P-001: w1 free, point 0, no service time to pass, range 0-2.
-    # P-002: w1 called P-001 2 min ago, 6 left: point 6, one service time to pass, spread
-    # 1.3 x 0.5 x 8 x 1 = 5.2 -> 0-12. P-003: w1's billing leg has run its 4 min, at least a
-    # quarter of them left: point 1 -> 0-7.
-    # Against waits: P-001 0 vs 2 (-2, inside 0-2), P-002 6 vs 6 (0, inside 0-12),
-    # P-003 1 vs 2 (-1, inside 0-7); widths 2, 12, 7
+    # quotes (docs/design.md, "Estimate"): no service has five visits yet, so 8 min a permits
+    # visit, 4 a billing one, spread 0.5; the point is the forecast call x 1.25, the range
+    # from call - 1 spread to point + 1.2 spreads (spread = 0.5 x 8 x sqrt(depth)).
+    # P-001: w1 free: call 0, depth 0 -> 0-2, point 0.
+    # P-002: w1 called P-001 2 min ago, 6 of 8 left: call 6, depth 1, spread 4 -> 2-13, 7.5.
+    # P-003: w1's billing leg has run its 4 min, a quarter of them left: call 1, depth 1
+    # -> 0-7, point 1.25.
+    # Against waits: P-001 0 vs 2 (-2, inside 0-2), P-002 7.5 vs 6 (+1.5, inside 2-13),
+    # P-003 1.25 vs 2 (-0.75, inside 0-7); widths 2, 11, 7
     assert overall["estimate_error"] == {
         "count": 3,
-        "mean_abs_error_min": 1.0,
-        "bias_min": -1.0,
+        "mean_abs_error_min": 1.42,
+        "bias_min": -0.42,
         "within_5_min": 1.0,
         "range_inside": 1.0,
         "range_below": 0.0,
         "range_above": 0.0,
-        "mean_range_width_min": 7.0,
+        "mean_range_width_min": 6.67,
     }
     assert overall["survey"] == {"answers": 1, "needs_met_rate": 1.0, "mean_rating": 4.0}
 
