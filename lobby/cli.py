@@ -203,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo_setup)
 
     add_report_parser(sub)
+    add_simulate_parser(sub)
 
     kiosk = sub.add_parser("kiosk", help="run the check-in kiosk")
     kiosk.add_argument("--server", required=True)
@@ -235,6 +236,87 @@ def add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     report.add_argument("--csv", metavar="FILE", help="also write the breakdown as CSV")
     report.add_argument("--format", choices=("table", "json"), default="table")
     report.set_defaults(func=cmd_report)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """A day through the real engine on a virtual clock, measured as the reports measure."""
+    import json
+    import tempfile
+    from datetime import date
+
+    from server.config import ConfigError, OfficeConfig, load_config
+    from server.reports.records import counter_layout
+    from server.simulation.run import ALL_ESTIMATORS, Changes, printout, recorded_plan, run
+    from server.simulation.scenario import ScenarioError, draw, load_scenario
+    from server.store.sqlite import SqliteStore
+
+    with tempfile.TemporaryDirectory(prefix="lobby-simulate-") as scratch:
+        runs = iter(range(1_000_000))
+
+        def new_store(config: OfficeConfig) -> SqliteStore:
+            return SqliteStore(Path(scratch) / f"day-{next(runs)}.db", counter_layout(config))
+
+        try:
+            config = load_config(args.config) if args.config else None
+            if args.from_db:
+                if config is None or not args.date:
+                    return _fail("--from-db needs --config and --date")
+                if not Path(args.from_db).exists():
+                    return _fail(f"no database at {args.from_db}")
+                source = SqliteStore(args.from_db, counter_layout(config))
+                plan = recorded_plan(source, config, date.fromisoformat(args.date))
+            elif args.scenario:
+                scenario, config = load_scenario(Path(args.scenario), config)
+                plan = draw(scenario, config, args.seed)
+                plan.notes.append(f"{Path(args.scenario).name}, seed {args.seed}")
+            else:
+                return _fail("name a scenario file, or --from-db with --config and --date")
+            assignment = dict(_assignment(text) for text in args.assign)
+            plan = Changes(args.add_counters, assignment, args.rule).apply(plan)
+            estimators = ALL_ESTIMATORS if args.compare else [args.estimator]
+            figures = run(plan, estimators, args.rule, new_store)
+        except (ConfigError, ScenarioError, ValueError) as exc:
+            return _fail(str(exc))
+    if args.format == "json":
+        print(json.dumps({"plan": plan.notes, "figures": figures}, indent=2, ensure_ascii=False))
+    else:
+        print(printout(plan, figures), end="")
+    return 0
+
+
+def _assignment(text: str) -> tuple[str, tuple[str, ...]]:
+    counter, _, services = text.partition("=")
+    if not counter or not services:
+        raise ValueError(f"--assign {text!r}: write it as COUNTER=SERVICE[,SERVICE...]")
+    return counter, tuple(s.strip() for s in services.split(",") if s.strip())
+
+
+def add_simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from server.simulation.rules import ESTIMATORS, RULES
+
+    simulate = sub.add_parser(
+        "simulate", help="play a day through the engine and measure it (plan tomorrow)"
+    )
+    simulate.add_argument("scenario", nargs="?", help="a scenario TOML file (examples/scenarios)")
+    simulate.add_argument("--config", help="the office (default: the scenario's own)")
+    simulate.add_argument("--seed", type=int, default=1, help="the same seed draws the same day")
+    simulate.add_argument("--from-db", metavar="PATH", help="replay a day the office had")
+    simulate.add_argument("--date", metavar="DATE", help="the day to replay (with --from-db)")
+    simulate.add_argument(
+        "--add-counters", type=int, default=0, metavar="N", help="N more counters, all services"
+    )
+    simulate.add_argument(
+        "--assign",
+        action="append",
+        default=[],
+        metavar="COUNTER=SERVICES",
+        help="a counter serving other services, e.g. w4=billing,permits (repeatable)",
+    )
+    simulate.add_argument("--rule", choices=sorted(RULES), default="longest-wait")
+    simulate.add_argument("--estimator", choices=sorted(ESTIMATORS), default="forecast")
+    simulate.add_argument("--compare", action="store_true", help="measure every estimator")
+    simulate.add_argument("--format", choices=("table", "json"), default="table")
+    simulate.set_defaults(func=cmd_simulate)
 
 
 def main(argv: list[str] | None = None) -> int:

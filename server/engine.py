@@ -21,7 +21,15 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from server.config import OfficeConfig, ServiceConfig
-from server.forecast import Desk, Forecast, Line, forecast, typical_minutes, wait_range
+from server.forecast import (
+    Desk,
+    Forecast,
+    Line,
+    first_to_call,
+    forecast,
+    typical_minutes,
+    wait_range,
+)
 
 OPEN_STATES = frozenset({"waiting", "called", "serving"})
 ACTIVE_STATES = frozenset({"called", "serving"})
@@ -538,20 +546,21 @@ class Engine:
         counter = self.counter(counter_id)
         self._require_free(counter)
         now = self._fixed(now)
-        best: tuple[float, int, int] | None = None
-        for preference, service_id in enumerate(counter.services):
-            queue = self.waiting[service_id]
-            if not queue:
-                continue
-            head = self.tickets[queue[0][1]]
-            waited = (now - head.queue_key(self.head_start)[0]).total_seconds()
-            urgency = waited / (self.services[service_id].target_wait_min * 60)
-            candidate = (-urgency, preference, head.id)
-            if best is None or candidate < best:
-                best = candidate
-        if best is None:
+        chosen = first_to_call(
+            (
+                (now - key).total_seconds() / 60,
+                self.services[service_id].target_wait_min,
+                preference,
+                ticket_id,
+            )
+            for preference, service_id in enumerate(counter.services)
+            for key, ticket_id in self.waiting[service_id][:1]
+        )
+        if chosen is None:
             raise Refused("conflict", f"nobody {counter.name} serves is waiting")
-        ticket = self.tickets[best[2]]
+        return self._call(now, counter, self.tickets[chosen])
+
+    def _call(self, now: datetime, counter: Counter, ticket: Ticket) -> tuple[Ticket, list[Event]]:
         event = Event("ticket.called", now, {"id": ticket.id, "counter": counter.id})
         self.apply(event)
         return ticket, [event]

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 LOW_Z = 1.0
 HIGH_Z = 1.2
@@ -37,6 +39,23 @@ MIN_WIDTH = 2
 """The narrowest range shown, in minutes: "0–2 minutes" rather than "0 minutes"."""
 FALLBACK_CV = 0.5
 """Spread of service times (standard deviation over mean) until there is history to learn it."""
+
+
+T = TypeVar("T")
+
+
+def first_to_call(heads: Iterable[tuple[float, float, int, T]]) -> T | None:
+    """The calling rule, for ``call next`` and for the forecast alike: of the visitors at the
+    head of each line a counter serves (minutes waited, their service's target, the counter's
+    order of preference for that service, the visitor), the one who has waited longest against
+    their target; the counter's own order of services breaks a tie."""
+    best: tuple[float, int] | None = None
+    chosen: T | None = None
+    for waited_min, target_min, preference, item in heads:
+        key = (-waited_min / target_min, preference)
+        if best is None or key < best:
+            best, chosen = key, item
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -156,8 +175,8 @@ def forecast(desks: list[Desk], lines: list[Line]) -> Forecast:
     while heap and left:
         at, i = heapq.heappop(heap)
         desk = desks[i]
-        best: tuple[float, int, Line] | None = None
         later = math.inf  # when the next expected visitor it serves checks in
+        heads: list[tuple[float, float, int, Line]] = []
         for preference, service_id in enumerate(desk.services):
             line = by_service.get(service_id)
             if line is None:
@@ -172,15 +191,13 @@ def forecast(desks: list[Desk], lines: list[Line]) -> Forecast:
                 waited = -due
             else:
                 continue
-            urgency = (waited + at) / line.target_min
-            candidate = (-urgency, preference, line)
-            if best is None or candidate[:2] < best[:2]:
-                best = candidate
+            heads.append((waited + at, line.target_min, preference, line))
+        best = first_to_call(heads)
         if best is None:
             if later < math.inf:
                 heapq.heappush(heap, (later, i))  # free until then
             continue
-        line = best[2]
+        line = best
         if taken[line.service] < len(line.ids):
             ticket_id = line.ids[taken[line.service]]
             taken[line.service] += 1

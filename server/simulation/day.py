@@ -3,7 +3,7 @@
 Counters behave as a steady front desk does: a clerk calls the next visitor as soon as the
 counter is free and someone it serves waits (or, on a replayed day, at each moment the real
 clerk called); the visitor takes ``WALK_MIN`` to come up and the rest of their planned minutes
-at the counter; a no-show is marked after ``NO_SHOW_WAIT_MIN``. A break or the end of a shift
+at the counter; a no-show is marked when their minutes are up. A break or the end of a shift
 that falls during a visit begins when the visit ends. Housekeeping runs as the server runs it,
 through :meth:`Engine.housekeep`.
 """
@@ -22,7 +22,6 @@ from server.engine import Engine, Event, Refused
 from server.simulation.plan import Plan, Shift, Visitor
 
 WALK_MIN = 0.5
-NO_SHOW_WAIT_MIN = 3.0
 HOUSEKEEPING = timedelta(minutes=1)
 
 EngineFactory = Callable[[OfficeConfig], Engine]
@@ -76,12 +75,13 @@ class _Day:
             self.at(visitor.arrives, "arrive", visitor)
         for desk in self.desks.values():
             shift = desk.shift
+            # at one moment: opening, a break, a call, then the end of the shift
             self.at(shift.opens, "open", desk)
             for starts, minutes in shift.breaks:
                 self.at(starts, "break", (desk, minutes))
-            self.at(shift.closes, "close", desk)
             for moment in shift.calls_at or ():
                 self.at(moment, "call", desk)
+            self.at(shift.closes, "close", desk)
         next_housekeeping = self.now
         while self._agenda:
             moment, _, kind, what = heapq.heappop(self._agenda)
@@ -105,17 +105,24 @@ class _Day:
                 request_id=f"sim-{number}",
                 status_token=f"sim-status-{number}",
                 needs=visitor.needs,
+                appointment=visitor.appointment,
             )
         except Refused as refusal:
             self.refused.append((visitor, str(refusal)))
             return
         self.log(events)
         self.visitors[ticket.id] = visitor
+        if visitor.leaves_at is not None:
+            self.at(visitor.leaves_at, "leave", ticket.id)
         for desk in self.desks.values():
             free = desk.state == "idle" and desk.shift.calls_at is None
             if free and visitor.service in self.serves[desk.shift.counter]:
                 self._call_next(desk)
                 break
+
+    def _leave(self, ticket_id: int) -> None:
+        if self.engine.tickets[ticket_id].state == "waiting":
+            self.log(self.engine.cancel(self.now, ticket_id))
 
     def _start(self, what: tuple[_Desk, int]) -> None:
         _, ticket_id = what
@@ -169,11 +176,12 @@ class _Day:
             desk.close_after = True
 
     def _call(self, desk: _Desk) -> None:
-        """A replayed day's call moment."""
-        if desk.state == "busy":
-            desk.calls_owed += 1
-        elif desk.state == "idle":
+        """A replayed day's call moment: made now if the counter is free, else as soon as it
+        is (a call at the very moment a counter opened or a visit ended comes just after)."""
+        if desk.state == "idle":
             self._call_next(desk)
+        else:
+            desk.calls_owed += 1
 
     def _free(self, desk: _Desk) -> None:
         """The counter has nothing in hand: a break or the end of its shift that was waiting,
@@ -198,7 +206,7 @@ class _Day:
         desk.state, desk.ticket = "busy", ticket.id
         visitor = self.visitors[ticket.id]
         if visitor.no_show:
-            self.at(self.now + timedelta(minutes=NO_SHOW_WAIT_MIN), "end", (desk, ticket.id))
+            self.at(self.now + timedelta(minutes=visitor.minutes), "end", (desk, ticket.id))
             return
         walk = min(WALK_MIN, visitor.minutes / 2)
         self.at(self.now + timedelta(minutes=walk), "start", (desk, ticket.id))

@@ -19,10 +19,14 @@ class Visitor:
     arrives: datetime
     service: str
     minutes: float
-    """Time at a counter, from the call to the end of the visit."""
+    """Time at a counter, from the call to the end of the visit (or, for a no-show, to the
+    moment the counter gives up on them)."""
     no_show: bool = False
-    """Called but never comes: the counter waits ``NO_SHOW_WAIT_MIN`` and marks it."""
+    """Called but never comes."""
     needs: tuple[str, ...] = ()
+    appointment: bool = False
+    leaves_at: datetime | None = None
+    """Gives up and leaves at this moment if not called by then."""
 
 
 @dataclass(frozen=True)

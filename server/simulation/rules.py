@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from server.config import OfficeConfig
-from server.engine import STAFFED_STATES, Engine, Ticket, WaitEstimate
+from server.engine import STAFFED_STATES, Engine, Event, Ticket, WaitEstimate
 
 INTERVAL_WINDOW = timedelta(minutes=60)
 INTERVAL_MIN_COMPLETIONS = 3
@@ -76,9 +76,36 @@ class IntervalRule(Engine):
         return _widened(ahead * interval, (ahead + 1) * interval)
 
 
+class FirstComeCalls(Engine):
+    """Calls whoever arrived first among the lines a counter serves, whatever their target.
+
+    Only ``call next`` differs: estimates still play the office's own rule forward.
+    """
+
+    def call_next(self, now: datetime, counter_id: str) -> tuple[Ticket, list[Event]]:
+        counter = self.counter(counter_id)
+        heads = [self.waiting[s][0] for s in counter.services if self.waiting[s]]
+        if not heads or counter.state != "open":
+            return super().call_next(now, counter_id)  # refused the usual way
+        _, ticket_id = min(heads)
+        return self._call(now, counter, self.tickets[ticket_id])
+
+
 ESTIMATORS: dict[str, type[Engine]] = {
     "forecast": Engine,
     "naive": NaiveRule,
     "interval": IntervalRule,
 }
 """By name, for ``lobby simulate --estimator`` and ``--compare``: the engine's own first."""
+
+RULES: dict[str, type[Engine]] = {"longest-wait": Engine, "first-come": FirstComeCalls}
+"""Calling rules by name, for ``lobby simulate --rule``: the engine's own first."""
+
+
+def engine_for(estimator: str, rule: str) -> type[Engine]:
+    """An engine with the named estimate and calling rule."""
+    parts = [RULES[rule], ESTIMATORS[estimator]]
+    bases = tuple(dict.fromkeys(b for b in parts if b is not Engine)) or (Engine,)
+    if len(bases) == 1:
+        return bases[0]
+    return type(f"{rule}-{estimator}", bases, {})

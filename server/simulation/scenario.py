@@ -36,6 +36,8 @@ from server.config import ConfigError, OfficeConfig, load_config
 from server.simulation.plan import Plan, Shift, Visitor
 
 MIN_VISIT_MIN = 0.5
+NO_SHOW_WAIT_MIN = 3.0
+"""How long a counter waits for a visitor who does not come before marking a no-show."""
 
 
 class ServiceTime(msgspec.Struct, forbid_unknown_fields=True):
@@ -120,12 +122,13 @@ def draw(scenario: Scenario, config: OfficeConfig, seed: int) -> Plan:
                     if priority_need and rng.random() < scenario.priority_share
                     else ()
                 )
+                no_show = rng.random() < scenario.no_show_share
                 visitors.append(
                     Visitor(
                         arrives=start + timedelta(minutes=offset),
                         service=service_id,
-                        minutes=round(minutes, 3),
-                        no_show=rng.random() < scenario.no_show_share,
+                        minutes=NO_SHOW_WAIT_MIN if no_show else round(minutes, 3),
+                        no_show=no_show,
                         needs=needs,
                     )
                 )
