@@ -70,6 +70,8 @@ class KioskApp(App[int]):
         Binding("f9", "reprint", "Reprint last ticket (staff)", show=False),
         Binding("down", "app.focus_next", show=False),
         Binding("up", "app.focus_previous", show=False),
+        Binding("right", "app.focus_next", show=False),  # the language row is a row
+        Binding("left", "app.focus_previous", show=False),
     ]
 
     office: var[p.OfficeView | None] = var(None)

@@ -8,10 +8,13 @@ hours, so a visitor learns when to come back instead of wondering where the serv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup, Vertical, VerticalScroll
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from kiosk.screens.kiosk_screen import KioskScreen
@@ -55,20 +58,30 @@ class ServiceChoiceScreen(KioskScreen):
         self.show_text("#notice", office.notice if office else "")
 
     def _show_services(self) -> None:
-        services = self.kiosk.services
-        self.query_one("#services-unavailable").display = not services
-        listing = self.query_one("#service-list", VerticalScroll)
-        buttons = list(listing.query(".service").results(Button))
-        if [b.name for b in buttons] != [s.id for s in services]:
-            listing.remove_children()
-            buttons = [
-                Button("", id=f"service-{i}", name=s.id, classes="service")
-                for i, s in enumerate(services)
-            ]
-            not_sure = Button(self.kiosk.t("not_sure"), id="not-sure")
-            listing.mount_all([*buttons, not_sure] if services else [])
-        for button, service in zip(buttons, services, strict=True):
-            self._paint(button, service)
+        """One button per service, then "Not sure?" (a button with no name), painted afresh."""
+        self.query_one("#services-unavailable").display = not self.kiosk.services
+        self.rebuild_buttons(
+            self.query_one("#service-list", VerticalScroll),
+            lambda: [*(s.id for s in self.kiosk.services), None] if self.kiosk.services else [],
+            self._buttons,
+            then=self._paint_all,
+        )
+
+    def _buttons(self, names: Sequence[str | None]) -> list[Widget]:
+        buttons: list[Widget] = [
+            Button("", id=f"service-{i}", name=name, classes="service")
+            for i, name in enumerate(names)
+            if name is not None
+        ]
+        return [*buttons, Button(self.kiosk.t("not_sure"), id="not-sure")] if buttons else []
+
+    def _paint_all(self) -> None:
+        services = {s.id: s for s in self.kiosk.services}
+        for button in self.query(".service").results(Button):
+            service = services.get(button.name or "")
+            if service is not None:
+                self._paint(button, service)
+        self.focus_first(".service")
 
     def _paint(self, button: Button, service: p.ServiceView) -> None:
         t = self.kiosk.t
