@@ -175,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--token", required=True)
     kiosk.add_argument("--printer", default="preview:var/tickets")
     kiosk.add_argument("--idle-timeout", type=float, default=60.0)
+    kiosk.add_argument(
+        "--outbox",
+        default="var/kiosk-outbox.sqlite",
+        help="file keeping check-ins taken while the server cannot be reached",
+    )
     kiosk.set_defaults(func=cmd_kiosk)
 
     counter = sub.add_parser("counter", help="run a counter-staff terminal")

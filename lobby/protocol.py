@@ -44,6 +44,9 @@ class CheckInRequest(Body):
     needs: Annotated[list[Need], Meta(max_length=6)] = msgspec.field(default_factory=list)
     appointment: bool = False
     kiosk_language: Annotated[str, Meta(pattern=r"^[a-z]{2,3}$")] | None = None
+    arrived_at: Annotated[datetime, Meta(tz=True)] | None = None
+    """Kiosks only: when the visitor checked in at a kiosk that could not reach the server and
+    kept the check-in to send later. Today, and not ahead of the server's clock."""
 
 
 class CompleteRequest(Body):
@@ -148,6 +151,10 @@ class TicketView(msgspec.Struct, omit_defaults=True):
     waited_min: int | None = None
     """Whole minutes from arrival to the first call, or to now while still waiting."""
     wait_level: WaitLevel | None = None
+    received_at: str | None = None
+    """Set when a kiosk queued this check-in while it could not reach the server: the moment
+    the server heard of it. ``arrived_at`` is the visitor's real arrival, and no ticket was
+    printed for a visitor who had left the kiosk by then."""
     # private: staff only
     head_start: str | None = None
     """Why this visitor is called ahead of longer waits ("wheelchair", "appointment")."""

@@ -100,6 +100,7 @@ def ticket_view(engine: Engine, ticket: Ticket, role: str, now: datetime) -> p.T
         quoted_estimate=estimate_view(ticket.quoted),
         acknowledged=ticket.acknowledged_via,
         acknowledged_at=iso(ticket.acknowledged_at),
+        received_at=iso(ticket.received_at),
         survey_needs_met=ticket.survey[0] if ticket.survey else None,
         survey_rating=ticket.survey[1] if ticket.survey else None,
         transfers=[

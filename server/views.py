@@ -189,6 +189,8 @@ async def check_in(request: web.Request) -> web.Response:
     office = office_of(request)
     if body.appointment and principal.role == "kiosk":
         raise api_error(403, "forbidden", "appointments are confirmed by staff", "appointment")
+    if body.arrived_at is not None and principal.role != "kiosk":
+        raise api_error(403, "forbidden", "only a kiosk sends an arrival time", "arrived_at")
     known = body.client_request_id in office.engine.request_ids
     token = secrets.token_urlsafe(12)
     ticket = await guarded(
@@ -205,6 +207,7 @@ async def check_in(request: web.Request) -> web.Response:
                 appointment=body.appointment,
                 by=principal.name,
                 ui_language=body.kiosk_language,
+                arrived_at=body.arrived_at,
             )
         )
     )
