@@ -99,6 +99,7 @@ class KioskApp(App[int]):
         catalogue: Catalogue | None = None,
         retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0),
         printer_interval: float = 30.0,
+        printer_recheck: float = 5.0,
         clock: Callable[[], datetime] = datetime.now,
         outbox: Outbox | None = None,
         outage_after: float = 4.0,
@@ -111,6 +112,7 @@ class KioskApp(App[int]):
         self.catalogue = catalogue or Catalogue.load()
         self.retry_delays = retry_delays
         self.printer_interval = printer_interval
+        self.printer_recheck = printer_recheck
         self.clock = clock
         self.office_state = OfficeState()
         """The office as the stream tells it; ``office`` and ``services`` are drawn from it."""
@@ -399,8 +401,9 @@ class KioskApp(App[int]):
         try:
             await asyncio.to_thread(self.printer.print_ticket, content)
         except PrintFailed as failure:
-            self.health.failed(str(failure))
+            self.health.failed(str(failure), failure.cause)
             self.report_printer()
+            self._recheck_printer()
             return "screen"
         except Exception as error:  # a printer fault must never cost the visitor their ticket
             log.exception("printing %s failed", content.number)
@@ -417,6 +420,13 @@ class KioskApp(App[int]):
         status = await asyncio.to_thread(self.printer.status)
         self.health.polled(str(status), self.printer.last_error or "")
         self.report_printer()
+        self._recheck_printer()
+
+    def _recheck_printer(self) -> None:
+        """While the printer has a problem, ask again soon, so that supervisors see it cleared
+        within seconds of someone loading paper or shutting the cover."""
+        if self.printer is not None and self.printer.answers_status and not self.health.ok:
+            self.set_timer(self.printer_recheck, self.poll_printer)
 
     @work(group="printer-report", exclusive=True, exit_on_error=False)
     async def report_printer(self) -> None:

@@ -96,7 +96,9 @@ class NoticeRequest(Body):
 
 
 class PrinterStatusRequest(Body):
-    status: Literal["ok", "paper_near_end", "paper_out", "offline", "error", "unknown"]
+    status: Literal[
+        "ok", "paper_near_end", "paper_out", "cover_open", "offline", "error", "unknown"
+    ]
     detail: Annotated[str, Meta(max_length=300)] = ""
 
 

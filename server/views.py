@@ -7,6 +7,7 @@ the route table and ``/api/openapi.json`` come from the same declarations.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from server.keys import OFFICE, PRINCIPALS
 from server.office import Office
 from server.reports import Summary
 from server.validation import read_body
+
+printers_log = logging.getLogger("lobby.printers")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CLERKS = ("clerk", "supervisor", "admin")
@@ -483,7 +486,19 @@ async def printer_status(request: web.Request) -> web.Response:
     await office.act(
         lambda now: office.engine.printer_status(now, principal.name, body.status, body.detail)
     )
+    log_printer_status(principal.name, body)
     return reply({"device": principal.name, "status": body.status})
+
+
+def log_printer_status(device: str, body: p.PrinterStatusRequest) -> None:
+    """Each report in the server's log too, with its cause: a warning until it is fixed."""
+    printers_log.log(
+        logging.INFO if body.status == "ok" else logging.WARNING,
+        "printer of %s: %s%s",
+        device,
+        body.status,
+        f" ({body.detail})" if body.detail else "",
+    )
 
 
 @api(

@@ -68,11 +68,15 @@ class ServiceChoiceScreen(KioskScreen):
         )
 
     def _buttons(self, names: Sequence[str | None]) -> list[Widget]:
-        buttons: list[Widget] = [
-            Button("", id=f"service-{i}", name=name, classes="service")
-            for i, name in enumerate(names)
-            if name is not None
-        ]
+        """Buttons painted before they are mounted: none is ever seen, or pressed, blank."""
+        services = {s.id: s for s in self.kiosk.services}
+        buttons: list[Widget] = []
+        for i, name in enumerate(names):
+            service = services.get(name or "")
+            if service is not None:
+                button = Button("", id=f"service-{i}", name=name, classes="service")
+                self._paint(button, service)
+                buttons.append(button)
         return [*buttons, Button(self.kiosk.t("not_sure"), id="not-sure")] if buttons else []
 
     def _paint_all(self) -> None:

@@ -14,6 +14,7 @@
     ok: "OK",
     paper_near_end: "Paper running low",
     paper_out: "Out of paper",
+    cover_open: "Cover open",
     offline: "Offline",
     error: "Error",
     unknown: "Not answering",
