@@ -45,7 +45,7 @@ from kiosk.widgets.choice_row import ChoiceRow
 from kiosk.wording import greeting, ticket_content
 from lobby import protocol as p
 from lobby.client import ApiError, ServerUnreachable, StreamMessage
-from lobby.state import OfficeState
+from lobby.state import OfficeState, in_language
 
 log = logging.getLogger("lobby.kiosk")
 
@@ -253,7 +253,9 @@ class KioskApp(App[int]):
         pending = PendingCheckIn(request, self.language, self.details)
         self.pending = pending
         service = self.office_state.service(service_id)
-        screen = ConfirmationScreen(service.name if service else service_id)
+        screen = ConfirmationScreen(
+            in_language(service.names, self.language, service.name) if service else service_id
+        )
         self.push_screen(screen)
         self._queued.set()
         self.issue_ticket(pending, screen, answer)
@@ -305,11 +307,13 @@ class KioskApp(App[int]):
         ticket = result
         t = self.catalogue.bind(pending.kiosk_language)
         service = self.office_state.service(ticket.service)
+        language = pending.kiosk_language
         content = ticket_content(
             t,
             ticket,
             office_name=self.office.name if self.office else "",
-            info=service.info if service else None,
+            service_name=in_language(service.names, language, service.name) if service else "",
+            info=in_language(service.infos, language, service.info) if service else None,
             now=self.clock(),
         )
         self.last_ticket = IssuedTicket(ticket.id, content)

@@ -99,6 +99,7 @@ def ticket_content(
     ticket: p.TicketView,
     *,
     office_name: str,
+    service_name: str,
     info: str | None,
     now: datetime,
 ) -> TicketContent:
@@ -107,7 +108,7 @@ def ticket_content(
     return TicketContent(
         office_name=office_name,
         number=ticket.number,
-        service_name=ticket.service_name or ticket.service,
+        service_name=service_name or ticket.service_name or ticket.service,
         issued_text=issued_text(t, ticket.arrived_at, now),
         position_text=ahead_text(t, ahead) if ahead is not None else "",
         wait_text=ticket_wait_text(t, ticket),

@@ -136,6 +136,29 @@ def cmd_display(args: argparse.Namespace) -> int:
     return display_main(args)
 
 
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Read the office file as the server would; list every text missing in an office
+    language (each shows the first language's text there). Exit 2 when the file is unusable."""
+    from server.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    languages = ", ".join(config.languages)
+    print(
+        f"{args.config}: valid: {len(config.services)} services, "
+        f"{len(config.counters)} counters, languages {languages}"
+    )
+    if not config.gaps:
+        print("Every office text is given in every office language.")
+    else:
+        print(f"{len(config.gaps)} missing translations:")
+        for gap in config.gaps:
+            print(f"  {gap}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lobby", description="Front-desk queue and kiosk system")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -146,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.set_defaults(func=cmd_serve)
+
+    check = sub.add_parser(
+        "check-config", help="check an office file and list its missing translations"
+    )
+    check.add_argument("--config", required=True)
+    check.set_defaults(func=cmd_check_config)
 
     staff = sub.add_parser("staff", help="manage staff accounts").add_subparsers(
         dest="action", required=True

@@ -190,6 +190,10 @@ class ServiceView(msgspec.Struct):
     info: str
     ahead: int = 0
     wait_level: WaitLevel = "ok"
+    names: dict[str, str] = msgspec.field(default_factory=dict)
+    """``name`` in every office language (a missing translation is the first language's)."""
+    infos: dict[str, str] = msgspec.field(default_factory=dict)
+    """``info`` (what to bring) in every office language, the same way."""
 
 
 class IdleNudge(msgspec.Struct):
@@ -211,6 +215,8 @@ class CounterView(msgspec.Struct, omit_defaults=True):
     idle_while_waiting_sec: float = 0.0
     eligible_waiting: int = 0
     idle_nudge: IdleNudge | None = None
+    names: dict[str, str] = msgspec.field(default_factory=dict)
+    """``name`` in every office language ("Window 2", "Ventanilla 2")."""
 
 
 class CallView(msgspec.Struct):
@@ -223,6 +229,8 @@ class CallView(msgspec.Struct):
     counter: str
     counter_name: str
     recall: int = 0
+    counter_names: dict[str, str] = msgspec.field(default_factory=dict)
+    """``counter_name`` in every office language, for the display and the speech."""
 
 
 class CallsView(msgspec.Struct):
@@ -283,6 +291,9 @@ class OfficeView(msgspec.Struct):
     retention_days: int
     public_url: str
     safety_checklist: list[str] = msgspec.field(default_factory=list)
+    notices: dict[str, str] = msgspec.field(default_factory=dict)
+    """``notice`` in every office language: the configured one's translations, or a
+    supervisor's notice (typed in one language) in all."""
 
 
 class StateSnapshot(msgspec.Struct, omit_defaults=True):

@@ -118,7 +118,7 @@ async def announcement(request: web.Request) -> web.Response:
     if lang not in await speech.languages(config.languages):
         raise api_error(404, "not_found", f"no voice for language {lang!r} on this server", "lang")
     try:
-        path = await speech.announcement(lang, number, counter.name)
+        path = await speech.announcement(lang, number, counter.names.get(lang, counter.name))
     except SpeechUnavailable as exc:
         log.warning("announcement unavailable: %s", exc)
         raise api_error(503, "unavailable", "speech is not available right now") from None

@@ -122,15 +122,17 @@ async def status_json(request: web.Request) -> web.Response:
         raise api_error(404, "not_found", "this ticket is not known (it may be from another day)")
     view = office.ticket_view(ticket, "public")
     service = office.engine.services[ticket.service]
+    language = ticket.language or ticket.ui_language
+    in_language = present.in_language(office.engine, language, view)
     return web.json_response(
         {
             "office": office.config.name,
             "now": present.iso(office.now()),
             "timezone": office.config.timezone,
-            "ticket": msgspec.to_builtins(view),
-            "language": ticket.language or ticket.ui_language,
-            "info": service.info,
-            "notice": office.engine.notice,
+            "ticket": msgspec.to_builtins(in_language),
+            "language": language,
+            "info": service.infos.get(language or "", service.info),
+            "notice": present.notices(office.engine).get(language or "", office.engine.notice),
             "languages": list(office.config.languages),
         },
         headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"},

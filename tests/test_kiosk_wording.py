@@ -160,7 +160,9 @@ def test_service_line_shows_the_people_ahead_or_the_hours() -> None:
 def test_the_button_says_what_the_ticket_then_says(language: str, ahead: int) -> None:
     t = CATALOGUE.bind(language)
     issued = ticket(position=ahead + 1, low=6, high=10)
-    content = ticket_content(t, issued, office_name="City Hall", info=None, now=NOW)
+    content = ticket_content(
+        t, issued, office_name="City Hall", service_name="", info=None, now=NOW
+    )
     assert content.position_text
     assert service_line(t, service(ahead)).startswith(f"{content.position_text} · ")
     assert wait_sentence(t, issued).startswith(f"{content.position_text} — ")
@@ -172,7 +174,12 @@ def test_the_button_says_what_the_ticket_then_says(language: str, ahead: int) ->
 def test_printed_ticket_carries_number_service_wait_qr_and_privacy_line(language: str) -> None:
     t = CATALOGUE.bind(language)
     content = ticket_content(
-        t, ticket(), office_name="City Hall", info="Bring a photo ID.", now=NOW
+        t,
+        ticket(),
+        office_name="City Hall",
+        service_name="Permits and Licensing",
+        info="Bring a photo ID.",
+        now=NOW,
     )
     printer = open_printer("dummy")
     printer.print_ticket(content)

@@ -203,7 +203,15 @@
       el.lang = state.labelLang;
     }
     renderServices();
+    renderCalls();
+    renderOffice();
     tickClock();
+  }
+
+  /** An office text in the language the labels are in now: the server sends every office
+   * language (a missing translation already filled in); ``plain`` is for an older server. */
+  function inLanguage(texts, plain) {
+    return (texts && texts[state.labelLang]) || plain;
   }
 
   function cycleLabels() {
@@ -259,7 +267,7 @@
         li.classList.toggle("announcing", Boolean(call) && call.ticket === state.announcing);
         li.dataset.number = call ? call.number : "";
         fit(li.querySelector(".num"), call ? call.number : "");
-        fit(li.querySelector(".ctr"), call ? call.counter_name : "");
+        fit(li.querySelector(".ctr"), call ? inLanguage(call.counter_names, call.counter_name) : "");
       });
     }
   }
@@ -302,7 +310,7 @@
       const closed = service.state === "closed";
       li.classList.toggle("closed", closed);
       li.classList.toggle("closing", service.state === "closing");
-      li.querySelector(".name").textContent = service.name;
+      li.querySelector(".name").textContent = inLanguage(service.names, service.name);
       li.querySelector(".n").textContent = String(service.ahead); // as the kiosk tells a new arrival
       const what = li.querySelector(".what");
       const value = li.querySelector(".value");
@@ -324,7 +332,7 @@
   function renderOffice() {
     const shown = office();
     $("office").textContent = shown ? shown.name : "";
-    const notice = shown ? shown.notice : "";
+    const notice = shown ? inLanguage(shown.notices, shown.notice) : "";
     $("notice-text").textContent = notice;
     $("notice").classList.toggle("blank", !notice);
   }

@@ -140,7 +140,7 @@ class ConfirmationScreen(KioskScreen):
         self.show_text("#greeting", self.greeting)
         self.show_text("#your-number", t("your_number", number=ticket.number))
         self.query_one("#number", BigNumber).show(ticket.number)
-        self.show_text("#service-name", ticket.service_name or self.service_name)
+        self.show_text("#service-name", self.service_name)
         self.show_text("#wait", wait_sentence(t, ticket))
         self.show_text("#estimate-note", t("estimate_note") if ticket.estimate else "")
         self.show_text("#closing-note", t("closing_note") if self.closing else "")

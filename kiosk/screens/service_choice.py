@@ -20,6 +20,7 @@ from textual.widgets import Button, Static
 from kiosk.screens.kiosk_screen import KioskScreen
 from kiosk.wording import service_line
 from lobby import protocol as p
+from lobby.state import in_language
 
 
 class ServiceChoiceScreen(KioskScreen):
@@ -55,7 +56,10 @@ class ServiceChoiceScreen(KioskScreen):
     def _show_office(self) -> None:
         office = self.kiosk.office
         self.query_one("#office-bar", Static).update(office.name if office else "")
-        self.show_text("#notice", office.notice if office else "")
+        language = self.kiosk.language
+        self.show_text(
+            "#notice", in_language(office.notices, language, office.notice) if office else ""
+        )
 
     def _show_services(self) -> None:
         """One button per service, then "Not sure?" (a button with no name), painted afresh."""
@@ -90,7 +94,7 @@ class ServiceChoiceScreen(KioskScreen):
     def _paint(self, button: Button, service: p.ServiceView) -> None:
         t = self.kiosk.t
         parts: list[str | tuple[str, str]] = [
-            (service.name, "bold"),
+            (in_language(service.names, t.language, service.name), "bold"),
             "\n",
             service_line(t, service),
         ]

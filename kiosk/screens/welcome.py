@@ -12,6 +12,7 @@ from textual.containers import Center, HorizontalGroup, Vertical
 from textual.widgets import Button, Static
 
 from kiosk.screens.kiosk_screen import KioskScreen
+from lobby.state import in_language
 
 
 class WelcomeScreen(KioskScreen):
@@ -41,7 +42,12 @@ class WelcomeScreen(KioskScreen):
         self.query_one("#greetings", Static).update(
             "  ·  ".join(dict.fromkeys(catalogue.text(code, "welcome") for code in languages))
         )
-        self.show_text("#notice", office.notice if office else "")
+        notices = (
+            [in_language(office.notices, code, office.notice) for code in languages]
+            if office
+            else []
+        )
+        self.show_text("#notice", "\n".join(dict.fromkeys(notices)))
         self.query_one("#choose-language", Static).update(
             "\n".join(catalogue.text(code, "choose_language") for code in languages)
         )
