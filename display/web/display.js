@@ -347,17 +347,22 @@
     const timeZone = office() ? office().timezone : undefined;
     const now = new Date(state.link ? state.link.serverNow() : Date.now());
     try {
-      const time = new Intl.DateTimeFormat(state.labelLang, {
+      // A language the browser has no calendar words for (Somali in many builds) gets the
+      // date in figures, never in another language's words.
+      const known = Intl.DateTimeFormat.supportedLocalesOf([state.labelLang]).length > 0;
+      const locale = known ? state.labelLang : "en-GB";
+      const time = new Intl.DateTimeFormat(locale, {
         hour: "numeric",
         minute: "2-digit",
+        hourCycle: known ? undefined : "h23",
         timeZone,
       }).format(now);
-      const day = new Intl.DateTimeFormat(state.labelLang, {
-        weekday: "long",
-        day: "numeric",
-        month: "long",
-        timeZone,
-      }).format(now);
+      const day = new Intl.DateTimeFormat(
+        locale,
+        known
+          ? { weekday: "long", day: "numeric", month: "long", timeZone }
+          : { day: "numeric", month: "numeric", year: "numeric", timeZone }
+      ).format(now);
       $("clock").replaceChildren(element("span", "time", time), element("span", "day", day));
     } catch {
       $("clock").textContent = now.toLocaleTimeString();
