@@ -41,7 +41,7 @@ def ahead_text(t: Translator, ahead: int) -> str:
     printed ticket, so what a visitor reads before the tap is what their ticket says after it."""
     if ahead <= 0:
         return t("ahead_zero")
-    return t("ahead_one") if ahead == 1 else t("ahead_many", count=ahead)
+    return t.plural("ahead", ahead)
 
 
 def range_text(t: Translator, key: str, estimate: p.Estimate) -> str:
@@ -79,13 +79,7 @@ def issued_text(t: Translator, arrived_at: str, fallback: datetime) -> str:
         moment = datetime.fromisoformat(arrived_at)
     except ValueError:
         moment = fallback
-    return t(
-        "issued",
-        day=moment.day,
-        month=t.months()[moment.month - 1],
-        year=moment.year,
-        time=moment.strftime("%H:%M"),
-    )
+    return t.moment(moment)
 
 
 def ticket_wait_text(t: Translator, ticket: p.TicketView) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
 
 from hardware import open_printer
 from hardware.escpos_reader import QrCode, elements_of, iter_text, read_escpos
@@ -16,7 +17,7 @@ from kiosk.printer_health import PrinterHealth
 from kiosk.visit import VisitorDetails, new_request_id
 from kiosk.widgets.big_number import FONT, block_lines, can_draw
 from kiosk.widgets.qr_block import matrix_from_lines, qr_lines, qr_matrix
-from kiosk.wording import greeting, service_line, ticket_content, wait_sentence
+from kiosk.wording import ahead_text, greeting, service_line, ticket_content, wait_sentence
 from lobby import protocol as p
 
 CATALOGUE = Catalogue.load()
@@ -40,33 +41,69 @@ def ticket(position: int | None = 4, low: int = 6, high: int = 10) -> p.TicketVi
     )
 
 
+def forms(catalog: Catalog) -> dict[str, tuple[str, ...]]:
+    """Each message of a PO catalogue as a tuple of its forms (one, or one per plural form)."""
+    return {
+        str(m.id if isinstance(m.id, str) else m.id[0]): (
+            tuple(m.string) if isinstance(m.string, tuple | list) else (m.string,)
+        )
+        for m in catalog
+        if m.id
+    }
+
+
 @pytest.mark.parametrize("language", [code for code in CATALOGUE.languages if code != "en"])
 def test_every_language_file_has_every_english_text_with_the_same_placeholders(
     language: str,
 ) -> None:
-    english, other = CATALOGUE.texts["en"], CATALOGUE.texts[language]
+    catalogs = CATALOGUE.catalogues.catalogs
+    english, other = forms(catalogs["en"]), forms(catalogs[language])
     assert sorted(set(english) - set(other)) == [], "untranslated keys fall back to English"
     assert sorted(set(other) - set(english)) == [], "keys English lacks are never used"
-    for key, text in english.items():
-        if isinstance(text, str):
-            assert isinstance(other[key], str), key
-            assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(other[key])), key
-    assert len(other["months"]) == 12
+    for key, texts in english.items():
+        assert all(other[key]), f"{language}: {key} is not translated"
+        assert len(other[key]) == catalogs[language].num_plurals or len(texts) == 1, key
+        wanted = set(PLACEHOLDER.findall(texts[-1]))
+        for text in other[key]:
+            assert set(PLACEHOLDER.findall(text)) == wanted, key
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "expected"),
+    [
+        ("en", 1, "About 1 person ahead"),
+        ("en", 2, "About 2 people ahead"),
+        ("es", 1, "Aproximadamente 1 persona delante"),
+        ("es", 21, "Aproximadamente 21 personas delante"),
+        ("so", 1, "Qiyaastii 1 qof ayaa kaa horreeya"),
+    ],
+)
+def test_counts_take_the_plural_form_of_their_language(
+    language: str, count: int, expected: str
+) -> None:
+    assert ahead_text(CATALOGUE.bind(language), count) == expected
 
 
 def test_the_three_languages_the_issue_names_are_shipped() -> None:
     assert {"en", "es", "so"} <= set(CATALOGUE.languages)
-    assert [CATALOGUE.name(code) for code in ("en", "es", "so")] == [
+    assert [CATALOGUE.name(code) for code in ("en", "es", "so", "vi")] == [
         "English",
         "Español",
         "Soomaali",
-    ]
+        "Tiếng Việt",
+    ], "language names come from CLDR"
+
+
+PO_HEADER = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
 
 
 def test_adding_a_language_is_adding_a_file(tmp_path: Path) -> None:
-    (tmp_path / "en.toml").write_text('welcome = "Welcome"\nback = "Back"\n', encoding="utf-8")
-    (tmp_path / "vi.toml").write_text(
-        'language_name = "Tiếng Việt"\nwelcome = "Xin chào"\n', encoding="utf-8"
+    (tmp_path / "en.po").write_text(
+        PO_HEADER + 'msgid "welcome"\nmsgstr "Welcome"\n\nmsgid "back"\nmsgstr "Back"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "vi.po").write_text(
+        PO_HEADER + 'msgid "welcome"\nmsgstr "Xin chào"\n', encoding="utf-8"
     )
     catalogue = Catalogue.load(tmp_path)
     assert catalogue.languages == ("en", "vi")
@@ -74,12 +111,14 @@ def test_adding_a_language_is_adding_a_file(tmp_path: Path) -> None:
     assert vi("welcome") == "Xin chào"
     assert vi("back") == "Back", "a missing translation falls back to English"
     assert catalogue.bind("xx").language == "en"
+    with pytest.raises(KeyError):
+        vi("no_such_key")
 
 
 def test_a_broken_language_file_is_named_in_the_error(tmp_path: Path) -> None:
-    (tmp_path / "en.toml").write_text('welcome = "Welcome"\n', encoding="utf-8")
-    (tmp_path / "es.toml").write_text('welcome = "Bienvenidos\n', encoding="utf-8")
-    with pytest.raises(CatalogueError, match=r"es\.toml"):
+    (tmp_path / "en.po").write_text(PO_HEADER + 'msgid "welcome"\nmsgstr "Welcome"\n')
+    (tmp_path / "es.po").write_text(PO_HEADER + 'msgid "welcome"\nmsgstr "Bienvenidos\n')
+    with pytest.raises(CatalogueError, match=r"es\.po"):
         Catalogue.load(tmp_path)
 
 
