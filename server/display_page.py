@@ -8,12 +8,15 @@ Announcements are WAVs made on this server by :mod:`server.speech` (espeak-ng, o
 
 from __future__ import annotations
 
+import json
 import logging
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 from aiohttp import web
 
+from lobby.i18n import Catalogues
 from server.auth import PRINCIPAL, Principal, require
 from server.errors import api_error
 from server.keys import OFFICE, SPEECH
@@ -47,7 +50,12 @@ SIGN_IN_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8">
 
 @cache
 def web_file(name: str) -> bytes:
-    """One of the page's files, read once: they change only with a new release."""
+    """One of the page's files, read once: they change only with a new release. The labels
+    are the display's gettext catalogues (``web/labels/LANG.po``), served as one JSON table."""
+    if name == "labels.json":
+        labels = Catalogues.load(Path(str(WEB / "labels")))
+        tables = {code: labels.table(code) for code in labels.languages}
+        return json.dumps(tables, ensure_ascii=False).encode()
     return (WEB / name).read_bytes()
 
 

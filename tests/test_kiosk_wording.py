@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from babel.messages.catalog import Catalog
 
 from hardware import open_printer
 from hardware.escpos_reader import QrCode, elements_of, iter_text, read_escpos
@@ -22,7 +20,6 @@ from lobby import protocol as p
 
 CATALOGUE = Catalogue.load()
 NOW = datetime(2026, 11, 23, 9, 14)
-PLACEHOLDER = re.compile(r"{(\w+)}")
 
 
 def ticket(position: int | None = 4, low: int = 6, high: int = 10) -> p.TicketView:
@@ -39,33 +36,6 @@ def ticket(position: int | None = 4, low: int = 6, high: int = 10) -> p.TicketVi
         status_url="http://192.168.1.10:8080/status/abc123",
         service_name="Permits and Licensing",
     )
-
-
-def forms(catalog: Catalog) -> dict[str, tuple[str, ...]]:
-    """Each message of a PO catalogue as a tuple of its forms (one, or one per plural form)."""
-    return {
-        str(m.id if isinstance(m.id, str) else m.id[0]): (
-            tuple(m.string) if isinstance(m.string, tuple | list) else (m.string,)
-        )
-        for m in catalog
-        if m.id
-    }
-
-
-@pytest.mark.parametrize("language", [code for code in CATALOGUE.languages if code != "en"])
-def test_every_language_file_has_every_english_text_with_the_same_placeholders(
-    language: str,
-) -> None:
-    catalogs = CATALOGUE.catalogues.catalogs
-    english, other = forms(catalogs["en"]), forms(catalogs[language])
-    assert sorted(set(english) - set(other)) == [], "untranslated keys fall back to English"
-    assert sorted(set(other) - set(english)) == [], "keys English lacks are never used"
-    for key, texts in english.items():
-        assert all(other[key]), f"{language}: {key} is not translated"
-        assert len(other[key]) == catalogs[language].num_plurals or len(texts) == 1, key
-        wanted = set(PLACEHOLDER.findall(texts[-1]))
-        for text in other[key]:
-            assert set(PLACEHOLDER.findall(text)) == wanted, key
 
 
 @pytest.mark.parametrize(

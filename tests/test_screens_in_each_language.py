@@ -10,10 +10,8 @@ in ``docs/`` (``kiosk-services-es.png``, ``ticket-printed-so.png``, ``status-pag
 from __future__ import annotations
 
 import calendar as calendar_module
-import json
 import os
 import re
-import tomllib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,12 +20,14 @@ import pytest_asyncio
 from playwright.async_api import Browser, expect
 from textual.widgets import Button, Static
 
+from display.labels import catalogues as label_catalogues
 from hardware import open_printer
 from hardware.escpos_reader import iter_text, read_escpos
 from hardware.preview import render_ticket
 from hardware.printer import code_pages_of, paper_of
 from kiosk import screenshots
 from kiosk.app import KioskApp
+from kiosk.i18n import Catalogue
 from server.config import parse_config
 from tests.browser import WAIT_MS, screenshot
 from tests.browser import browser as browser
@@ -48,9 +48,9 @@ KIOSK_SIZE = (110, 40)
 
 def english_texts() -> set[str]:
     """Every fixed English text of the kiosk and the display, without its placeholders."""
-    kiosk = tomllib.loads((ROOT / "kiosk" / "i18n" / "en.toml").read_text())
-    display = json.loads((ROOT / "display" / "web" / "labels.json").read_text())["en"]
-    texts = [v for k, v in kiosk.items() if isinstance(v, str) and k != "language_name"]
+    kiosk = Catalogue.load().catalogues.table("en")
+    display = label_catalogues().table("en")
+    texts = list(kiosk.values())
     parts = {
         part.strip(" .,:—·")
         for text in [*texts, *display.values()]
