@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -114,6 +115,15 @@ class Catalogues:
             for message in self.catalogs[FALLBACK]
             if message.id and isinstance(message.id, str)
         }
+
+    def tables_json(self) -> bytes:
+        """Every language's singular texts, with its name in itself (``language_name``), as
+        the JSON a page loads: ``{"es": {"language_name": "Español", "title": ...}}``."""
+        tables = {
+            code: {"language_name": language_name(code), **self.table(code)}
+            for code in self.languages
+        }
+        return json.dumps(tables, ensure_ascii=False).encode()
 
 
 def language_name(code: str) -> str:

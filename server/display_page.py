@@ -8,7 +8,6 @@ Announcements are WAVs made on this server by :mod:`server.speech` (espeak-ng, o
 
 from __future__ import annotations
 
-import json
 import logging
 from functools import cache
 from importlib import resources
@@ -53,9 +52,7 @@ def web_file(name: str) -> bytes:
     """One of the page's files, read once: they change only with a new release. The labels
     are the display's gettext catalogues (``web/labels/LANG.po``), served as one JSON table."""
     if name == "labels.json":
-        labels = Catalogues.load(Path(str(WEB / "labels")))
-        tables = {code: labels.table(code) for code in labels.languages}
-        return json.dumps(tables, ensure_ascii=False).encode()
+        return Catalogues.load(Path(str(WEB / "labels"))).tables_json()
     return (WEB / name).read_bytes()
 
 

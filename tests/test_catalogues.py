@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
+import aiohttp
 import pytest
 from babel.messages.catalog import Catalog
 
 from display.labels import catalogues as display_catalogues
 from kiosk.i18n import Catalogue
 from lobby.i18n import Catalogues
+from tests.conftest import RunningServer
 
 PLACEHOLDER = re.compile(r"{(\w+)}")
 
@@ -25,7 +29,12 @@ def forms(catalog: Catalog) -> dict[str, tuple[str, ...]]:
     }
 
 
-SURFACES = {"kiosk": Catalogue.load().catalogues, "display": display_catalogues()}
+STATUS = Catalogues.load(Path(__file__).parent.parent / "server" / "web" / "status")
+SURFACES = {
+    "kiosk": Catalogue.load().catalogues,
+    "display": display_catalogues(),
+    "status page": STATUS,
+}
 
 
 @pytest.mark.parametrize(
@@ -46,14 +55,19 @@ def test_each_language_has_every_text_with_its_placeholders(surface: str, langua
         assert all(set(PLACEHOLDER.findall(text)) == wanted for text in other[key]), key
 
 
-async def test_the_display_page_is_served_its_catalogues(server) -> None:  # type: ignore[no-untyped-def]
-    import aiohttp
-
-    async with (
-        aiohttp.ClientSession() as http,
-        http.get(f"{server.url}/display/labels.json") as response,
-    ):
+@pytest.mark.parametrize(
+    ("path", "catalogues", "key", "somali"),
+    [
+        ("/display/labels.json", display_catalogues(), "now_serving", "Hadda la adeegayo"),
+        ("/status/assets/labels.json", STATUS, "your_ticket", "Tigidhkaaga"),
+    ],
+)
+async def test_the_pages_are_served_their_catalogues(
+    server: RunningServer, path: str, catalogues: Catalogues, key: str, somali: str
+) -> None:
+    async with aiohttp.ClientSession() as http, http.get(server.url + path) as response:
         served = await response.json()
-    labels = display_catalogues()
-    assert served == {code: labels.table(code) for code in labels.languages}
-    assert served["so"]["now_serving"] == "Hadda la adeegayo"
+    assert served == json.loads(catalogues.tables_json())
+    assert served["so"][key] == somali
+    assert served["so"]["language_name"] == "Soomaali", "the name comes from CLDR"
+    assert served["en"]["language_name"] == "English"
