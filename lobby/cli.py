@@ -11,6 +11,10 @@ import getpass
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from server.config import OfficeConfig
 
 DEFAULT_DB = "var/lobby.db"
 DEMO_STAFF = (
@@ -156,7 +160,28 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         print(f"{len(config.gaps)} missing translations:")
         for gap in config.gaps:
             print(f"  {gap}")
+    _print_missing_clips(config)
     return 0
+
+
+def _print_missing_clips(config: OfficeConfig) -> None:
+    """The recorded clips each language with a clip folder still lacks (server/clips.py)."""
+    from server.clips import Clips
+
+    if config.speech_clips is None:
+        return
+    clips = Clips(config.speech_clips)
+    for lang in config.languages:
+        if not (config.speech_clips / lang).is_dir():
+            continue
+        missing = clips.missing(lang, config)
+        print(
+            f"{lang}: calls are said from the clips in {config.speech_clips / lang}"
+            if not missing
+            else f"{lang}: {len(missing)} clips missing, calls are not said:"
+        )
+        for path in missing:
+            print(f"  {lang}: missing clip {path}")
 
 
 def build_parser() -> argparse.ArgumentParser:

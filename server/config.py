@@ -52,6 +52,9 @@ class _Office(msgspec.Struct, forbid_unknown_fields=True):
     retention_days: Annotated[int, Meta(ge=1, le=3650)] = 30
     notice: Notice500 = ""
     idle_nudge_sec: Annotated[int, Meta(ge=0, le=3600)] = 60
+    speech_clips: str = ""
+    """A folder of recorded clips for languages espeak-ng cannot speak (``server/clips.py``),
+    relative to this file."""
     safety_checklist: list[str] = msgspec.field(
         default_factory=lambda: [
             "Move away from the person if you can do so safely",
@@ -153,6 +156,7 @@ class OfficeConfig:
     priority: PriorityRule
     source: str = field(default="", compare=False)
     notices: Texts = field(default_factory=dict, compare=False)
+    speech_clips: Path | None = field(default=None, compare=False)
     gaps: tuple[str, ...] = field(default=(), compare=False)
     """Every office text missing in an office language (``lobby check-config`` lists them)."""
 
@@ -306,6 +310,7 @@ def _build(data: _File, source: str) -> OfficeConfig:
         retention_days=o.retention_days,
         notice=notices[localize.languages[0]],
         notices=notices,
+        speech_clips=_beside(source, o.speech_clips) if o.speech_clips else None,
         gaps=tuple(localize.gaps),
         idle_nudge_sec=o.idle_nudge_sec,
         safety_checklist=tuple(o.safety_checklist),
@@ -316,6 +321,14 @@ def _build(data: _File, source: str) -> OfficeConfig:
         ),
         source=source,
     )
+
+
+def _beside(source: str, folder: str) -> Path:
+    """A folder named in the file, relative to the file (when it was read from one)."""
+    path = Path(folder).expanduser()
+    if path.is_absolute() or source.startswith("<"):
+        return path
+    return Path(source).parent / path
 
 
 def load_config(path: str | Path) -> OfficeConfig:

@@ -329,9 +329,23 @@
     });
   }
 
+  /** The office's name whole: as large as the header allows, smaller only if it must be. */
+  function fitOffice(name) {
+    const el = $("office");
+    if (el.textContent === name && el.dataset.fitWidth === String(el.clientWidth)) return;
+    el.textContent = name;
+    el.style.fontSize = "";
+    el.dataset.fitWidth = String(el.clientWidth);
+    const base = parseFloat(getComputedStyle(el).fontSize);
+    for (let scale = 0.95; scale >= 0.5; scale -= 0.05) {
+      if (el.scrollHeight <= el.clientHeight + 1 && el.scrollWidth <= el.clientWidth + 1) return;
+      el.style.fontSize = `${(base * scale).toFixed(1)}px`;
+    }
+  }
+
   function renderOffice() {
     const shown = office();
-    $("office").textContent = shown ? shown.name : "";
+    fitOffice(shown ? shown.name : "");
     const notice = shown ? inLanguage(shown.notices, shown.notice) : "";
     $("notice-text").textContent = notice;
     $("notice").classList.toggle("blank", !notice);
@@ -380,6 +394,13 @@
     }
   }
 
+  /** Which languages the calls are said in, by their own names ("🔊 English · Español"). */
+  function showSpoken(silent) {
+    const names = state.speech.map((lang) => (state.labels[lang] || {}).language_name || lang);
+    $("spoken").textContent = names.length ? "♪ " + names.join(" · ") : "";
+    $("spoken").hidden = silent || names.length === 0;
+  }
+
   async function start() {
     const params = new URLSearchParams(location.search);
     const silent = params.get("sound") === "off"; // a second screen in the same room
@@ -400,6 +421,7 @@
     }
     buildSlots();
     applyLabels();
+    showSpoken(silent);
     updateSoundButton();
     render();
     follow();
