@@ -10,9 +10,11 @@ import aiohttp
 import pytest
 from babel.messages.catalog import Catalog
 
+from counter.labels import TEXTS
 from display.labels import catalogues as display_catalogues
 from kiosk.i18n import Catalogue
 from lobby.i18n import Catalogues
+from server.speech import PHRASES
 from tests.conftest import RunningServer
 
 PLACEHOLDER = re.compile(r"{(\w+)}")
@@ -34,6 +36,8 @@ SURFACES = {
     "kiosk": Catalogue.load().catalogues,
     "display": display_catalogues(),
     "status page": STATUS,
+    "speech": Catalogues.load(PHRASES),
+    "counter": TEXTS,
 }
 
 
