@@ -3,55 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
+from typing import get_args
 
-STATE_LABELS = {
-    "closed": "Closed",
-    "open": "Open",
-    "calling": "Calling",
-    "serving": "Serving",
-    "break": "On break",
-}
-STATE_HINTS = {
-    "closed": "press o to open",
-    "open": "ready for the next visitor",
-    "calling": "waiting for the visitor to arrive",
-    "serving": "with a visitor",
-    "break": "press b to resume",
-}
-TICKET_STATE_LABELS = {
-    "waiting": "Waiting",
-    "called": "Called",
-    "serving": "At the counter",
-    "done": "Done",
-    "no_show": "No-show",
-    "walkaway": "Left",
-    "closed_at_end_of_day": "Closed at end of day",
-}
-LANGUAGE_NAMES = {
-    "en": "English",
-    "es": "Español",
-    "so": "Soomaali",
-    "vi": "Tiếng Việt",
-    "ar": "العربية",
-    "hmn": "Hmoob",
-    "fr": "Français",
-    "zh": "中文",
-}
-"""Each language by its own name, as the visitor chose it at the kiosk."""
-NEED_LABELS = {
-    "wheelchair": "Uses a wheelchair",
-    "seated": "Needs to be seated",
-    "hearing": "Hearing: face them, speak clearly",
-    "vision": "Vision: read documents aloud",
-    "interpreter": "Needs an interpreter",
-    "assistance": "Needs assistance",
-}
-ADDRESS_CHOICES = (
-    ("Ms.", "ms"),
-    ("Mr.", "mr"),
-    ("Mx.", "mx"),
-    ("First name", "first_name"),
-    ("Ticket number only", "number"),
+from lobby import protocol as p
+from lobby.i18n import Catalogues
+from lobby.i18n import language_name as cldr_language_name
+
+TEXTS = Catalogues.load(Path(__file__).parent / "i18n")
+"""The counter's words, a gettext catalogue like every surface's (``counter/i18n/en.po``)."""
+LANGUAGE = "en"
+
+
+def _group(prefix: str, keys: tuple[str, ...]) -> dict[str, str]:
+    return {key: TEXTS.text(LANGUAGE, f"{prefix}_{key}") for key in keys}
+
+
+COUNTER_STATES = get_args(p.CounterState)
+STATE_LABELS = _group("state", COUNTER_STATES)
+STATE_HINTS = _group("hint", COUNTER_STATES)
+TICKET_STATE_LABELS = _group("ticket", get_args(p.TicketState))
+NEED_LABELS = _group("need", get_args(p.Need))
+ADDRESS_CHOICES = tuple(
+    (TEXTS.text(LANGUAGE, f"address_{form}"), form)
+    for form in ("ms", "mr", "mx", "first_name", "number")
 )
 WAIT_COLOURS = {"ok": "green", "near": "yellow", "over": "red"}
 """The server's ``wait_level`` against the service's target, as the office's colours."""
@@ -61,8 +36,8 @@ def language_name(code: str | None) -> str:
     """``"Español (es)"``: the name the visitor recognises, and the code any clerk can read."""
     if not code:
         return "not given"
-    name = LANGUAGE_NAMES.get(code)
-    return f"{name} ({code})" if name else code
+    name = cldr_language_name(code)
+    return f"{name} ({code})" if name != code else code
 
 
 def need_label(need: str) -> str:

@@ -1,29 +1,30 @@
-"""The display's few words in each office language, from the same file the page uses."""
+"""The display's few words in each language: the gettext PO files in ``display/web/labels/``,
+which the server also serves to the page as JSON (``/display/labels.json``)."""
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
-DEFAULT = "en"
+from lobby.i18n import FALLBACK, Catalogues
+
+DEFAULT = FALLBACK
+FOLDER = Path(str(resources.files("display") / "web" / "labels"))
 
 
 @cache
-def catalogue() -> dict[str, dict[str, str]]:
-    text = (resources.files("display") / "web" / "labels.json").read_text(encoding="utf-8")
-    data: dict[str, dict[str, str]] = json.loads(text)
-    return data
+def catalogues() -> Catalogues:
+    return Catalogues.load(FOLDER)
 
 
 def label(key: str, lang: str) -> str:
-    table = catalogue().get(lang) or catalogue()[DEFAULT]
-    return table.get(key) or catalogue()[DEFAULT][key]
+    return catalogues().text(lang, key)
 
 
 def known(languages: list[str] | tuple[str, ...]) -> list[str]:
     """The office languages that have labels (the default one when none has)."""
-    found = [lang for lang in languages if lang in catalogue()]
+    found = [lang for lang in languages if catalogues().has(lang)]
     return found or [DEFAULT]
 
 

@@ -37,6 +37,8 @@ from hardware.printer_spec import PrinterSpec, parse_printer_spec
 from hardware.ticket import TicketContent
 
 log = logging.getLogger(__name__)
+RT_STATUS_OFFLINE_CAUSE = b"\x10\x04\x02"
+"""``DLE EOT 2``: why the printer is offline; bit 2 is set while the cover is open."""
 
 STATUS_KINDS = frozenset({"usb", "serial", "tcp"})
 """Connections that carry the printer's answers back; files and CUPS queues are one-way."""
@@ -78,19 +80,34 @@ class PrinterStatus(StrEnum):
     OK = "ok"
     PAPER_NEAR_END = "paper_near_end"
     PAPER_OUT = "paper_out"
+    COVER_OPEN = "cover_open"
+    """Reporting itself offline because its cover is open (``DLE EOT 2``)."""
     OFFLINE = "offline"
-    """Unreachable, or reporting itself offline (cover open, error) with paper present."""
+    """Unreachable, or reporting itself offline with paper present and the cover shut (or not
+    saying why)."""
     UNKNOWN = "unknown"
     """The connection cannot tell (file, CUPS) or the printer did not answer the question."""
+
+
+PROBLEMS = {
+    PrinterStatus.PAPER_NEAR_END: "The ticket printer's paper is running low.",
+    PrinterStatus.PAPER_OUT: "The ticket printer is out of paper.",
+    PrinterStatus.COVER_OPEN: "The ticket printer's cover is open.",
+    PrinterStatus.OFFLINE: "The ticket printer is offline (an error or a paper jam).",
+    PrinterStatus.UNKNOWN: "The printer did not answer the status request.",
+}
+"""What a printer's answer means, in the words staff read on the supervisor page."""
 
 
 class PrintFailed(Exception):
     """A ticket could not be printed; ``str()`` is a plain sentence fit for a staff screen."""
 
-    def __init__(self, message: str, spec: str) -> None:
-        """Keep the spec apart so logs can group failures by printer."""
+    def __init__(self, message: str, spec: str, cause: str = "error") -> None:
+        """Keep the spec apart so logs can group failures by printer, and the cause (a
+        ``PrinterStatus`` value, or "error") so supervisors read "out of paper" at once."""
         super().__init__(message)
         self.spec = spec
+        self.cause = cause
 
 
 def build_profile(name: str, fallback_width: int | None = None) -> Profile:
@@ -239,8 +256,7 @@ class TicketPrinter:
                 result = self._query(connection)
             finally:
                 self._close(connection, raise_errors=False)
-            if result is PrinterStatus.UNKNOWN:
-                self.last_error = "The printer did not answer the status request."
+            self.last_error = PROBLEMS.get(result)
             return result
 
     # -- printing ------------------------------------------------------------------------------
@@ -297,12 +313,8 @@ class TicketPrinter:
             state = self._query(connection)
         finally:
             self._set_read_timeout(connection, self.timeout)
-        if state is PrinterStatus.PAPER_OUT:
-            raise PrintFailed("The ticket printer is out of paper.", str(self.spec))
-        if state is PrinterStatus.OFFLINE:
-            raise PrintFailed(
-                "The ticket printer is offline (cover open or an error).", str(self.spec)
-            )
+        if state in (PrinterStatus.PAPER_OUT, PrinterStatus.COVER_OPEN, PrinterStatus.OFFLINE):
+            raise PrintFailed(PROBLEMS[state], str(self.spec), state.value)
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -348,6 +360,7 @@ class TicketPrinter:
             raise PrintFailed(
                 f"Cannot reach the ticket printer ({self.spec}): {_reason(error)}.",
                 str(self.spec),
+                PrinterStatus.OFFLINE.value,
             ) from error
         return connection
 
@@ -404,7 +417,12 @@ class TicketPrinter:
         online = _ask(connection, RT_STATUS_ONLINE)
         paper = _ask(connection, RT_STATUS_PAPER) if online is not None else None
         self._answers_status = online is not None
-        return interpret_status(online, paper)
+        status = interpret_status(online, paper)
+        if status is PrinterStatus.OFFLINE and online is not None:
+            cause = _ask(connection, RT_STATUS_OFFLINE_CAUSE)
+            if cause is not None and cause & 0x04:
+                return PrinterStatus.COVER_OPEN
+        return status
 
 
 def interpret_status(online: int | None, paper: int | None) -> PrinterStatus:

@@ -17,9 +17,11 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, ClassVar, TypeVar
 
+import msgspec
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -31,6 +33,7 @@ from textual.widgets import Button, Input
 from hardware import PrinterSpecError, PrintFailed, TicketContent, TicketPrinter, open_printer
 from kiosk.backend import KioskBackend, ServerBackend
 from kiosk.i18n import Catalogue, Translator
+from kiosk.outbox import Outbox, OutboxError
 from kiosk.printer_health import PrinterHealth
 from kiosk.screens.confirmation import ConfirmationScreen
 from kiosk.screens.details import DetailsScreen
@@ -42,12 +45,17 @@ from kiosk.widgets.choice_row import ChoiceRow
 from kiosk.wording import greeting, ticket_content
 from lobby import protocol as p
 from lobby.client import ApiError, ServerUnreachable, StreamMessage
-from lobby.state import OfficeState
+from lobby.state import OfficeState, in_language
 
 log = logging.getLogger("lobby.kiosk")
 
 BackendFactory = Callable[[], KioskBackend]
 T = TypeVar("T")
+Answer = p.TicketView | ApiError
+"""The server's answer to one check-in: a ticket, or a refusal."""
+LATE_AFTER = timedelta(seconds=2)
+"""A check-in sent later than this after the tap carries the visitor's arrival time (and so
+does any sent after the visitor was told to see the front desk)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,8 @@ class KioskApp(App[int]):
         Binding("f9", "reprint", "Reprint last ticket (staff)", show=False),
         Binding("down", "app.focus_next", show=False),
         Binding("up", "app.focus_previous", show=False),
+        Binding("right", "app.focus_next", show=False),  # the language row is a row
+        Binding("left", "app.focus_previous", show=False),
     ]
 
     office: var[p.OfficeView | None] = var(None)
@@ -89,7 +99,10 @@ class KioskApp(App[int]):
         catalogue: Catalogue | None = None,
         retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0),
         printer_interval: float = 30.0,
+        printer_recheck: float = 5.0,
         clock: Callable[[], datetime] = datetime.now,
+        outbox: Outbox | None = None,
+        outage_after: float = 4.0,
     ) -> None:
         super().__init__()
         self._backend_factory = backend
@@ -99,6 +112,7 @@ class KioskApp(App[int]):
         self.catalogue = catalogue or Catalogue.load()
         self.retry_delays = retry_delays
         self.printer_interval = printer_interval
+        self.printer_recheck = printer_recheck
         self.clock = clock
         self.office_state = OfficeState()
         """The office as the stream tells it; ``office`` and ``services`` are drawn from it."""
@@ -106,6 +120,11 @@ class KioskApp(App[int]):
         self.pending: PendingCheckIn | None = None
         self.last_ticket: IssuedTicket | None = None
         self.health = PrinterHealth()
+        self.outbox = outbox if outbox is not None else Outbox()
+        self.outage_after = outage_after
+        self._answers: dict[str, asyncio.Future[Answer]] = {}
+        """The answer each visitor on screen waits for, by ``client_request_id``."""
+        self._queued = asyncio.Event()
         self._last_input = time.monotonic()
         self.set_reactive(KioskApp.language, self.catalogue.languages[0])
 
@@ -117,6 +136,7 @@ class KioskApp(App[int]):
     def on_mount(self) -> None:
         self.backend = self._backend_factory()
         self.follow_office()
+        self.send_outbox()
         self.set_interval(min(1.0, self.idle_timeout / 4), self.reset_when_idle)
         if self.printer is not None:
             self.poll_printer()
@@ -126,6 +146,7 @@ class KioskApp(App[int]):
     async def on_unmount(self) -> None:
         if self.backend is not None:
             await self.backend.close()
+        self.outbox.close()
 
     # --------------------------------------------------------------- language
 
@@ -211,7 +232,7 @@ class KioskApp(App[int]):
         if time.monotonic() - self._last_input < self.idle_timeout:
             return
         if self.pending is not None:
-            return  # the visitor is waiting for a ticket that is still being requested
+            return  # the visitor is waiting, for a few seconds, for a ticket being requested
         at_home = len(self.screen_stack) <= 1
         if at_home and self.details.is_empty() and self.language == self.default_language:
             return
@@ -222,34 +243,77 @@ class KioskApp(App[int]):
     def check_in(self, service_id: str) -> None:
         if self.pending is not None:
             return
-        request = self.details.request(service_id, new_request_id(), self.language)
+        request = msgspec.structs.replace(
+            self.details.request(service_id, new_request_id(), self.language),
+            arrived_at=self._now(),
+        )
+        self._keep(request)
+        answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self._answers[request.client_request_id] = answer
         pending = PendingCheckIn(request, self.language, self.details)
         self.pending = pending
         service = self.office_state.service(service_id)
-        screen = ConfirmationScreen(service.name if service else service_id)
+        screen = ConfirmationScreen(
+            in_language(service.names, self.language, service.name) if service else service_id
+        )
         self.push_screen(screen)
-        self.issue_ticket(pending, screen)
+        self._queued.set()
+        self.issue_ticket(pending, screen, answer)
+
+    def _now(self) -> datetime:
+        """The kiosk's time with its offset (as the clock gives it, or the local one)."""
+        now = self.clock()
+        return now if now.tzinfo is not None else now.astimezone()
+
+    def _keep(self, request: p.CheckInRequest) -> None:
+        """Write the check-in to the outbox before it is first sent."""
+        try:
+            self.outbox.add(request)
+        except OutboxError as error:
+            log.error("%s; check-ins are kept in memory until the kiosk restarts", error)
+            self.outbox = Outbox()
+            self.outbox.add(request)
 
     @work(group="check-in", exit_on_error=False)
-    async def issue_ticket(self, pending: PendingCheckIn, screen: ConfirmationScreen) -> None:
-        assert self.backend is not None
-        backend = self.backend
-        try:
-            ticket = await self._until_answered(
-                lambda: backend.check_in(pending.request), screen.show_unreachable
-            )
-        except ApiError as refusal:
-            screen.show_refused(refusal.message)
-            return
-        finally:
+    async def issue_ticket(
+        self,
+        pending: PendingCheckIn,
+        screen: ConfirmationScreen,
+        answer: asyncio.Future[Answer],
+    ) -> None:
+        """Wait for the server's answer to this visitor's check-in, and issue the ticket.
+
+        After ``outage_after`` seconds without an answer the visitor is told once, in their
+        language, to show the screen at the front desk, and may finish: the kiosk is free for
+        the next visitor (the idle reset runs again) while the check-in waits in the outbox. A
+        ticket that comes back after the visitor left is not printed for nobody: staff see the
+        visit as one the kiosk sent late (``received_at``).
+        """
+        done, _ = await asyncio.wait({answer}, timeout=self.outage_after)
+        if not done:
             self.pending = None
+            screen.show_offline(pending.request.arrived_at or self._now())
+            self.touch()  # the visitor gets the full idle time to read it
+        result = await answer
+        if self.pending is pending:
+            self.pending = None
+        if screen not in self.screen_stack:
+            if isinstance(result, p.TicketView):
+                log.info("%s was kept for a visitor who has left the kiosk", result.number)
+            return
+        if isinstance(result, ApiError):
+            screen.show_refused(result.message)
+            return
+        ticket = result
         t = self.catalogue.bind(pending.kiosk_language)
         service = self.office_state.service(ticket.service)
+        language = pending.kiosk_language
         content = ticket_content(
             t,
             ticket,
             office_name=self.office.name if self.office else "",
-            info=service.info if service else None,
+            service_name=in_language(service.names, language, service.name) if service else "",
+            info=in_language(service.infos, language, service.info) if service else None,
             now=self.clock(),
         )
         self.last_ticket = IssuedTicket(ticket.id, content)
@@ -265,6 +329,41 @@ class KioskApp(App[int]):
         screen.show_print_result(printed=via == "printed")
         self.touch()
         await self._acknowledge(ticket.id, via)
+
+    @work(group="outbox", exclusive=True, exit_on_error=False)
+    async def send_outbox(self) -> None:
+        """Send the kept check-ins one at a time, oldest first, each until it is answered."""
+        assert self.backend is not None
+        backend = self.backend
+        while True:
+            request = self.outbox.first()
+            if request is None:
+                self._queued.clear()
+                await self._queued.wait()
+                continue
+            result: Answer
+            try:
+                result = await self._until_answered(partial(self._send, backend, request))
+            except ApiError as refusal:
+                log.warning("check-in %s refused: %s", request.client_request_id, refusal)
+                result = refusal
+            self.outbox.answered(request.client_request_id)
+            answer = self._answers.pop(request.client_request_id, None)
+            if answer is not None and not answer.done():
+                answer.set_result(result)
+            elif isinstance(result, p.TicketView):
+                log.info("%s was kept from before the kiosk restarted", result.number)
+
+    def _send(self, backend: KioskBackend, request: p.CheckInRequest) -> Awaitable[p.TicketView]:
+        """The check-in as sent now: with the visitor's arrival time once it is late, so the
+        server orders and measures the wait from it; without it while the server answers at
+        once, so a kiosk clock that drifts a little never moves anyone's place."""
+        arrived = request.arrived_at
+        late_after = min(LATE_AFTER, timedelta(seconds=self.outage_after))
+        late = arrived is not None and self._now() - arrived > late_after
+        return backend.check_in(
+            request if late else msgspec.structs.replace(request, arrived_at=None)
+        )
 
     async def _until_answered(
         self, send: Callable[[], Awaitable[T]], waiting: Callable[[], None] = lambda: None
@@ -306,8 +405,9 @@ class KioskApp(App[int]):
         try:
             await asyncio.to_thread(self.printer.print_ticket, content)
         except PrintFailed as failure:
-            self.health.failed(str(failure))
+            self.health.failed(str(failure), failure.cause)
             self.report_printer()
+            self._recheck_printer()
             return "screen"
         except Exception as error:  # a printer fault must never cost the visitor their ticket
             log.exception("printing %s failed", content.number)
@@ -324,6 +424,13 @@ class KioskApp(App[int]):
         status = await asyncio.to_thread(self.printer.status)
         self.health.polled(str(status), self.printer.last_error or "")
         self.report_printer()
+        self._recheck_printer()
+
+    def _recheck_printer(self) -> None:
+        """While the printer has a problem, ask again soon, so that supervisors see it cleared
+        within seconds of someone loading paper or shutting the cover."""
+        if self.printer is not None and self.printer.answers_status and not self.health.ok:
+            self.set_timer(self.printer_recheck, self.poll_printer)
 
     @work(group="printer-report", exclusive=True, exit_on_error=False)
     async def report_printer(self) -> None:
@@ -353,7 +460,7 @@ class KioskApp(App[int]):
 
 
 def main(args: argparse.Namespace) -> int:
-    """``lobby kiosk``: args has .server .token .printer .idle_timeout."""
+    """``lobby kiosk``: args has .server .token .printer .idle_timeout .outbox."""
     try:
         printer = open_printer(args.printer)
     except PrinterSpecError as error:
@@ -368,11 +475,17 @@ def main(args: argparse.Namespace) -> int:
     if not args.idle_timeout > 0:
         print("lobby kiosk: --idle-timeout must be a positive number of seconds", file=sys.stderr)
         return 2
+    try:
+        outbox = Outbox(args.outbox)
+    except OutboxError as error:
+        print(f"lobby kiosk: {error}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, handlers=[TextualHandler()])
     app = KioskApp(
         lambda: ServerBackend(args.server, args.token),
         printer,
         idle_timeout=args.idle_timeout,
+        outbox=outbox,
     )
     app.run()
     return app.return_code or 0

@@ -29,8 +29,14 @@ class PrinterHealth:
         if self.status not in ("ok", "paper_near_end"):
             self.status, self.detail = "ok", ""
 
-    def failed(self, detail: str) -> None:
-        self.status, self.detail = "error", detail[:DETAIL_MAX]
+    def failed(self, detail: str, cause: str = "error") -> None:
+        """A ticket did not print; ``cause`` is what the printer said ("paper_out"...)."""
+        self.status, self.detail = cause, detail[:DETAIL_MAX]
+
+    @property
+    def ok(self) -> bool:
+        """Nothing to recheck soon: printing works (even with the paper running low)."""
+        return self.status in ("ok", "paper_near_end")
 
     def due(self) -> Report | None:
         """The report to send now, or None when the server already knows."""

@@ -54,6 +54,7 @@ async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 
 async def to_services(pilot: Pilot[int]) -> None:
     await until(lambda: bool(pilot.app.query(".language")))
+    await pilot.pause()  # the buttons are laid out before they can be clicked
     await pilot.click("#language-en")
     await until(lambda: bool(pilot.app.screen.query(".service")))
 

@@ -41,7 +41,7 @@ def ahead_text(t: Translator, ahead: int) -> str:
     printed ticket, so what a visitor reads before the tap is what their ticket says after it."""
     if ahead <= 0:
         return t("ahead_zero")
-    return t("ahead_one") if ahead == 1 else t("ahead_many", count=ahead)
+    return t.plural("ahead", ahead)
 
 
 def range_text(t: Translator, key: str, estimate: p.Estimate) -> str:
@@ -79,13 +79,7 @@ def issued_text(t: Translator, arrived_at: str, fallback: datetime) -> str:
         moment = datetime.fromisoformat(arrived_at)
     except ValueError:
         moment = fallback
-    return t(
-        "issued",
-        day=moment.day,
-        month=t.months()[moment.month - 1],
-        year=moment.year,
-        time=moment.strftime("%H:%M"),
-    )
+    return t.moment(moment)
 
 
 def ticket_wait_text(t: Translator, ticket: p.TicketView) -> str:
@@ -99,6 +93,7 @@ def ticket_content(
     ticket: p.TicketView,
     *,
     office_name: str,
+    service_name: str,
     info: str | None,
     now: datetime,
 ) -> TicketContent:
@@ -107,7 +102,7 @@ def ticket_content(
     return TicketContent(
         office_name=office_name,
         number=ticket.number,
-        service_name=ticket.service_name or ticket.service,
+        service_name=service_name or ticket.service_name or ticket.service,
         issued_text=issued_text(t, ticket.arrived_at, now),
         position_text=ahead_text(t, ahead) if ahead is not None else "",
         wait_text=ticket_wait_text(t, ticket),

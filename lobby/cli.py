@@ -11,6 +11,10 @@ import getpass
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from server.config import OfficeConfig
 
 DEFAULT_DB = "var/lobby.db"
 DEMO_STAFF = (
@@ -168,6 +172,50 @@ def cmd_display(args: argparse.Namespace) -> int:
     return display_main(args)
 
 
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Read the office file as the server would; list every text missing in an office
+    language (each shows the first language's text there). Exit 2 when the file is unusable."""
+    from server.config import ConfigError, load_config
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        return _fail(str(exc))
+    languages = ", ".join(config.languages)
+    print(
+        f"{args.config}: valid: {len(config.services)} services, "
+        f"{len(config.counters)} counters, languages {languages}"
+    )
+    if not config.gaps:
+        print("Every office text is given in every office language.")
+    else:
+        print(f"{len(config.gaps)} missing translations:")
+        for gap in config.gaps:
+            print(f"  {gap}")
+    _print_missing_clips(config)
+    return 0
+
+
+def _print_missing_clips(config: OfficeConfig) -> None:
+    """The recorded clips each language with a clip folder still lacks (server/clips.py)."""
+    from server.clips import Clips
+
+    if config.speech_clips is None:
+        return
+    clips = Clips(config.speech_clips)
+    for lang in config.languages:
+        if not (config.speech_clips / lang).is_dir():
+            continue
+        missing = clips.missing(lang, config)
+        print(
+            f"{lang}: calls are said from the clips in {config.speech_clips / lang}"
+            if not missing
+            else f"{lang}: {len(missing)} clips missing, calls are not said:"
+        )
+        for path in missing:
+            print(f"  {lang}: missing clip {path}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lobby", description="Front-desk queue and kiosk system")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -178,6 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.set_defaults(func=cmd_serve)
+
+    check = sub.add_parser(
+        "check-config", help="check an office file and list its missing translations"
+    )
+    check.add_argument("--config", required=True)
+    check.set_defaults(func=cmd_check_config)
 
     staff = sub.add_parser("staff", help="manage staff accounts").add_subparsers(
         dest="action", required=True
@@ -210,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--token", required=True)
     kiosk.add_argument("--printer", default="preview:var/tickets")
     kiosk.add_argument("--idle-timeout", type=float, default=60.0)
+    kiosk.add_argument(
+        "--outbox",
+        default="var/kiosk-outbox.sqlite",
+        help="file keeping check-ins taken while the server cannot be reached",
+    )
     kiosk.set_defaults(func=cmd_kiosk)
 
     counter = sub.add_parser("counter", help="run a counter-staff terminal")
@@ -244,7 +303,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     import tempfile
     from datetime import date
 
-    from server.config import ConfigError, OfficeConfig, load_config
+    from server.config import ConfigError, load_config
     from server.reports.records import counter_layout
     from server.simulation.run import ALL_ESTIMATORS, Changes, printout, recorded_plan, run
     from server.simulation.scenario import ScenarioError, draw, load_scenario

@@ -44,6 +44,9 @@ class CheckInRequest(Body):
     needs: Annotated[list[Need], Meta(max_length=6)] = msgspec.field(default_factory=list)
     appointment: bool = False
     kiosk_language: Annotated[str, Meta(pattern=r"^[a-z]{2,3}$")] | None = None
+    arrived_at: Annotated[datetime, Meta(tz=True)] | None = None
+    """Kiosks only: when the visitor checked in at a kiosk that could not reach the server and
+    kept the check-in to send later. Today, and not ahead of the server's clock."""
 
 
 class CompleteRequest(Body):
@@ -93,7 +96,9 @@ class NoticeRequest(Body):
 
 
 class PrinterStatusRequest(Body):
-    status: Literal["ok", "paper_near_end", "paper_out", "offline", "error", "unknown"]
+    status: Literal[
+        "ok", "paper_near_end", "paper_out", "cover_open", "offline", "error", "unknown"
+    ]
     detail: Annotated[str, Meta(max_length=300)] = ""
 
 
@@ -148,6 +153,10 @@ class TicketView(msgspec.Struct, omit_defaults=True):
     waited_min: int | None = None
     """Whole minutes from arrival to the first call, or to now while still waiting."""
     wait_level: WaitLevel | None = None
+    received_at: str | None = None
+    """Set when a kiosk queued this check-in while it could not reach the server: the moment
+    the server heard of it. ``arrived_at`` is the visitor's real arrival, and no ticket was
+    printed for a visitor who had left the kiosk by then."""
     # private: staff only
     head_start: str | None = None
     """Why this visitor is called ahead of longer waits ("wheelchair", "appointment")."""
@@ -181,6 +190,10 @@ class ServiceView(msgspec.Struct):
     info: str
     ahead: int = 0
     wait_level: WaitLevel = "ok"
+    names: dict[str, str] = msgspec.field(default_factory=dict)
+    """``name`` in every office language (a missing translation is the first language's)."""
+    infos: dict[str, str] = msgspec.field(default_factory=dict)
+    """``info`` (what to bring) in every office language, the same way."""
 
 
 class IdleNudge(msgspec.Struct):
@@ -202,6 +215,8 @@ class CounterView(msgspec.Struct, omit_defaults=True):
     idle_while_waiting_sec: float = 0.0
     eligible_waiting: int = 0
     idle_nudge: IdleNudge | None = None
+    names: dict[str, str] = msgspec.field(default_factory=dict)
+    """``name`` in every office language ("Window 2", "Ventanilla 2")."""
 
 
 class CallView(msgspec.Struct):
@@ -214,6 +229,8 @@ class CallView(msgspec.Struct):
     counter: str
     counter_name: str
     recall: int = 0
+    counter_names: dict[str, str] = msgspec.field(default_factory=dict)
+    """``counter_name`` in every office language, for the display and the speech."""
 
 
 class CallsView(msgspec.Struct):
@@ -274,6 +291,9 @@ class OfficeView(msgspec.Struct):
     retention_days: int
     public_url: str
     safety_checklist: list[str] = msgspec.field(default_factory=list)
+    notices: dict[str, str] = msgspec.field(default_factory=dict)
+    """``notice`` in every office language: the configured one's translations, or a
+    supervisor's notice (typed in one language) in all."""
 
 
 class StateSnapshot(msgspec.Struct, omit_defaults=True):

@@ -37,6 +37,13 @@ class Applied:
 NOTHING = Applied()
 
 
+def in_language(texts: dict[str, str], language: str, plain: str) -> str:
+    """An office text in ``language``. The server sends it in every office language, the
+    fallback already applied; ``plain`` (the first language's) is for a language the office
+    does not offer at all, and for a server that sends no translations."""
+    return texts.get(language) or plain
+
+
 @dataclass
 class OfficeState:
     seq: int = -1

@@ -25,6 +25,19 @@ HOURS_RE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 KNOWN_NEEDS = ("wheelchair", "seated", "hearing", "vision", "interpreter", "assistance")
 
 
+# An office text is one string for every language, or a table of one per language code:
+# name = { en = "Permits", es = "Permisos" }.
+Language = Annotated[str, Meta(pattern=r"^[a-z]{2,3}$")]
+_Name80 = Annotated[str, Meta(min_length=1, max_length=80)]
+_Name40 = Annotated[str, Meta(min_length=1, max_length=40)]
+_Info300 = Annotated[str, Meta(max_length=300)]
+_Notice500 = Annotated[str, Meta(max_length=500)]
+Name80 = _Name80 | dict[Language, _Name80]
+Name40 = _Name40 | dict[Language, _Name40]
+Info300 = _Info300 | dict[Language, _Info300]
+Notice500 = _Notice500 | dict[Language, _Notice500]
+
+
 class ConfigError(ValueError):
     """The configuration file cannot be used; the message names the field."""
 
@@ -32,13 +45,16 @@ class ConfigError(ValueError):
 class _Office(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, Meta(min_length=1, max_length=120)]
     timezone: str = "UTC"
-    languages: Annotated[
-        list[Annotated[str, Meta(pattern=r"^[a-z]{2,3}$")]], Meta(min_length=1)
-    ] = msgspec.field(default_factory=lambda: ["en"])
+    languages: Annotated[list[Language], Meta(min_length=1)] = msgspec.field(
+        default_factory=lambda: ["en"]
+    )
     public_url: str = "http://127.0.0.1:8080"
     retention_days: Annotated[int, Meta(ge=1, le=3650)] = 30
-    notice: Annotated[str, Meta(max_length=500)] = ""
+    notice: Notice500 = ""
     idle_nudge_sec: Annotated[int, Meta(ge=0, le=3600)] = 60
+    speech_clips: str = ""
+    """A folder of recorded clips for languages espeak-ng cannot speak (``server/clips.py``),
+    relative to this file."""
     safety_checklist: list[str] = msgspec.field(
         default_factory=lambda: [
             "Move away from the person if you can do so safely",
@@ -57,18 +73,18 @@ class _Priority(msgspec.Struct, forbid_unknown_fields=True):
 
 class _Service(msgspec.Struct, forbid_unknown_fields=True):
     id: Ident
-    name: Annotated[str, Meta(min_length=1, max_length=80)]
+    name: Name80
     prefix: Prefix
     target_wait_min: Minutes = 10.0
     mean_service_min: Minutes = 8.0
     hours: str = "00:00-24:00"
-    info: Annotated[str, Meta(max_length=300)] = ""
+    info: Info300 = ""
     max_recalls: Annotated[int, Meta(ge=0, le=10)] = 3
 
 
 class _Counter(msgspec.Struct, forbid_unknown_fields=True):
     id: Ident
-    name: Annotated[str, Meta(min_length=1, max_length=40)]
+    name: Name40
     services: Annotated[list[str], Meta(min_length=1)]
 
 
@@ -79,10 +95,15 @@ class _File(msgspec.Struct, forbid_unknown_fields=True):
     priority: _Priority = msgspec.field(default_factory=_Priority)
 
 
+Texts = dict[str, str]
+"""One office text in every office language, by code: complete, the fallback already applied."""
+
+
 @dataclass(frozen=True)
 class ServiceConfig:
     id: str
     name: str
+    """In the office's first language; ``names`` has it in each."""
     prefix: str
     target_wait_min: float
     mean_service_min: float
@@ -90,6 +111,8 @@ class ServiceConfig:
     closes: time
     info: str
     max_recalls: int
+    names: Texts = field(default_factory=dict, compare=False)
+    infos: Texts = field(default_factory=dict, compare=False)
 
     @property
     def hours_text(self) -> str:
@@ -102,6 +125,7 @@ class CounterConfig:
     id: str
     name: str
     services: tuple[str, ...]
+    names: Texts = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -131,6 +155,10 @@ class OfficeConfig:
     counters: tuple[CounterConfig, ...]
     priority: PriorityRule
     source: str = field(default="", compare=False)
+    notices: Texts = field(default_factory=dict, compare=False)
+    speech_clips: Path | None = field(default=None, compare=False)
+    gaps: tuple[str, ...] = field(default=(), compare=False)
+    """Every office text missing in an office language (``lobby check-config`` lists them)."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -177,7 +205,44 @@ def parse_config(text: str, source: str = "<config>") -> OfficeConfig:
     return _build(data, source)
 
 
+class _Localizer:
+    """Turns each office text into one per office language, and notes every gap.
+
+    The one fallback rule: a language the file gives no text in reads the first language's.
+    It is applied here, once, when the file is read; every screen is sent complete texts.
+    """
+
+    def __init__(self, languages: list[str], source: str) -> None:
+        self.languages, self.source = languages, source
+        self.gaps: list[str] = []
+
+    def __call__(self, value: str | dict[str, str], where: str) -> Texts:
+        first = self.languages[0]
+        if isinstance(value, str):
+            given = {first: value}
+        else:
+            given = dict(value)
+            unknown = [code for code in given if code not in self.languages]
+            if unknown:
+                raise ConfigError(
+                    f"{self.source}: {where}: {unknown[0]!r} is not one of office.languages"
+                )
+            if first not in given:
+                raise ConfigError(
+                    f"{self.source}: {where}: needs a text in {first!r}, the office's first "
+                    "language, which any missing translation falls back to"
+                )
+        if given[first]:
+            self.gaps += [
+                f"{where}: no {code!r} text (shows the {first!r} one)"
+                for code in self.languages
+                if not given.get(code)
+            ]
+        return {code: given.get(code) or given[first] for code in self.languages}
+
+
 def _build(data: _File, source: str) -> OfficeConfig:
+    localize = _Localizer(list(dict.fromkeys(data.office.languages)), source)
     try:
         ZoneInfo(data.office.timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -196,17 +261,22 @@ def _build(data: _File, source: str) -> OfficeConfig:
             raise ConfigError(f"{where}.prefix: prefix {s.prefix!r} is used by another service")
         seen_prefix.add(s.prefix)
         opens, closes = _parse_hours(s.hours, f"{where}.hours")
+        names = localize(s.name, f"services[{i}].name")
+        infos = localize(s.info, f"services[{i}].info")
+        first = localize.languages[0]
         services.append(
             ServiceConfig(
                 s.id,
-                s.name,
+                names[first],
                 s.prefix,
                 s.target_wait_min,
                 s.mean_service_min,
                 opens,
                 closes,
-                s.info,
+                infos[first],
                 s.max_recalls,
+                names,
+                infos,
             )
         )
     ids = {s.id for s in services}
@@ -218,7 +288,12 @@ def _build(data: _File, source: str) -> OfficeConfig:
         unknown = [s for s in c.services if s not in ids]
         if unknown:
             raise ConfigError(f"{where}.services: unknown service {unknown[0]!r}")
-        counters.append(CounterConfig(c.id, c.name, tuple(dict.fromkeys(c.services))))
+        names = localize(c.name, f"counters[{i}].name")
+        counters.append(
+            CounterConfig(
+                c.id, names[localize.languages[0]], tuple(dict.fromkeys(c.services)), names
+            )
+        )
     bad_needs = [n for n in data.priority.needs if n not in KNOWN_NEEDS]
     if bad_needs:
         raise ConfigError(
@@ -226,13 +301,17 @@ def _build(data: _File, source: str) -> OfficeConfig:
             f"(known: {', '.join(KNOWN_NEEDS)})"
         )
     o = data.office
+    notices = localize(o.notice, "office.notice")
     return OfficeConfig(
         name=o.name,
         timezone=o.timezone,
-        languages=tuple(o.languages),
+        languages=tuple(localize.languages),
         public_url=o.public_url.rstrip("/"),
         retention_days=o.retention_days,
-        notice=o.notice,
+        notice=notices[localize.languages[0]],
+        notices=notices,
+        speech_clips=_beside(source, o.speech_clips) if o.speech_clips else None,
+        gaps=tuple(localize.gaps),
         idle_nudge_sec=o.idle_nudge_sec,
         safety_checklist=tuple(o.safety_checklist),
         services=tuple(services),
@@ -242,6 +321,14 @@ def _build(data: _File, source: str) -> OfficeConfig:
         ),
         source=source,
     )
+
+
+def _beside(source: str, folder: str) -> Path:
+    """A folder named in the file, relative to the file (when it was read from one)."""
+    path = Path(folder).expanduser()
+    if path.is_absolute() or source.startswith("<"):
+        return path
+    return Path(source).parent / path
 
 
 def load_config(path: str | Path) -> OfficeConfig:

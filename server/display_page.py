@@ -8,13 +8,18 @@ Announcements are WAVs made on this server by :mod:`server.speech` (espeak-ng, o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 from aiohttp import web
 
+from lobby.i18n import Catalogues
 from server.auth import PRINCIPAL, Principal, require
+from server.clips import ClipError, Clips
+from server.config import OfficeConfig
 from server.errors import api_error
 from server.keys import OFFICE, SPEECH
 from server.speech import Speech, SpeechUnavailable, valid_number
@@ -47,7 +52,10 @@ SIGN_IN_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8">
 
 @cache
 def web_file(name: str) -> bytes:
-    """One of the page's files, read once: they change only with a new release."""
+    """One of the page's files, read once: they change only with a new release. The labels
+    are the display's gettext catalogues (``web/labels/LANG.po``), served as one JSON table."""
+    if name == "labels.json":
+        return Catalogues.load(Path(str(WEB / "labels"))).tables_json()
     return (WEB / name).read_bytes()
 
 
@@ -92,7 +100,7 @@ async def display_settings(request: web.Request) -> web.Response:
     return web.json_response(
         {
             "languages": list(office.config.languages),
-            "speech": await speech.languages(office.config.languages),
+            "speech": await spoken_languages(office.config, speech),
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -116,9 +124,9 @@ async def announcement(request: web.Request) -> web.Response:
     if lang not in config.languages:
         raise api_error(422, "invalid", "lang must be one of the office's languages", "lang")
     if lang not in await speech.languages(config.languages):
-        raise api_error(404, "not_found", f"no voice for language {lang!r} on this server", "lang")
+        return await recorded_announcement(config, lang, number, counter.id)
     try:
-        path = await speech.announcement(lang, number, counter.name)
+        path = await speech.announcement(lang, number, counter.names.get(lang, counter.name))
     except SpeechUnavailable as exc:
         log.warning("announcement unavailable: %s", exc)
         raise api_error(503, "unavailable", "speech is not available right now") from None
@@ -126,6 +134,35 @@ async def announcement(request: web.Request) -> web.Response:
         body=path.read_bytes(),
         content_type="audio/wav",
         headers={"Cache-Control": "private, max-age=3600"},
+    )
+
+
+async def spoken_languages(config: OfficeConfig, speech: Speech) -> list[str]:
+    """The office languages a call is said in: by an espeak-ng voice, or by the office's
+    recorded clips (``server/clips.py``)."""
+    voiced = await speech.languages(config.languages)
+    clips = Clips(config.speech_clips) if config.speech_clips else None
+    return [
+        lang
+        for lang in config.languages
+        if lang in voiced or (clips is not None and clips.speaks(lang, config))
+    ]
+
+
+async def recorded_announcement(
+    config: OfficeConfig, lang: str, number: str, counter_id: str
+) -> web.Response:
+    """A call in a language without a voice, from the office's clips."""
+    clips = Clips(config.speech_clips) if config.speech_clips else None
+    if clips is None or not clips.speaks(lang, config):
+        raise api_error(404, "not_found", f"no voice for language {lang!r} on this server", "lang")
+    try:
+        body = await asyncio.to_thread(clips.announcement, lang, number, counter_id)
+    except ClipError as exc:
+        log.warning("recorded announcement unavailable: %s", exc)
+        raise api_error(503, "unavailable", "speech is not available right now") from None
+    return web.Response(
+        body=body, content_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"}
     )
 
 

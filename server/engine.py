@@ -48,6 +48,8 @@ ARRIVAL_WINDOW = timedelta(minutes=30)
 REFORECAST_SEC = 30.0
 """A forecast is played again from scratch at least this often; in between, visitors who
 check in join it at the end of their line (what a full one would give them too)."""
+ARRIVAL_CLOCK_DRIFT = timedelta(minutes=2)
+"""How far ahead of the server a kiosk clock may run: an arrival time within it is now."""
 
 
 class Refused(Exception):
@@ -152,6 +154,9 @@ class Ticket:
     request_id: str | None = None
     ui_language: str | None = None
     survey: tuple[bool, int | None] | None = None
+    received_at: datetime | None = None
+    """When the server heard of a check-in a kiosk queued while it could not reach it (the
+    visitor arrived at ``arrived_at``); None for every check-in heard at once."""
 
     @property
     def is_open(self) -> bool:
@@ -489,7 +494,10 @@ class Engine:
         appointment: bool = False,
         by: str = "kiosk",
         ui_language: str | None = None,
+        arrived_at: datetime | None = None,
     ) -> tuple[Ticket, list[Event]]:
+        """``arrived_at``: when a kiosk that could not reach the server took the check-in (it
+        queued it and sends it late). The visitor waits, and is ordered, from that moment."""
         existing = self.request_ids.get(request_id)
         if existing is not None:
             ticket = self.tickets[existing]
@@ -504,12 +512,13 @@ class Engine:
         if service not in self.services:
             raise Refused("invalid", f"unknown service {service!r}", "service")
         now = self._fixed(now)
+        arrival = self._late_arrival(arrived_at, now)
         if language is not None and language not in self.config.languages:
             raise Refused("invalid", f"language {language!r} is not offered here", "language")
-        if self.service_state(service, now) == "closed":
+        if self.service_state(service, arrival or now) == "closed":
             config = self.services[service]
             raise Refused("conflict", f"{config.name} is closed (hours {config.hours_text})")
-        day = now.date()
+        day = (arrival or now).date()
         sequence = self.day_sequence.get((service, day), 0) + 1
         number = f"{self.services[service].prefix}-{sequence:03d}"
         name = (name or "").strip() or None
@@ -539,8 +548,22 @@ class Engine:
                 "quoted": [quote.low, quote.high, quote.point],
             },
         )
+        if arrival is not None:
+            event.data["arrived_at"] = arrival.isoformat()
         self.apply(event)
         return self.tickets[event.data["id"]], [event]
+
+    def _late_arrival(self, arrived_at: datetime | None, now: datetime) -> datetime | None:
+        """A kiosk's own arrival time, checked: the same office day and not in the future
+        beyond a kiosk clock's drift (within it, it is now). None when it is simply now."""
+        if arrived_at is None:
+            return None
+        if arrived_at > now + ARRIVAL_CLOCK_DRIFT:
+            raise Refused("invalid", "arrived_at is in the future", "arrived_at")
+        arrival = arrived_at.astimezone(now.tzinfo)
+        if arrival.date() != now.date():
+            raise Refused("invalid", "arrived_at must be today, in the office's time", "arrived_at")
+        return arrival if arrival < now else None
 
     def call_next(self, now: datetime, counter_id: str) -> tuple[Ticket, list[Event]]:
         counter = self.counter(counter_id)
@@ -804,7 +827,12 @@ class Engine:
         """Apply one logged event. The only place state changes; replay uses it too."""
         self._estimates.clear()
         self._ahead.clear()
-        joins = event.kind == "ticket.checked_in" and not event.data.get("priority")
+        joins = (  # a visitor at the end of their line (not ahead by a head start or a
+            # kiosk that sent its check-in late)
+            event.kind == "ticket.checked_in"
+            and not event.data.get("priority")
+            and not event.data.get("arrived_at")
+        )
         if not joins:
             self._forecast = None
         self._advance(event.at)
@@ -904,6 +932,9 @@ class Engine:
 
     def _on_ticket_checked_in(self, at: datetime, d: dict[str, Any]) -> None:
         quoted = d.get("quoted")
+        late = d.get("arrived_at")
+        received = at
+        at = fixed_offset(datetime.fromisoformat(late)) if late else at
         ticket = Ticket(
             id=d["id"],
             number=d["number"],
@@ -920,6 +951,7 @@ class Engine:
             request_id=d.get("request_id"),
             ui_language=d.get("ui_language"),
             quoted=WaitEstimate(*quoted) if quoted else None,
+            received_at=received if late else None,
         )
         self.tickets[ticket.id] = ticket
         self.next_ticket_id = max(self.next_ticket_id, ticket.id + 1)

@@ -349,15 +349,17 @@ class Office:
     def visit_status(self, ticket: Ticket) -> p.VisitStatus:
         """What the visitor's status page shows, in the language they chose at the kiosk (the
         kiosk's own once the retention period erased their choice)."""
+        language = ticket.language or ticket.ui_language
+        service = self.engine.services[ticket.service]
         return p.VisitStatus(
             seq=self.published_seq,
             office=self.config.name,
             now=present.iso(self.now()) or "",
             timezone=self.config.timezone,
-            ticket=self.ticket_view(ticket, "public"),
-            language=ticket.language or ticket.ui_language,
-            info=self.engine.services[ticket.service].info,
-            notice=self.engine.notice,
+            ticket=present.in_language(self.engine, language, self.ticket_view(ticket, "public")),
+            language=language,
+            info=service.infos.get(language or "", service.info),
+            notice=present.notices(self.engine).get(language or "", self.engine.notice),
             languages=list(self.config.languages),
         )
 

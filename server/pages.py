@@ -15,10 +15,12 @@ import html
 import re
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import msgspec
 from aiohttp import web
 
+from lobby.i18n import Catalogues
 from lobby.protocol import SurveyRequest
 from server.display_page import add_display_routes
 from server.engine import Refused, Ticket
@@ -33,7 +35,11 @@ WEB = resources.files("server") / "web"
 _encoder = msgspec.json.Encoder()
 # The script and style each page may load, by page: nothing else under web/ is served.
 ASSETS = {
-    "status": {"status.js": "text/javascript", "status.css": "text/css"},
+    "status": {
+        "status.js": "text/javascript",
+        "status.css": "text/css",
+        "labels.json": "application/json",
+    },
     "supervisor": {"supervisor.js": "text/javascript", "supervisor.css": "text/css"},
 }
 ASSET_HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
@@ -92,7 +98,10 @@ def _ticket_by_token(office: Office, token: str) -> Ticket | None:
 
 @cache
 def _web_file(name: str) -> bytes:
-    """The files ship inside the package and do not change while the server runs: read once."""
+    """The files ship inside the package and do not change while the server runs: read once.
+    The status page's labels are its gettext catalogues (``web/status/LANG.po``) as JSON."""
+    if name == "labels.json":
+        return Catalogues.load(Path(str(WEB / "status"))).tables_json()
     return (WEB / name).read_bytes()
 
 

@@ -100,6 +100,7 @@ def ticket_view(engine: Engine, ticket: Ticket, role: str, now: datetime) -> p.T
         quoted_estimate=estimate_view(ticket.quoted),
         acknowledged=ticket.acknowledged_via,
         acknowledged_at=iso(ticket.acknowledged_at),
+        received_at=iso(ticket.received_at),
         survey_needs_met=ticket.survey[0] if ticket.survey else None,
         survey_rating=ticket.survey[1] if ticket.survey else None,
         transfers=[
@@ -158,6 +159,7 @@ def counter_view(engine: Engine, counter: Counter, role: str, now: datetime) -> 
         ticket=counter.ticket,
         ticket_number=ticket.number if ticket else None,
         eligible_waiting=engine.eligible_waiting(counter),
+        names=counter_names(engine, counter.id),
     )
     if role in STAFF_ROLES:
         view.staff = counter.staff
@@ -202,6 +204,8 @@ def service_views(
                 info=service.info,
                 ahead=engine.people_ahead(service.id, None),
                 wait_level=wait_level(longest, service.target_wait_min),
+                names=service.names,
+                infos=service.infos,
             )
         )
     return views
@@ -216,7 +220,13 @@ def call_view(engine: Engine, call: Call) -> p.CallView:
         counter=call.counter,
         counter_name=engine.counters[call.counter].name,
         recall=call.recall,
+        counter_names=counter_names(engine, call.counter),
     )
+
+
+def counter_names(engine: Engine, counter_id: str) -> dict[str, str]:
+    config = engine.config.counter(counter_id)
+    return config.names if config is not None else {}
 
 
 def calls_view(engine: Engine) -> p.CallsView:
@@ -271,10 +281,34 @@ def office_view(engine: Engine, role: str) -> p.OfficeView:
         timezone=config.timezone,
         languages=list(config.languages),
         notice=engine.notice,
+        notices=notices(engine),
         retention_days=config.retention_days,
         public_url=config.public_url,
         safety_checklist=list(config.safety_checklist) if role in STAFF_ROLES else [],
     )
+
+
+def in_language(engine: Engine, language: str | None, view: p.TicketView) -> p.TicketView:
+    """A ticket's view with its service and counter named in ``language`` (the status page
+    speaks to one visitor, in their language)."""
+    if language is None:
+        return view
+    service = engine.services[view.service]
+    counter = engine.config.counter(view.counter) if view.counter else None
+    return msgspec.structs.replace(
+        view,
+        service_name=service.names.get(language, view.service_name),
+        counter_name=counter.names.get(language, counter.name) if counter else view.counter_name,
+    )
+
+
+def notices(engine: Engine) -> dict[str, str]:
+    """The notice in every office language: the configured one has its translations; one a
+    supervisor typed is shown as typed, in every language."""
+    config = engine.config
+    if engine.notice == config.notice:
+        return config.notices
+    return dict.fromkeys(config.languages, engine.notice)
 
 
 def snapshot(engine: Engine, role: str, now: datetime, seq: int) -> p.StateSnapshot:

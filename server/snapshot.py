@@ -173,7 +173,14 @@ def _fixed(moment: datetime | None) -> datetime | None:
 
 def _fix_times(ticket: Ticket) -> None:
     """Give every time the one shared tzinfo per offset the engine's fast paths expect."""
-    for name in ("arrived_at", "called_at", "last_called_at", "started_at", "ended_at"):
+    for name in (
+        "arrived_at",
+        "called_at",
+        "last_called_at",
+        "started_at",
+        "ended_at",
+        "received_at",
+    ):
         setattr(ticket, name, _fixed(getattr(ticket, name)))
     if ticket.acknowledged_at is not None:
         ticket.acknowledged_at = fixed_offset(ticket.acknowledged_at)

@@ -4,7 +4,8 @@ The lobby display plays "Ticket P 14, please go to Window 3" in each office lang
 voice. Speech is made here, on the server, by the Debian ``espeak-ng`` program: no online speech
 service is ever involved, and a lobby without network still talks. Only validated pieces reach
 espeak-ng (a ticket number matching a strict pattern, a counter name from the configuration,
-phrases from the catalogue below), passed as one argument to an exec'd process, never a shell.
+phrases from the catalogue in ``phrases/``), passed as one argument to an exec'd process, never
+a shell.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from lobby.i18n import Catalogues
 
 log = logging.getLogger("lobby.speech")
 
@@ -39,32 +42,27 @@ class Phrasing:
     to_named: str  # any other counter name: {name}
 
 
-CATALOGUE: dict[str, Phrasing] = {
-    "en": Phrasing(
-        "en-us",
-        "Ticket {number}, please go to {counter}.",
-        {"window": "window", "counter": "counter", "desk": "desk"},
-        "{name}",
-    ),
-    "es": Phrasing(
-        "es-419",
-        "Número {number}, pase {counter}.",
-        {"window": "a la ventanilla", "counter": "al mostrador", "desk": "al escritorio"},
-        "a {name}",
-    ),
-    "fr": Phrasing(
-        "fr-fr",
-        "Numéro {number}, veuillez vous présenter {counter}.",
-        {"window": "au guichet", "counter": "au comptoir", "desk": "au bureau"},
-        "à {name}",
-    ),
-    "pt": Phrasing(
-        "pt-br",
-        "Senha {number}, dirija-se {counter}.",
-        {"window": "ao guichê", "counter": "ao balcão", "desk": "à mesa"},
-        "a {name}",
-    ),
-}
+VOICES = {"en": "en-us", "es": "es-419", "fr": "fr-fr", "pt": "pt-br"}
+"""The espeak-ng voice each language with phrases is said in."""
+PHRASES = Path(__file__).parent / "phrases"
+"""The phrases, one gettext PO file per language (``lobby.i18n``), as every surface's texts."""
+
+
+def load_catalogue(folder: Path = PHRASES) -> dict[str, Phrasing]:
+    phrases = Catalogues.load(folder)
+    return {
+        lang: Phrasing(
+            VOICES[lang],
+            phrases.text(lang, "call"),
+            {kind: phrases.text(lang, f"to_{kind}") for kind in ("window", "counter", "desk")},
+            phrases.text(lang, "to_named"),
+        )
+        for lang in phrases.languages
+        if lang in VOICES
+    }
+
+
+CATALOGUE = load_catalogue()
 
 
 class SpeechUnavailable(Exception):

@@ -7,6 +7,7 @@ the route table and ``/api/openapi.json`` come from the same declarations.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from server.reports.figures import period_of, report
 from server.reports.tables import BREAKDOWN, breakdown, csv_text
 from server.store.port import RecordsBehind
 from server.validation import read_body
+
+printers_log = logging.getLogger("lobby.printers")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CLERKS = ("clerk", "supervisor", "admin")
@@ -189,6 +192,8 @@ async def check_in(request: web.Request) -> web.Response:
     office = office_of(request)
     if body.appointment and principal.role == "kiosk":
         raise api_error(403, "forbidden", "appointments are confirmed by staff", "appointment")
+    if body.arrived_at is not None and principal.role != "kiosk":
+        raise api_error(403, "forbidden", "only a kiosk sends an arrival time", "arrived_at")
     known = body.client_request_id in office.engine.request_ids
     token = secrets.token_urlsafe(12)
     ticket = await guarded(
@@ -205,6 +210,7 @@ async def check_in(request: web.Request) -> web.Response:
                 appointment=body.appointment,
                 by=principal.name,
                 ui_language=body.kiosk_language,
+                arrived_at=body.arrived_at,
             )
         )
     )
@@ -480,7 +486,19 @@ async def printer_status(request: web.Request) -> web.Response:
     await office.act(
         lambda now: office.engine.printer_status(now, principal.name, body.status, body.detail)
     )
+    log_printer_status(principal.name, body)
     return reply({"device": principal.name, "status": body.status})
+
+
+def log_printer_status(device: str, body: p.PrinterStatusRequest) -> None:
+    """Each report in the server's log too, with its cause: a warning until it is fixed."""
+    printers_log.log(
+        logging.INFO if body.status == "ok" else logging.WARNING,
+        "printer of %s: %s%s",
+        device,
+        body.status,
+        f" ({body.detail})" if body.detail else "",
+    )
 
 
 @api(

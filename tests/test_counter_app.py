@@ -385,6 +385,41 @@ async def test_walk_in_creates_a_ticket_at_the_counter(server: RunningServer) ->
     assert (ticket.number, ticket.name, ticket.language) == ("P-001", "Omar Hassan", "so")
 
 
+async def test_the_walk_in_form_fits_80x24_and_every_control_is_reached_with_tab(
+    server: RunningServer,
+) -> None:
+    app = CounterApp(server.url, "w1", reconnect_delays=FAST)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(app, pilot, "clerk", "clerk")
+        await until(lambda: isinstance(app.screen, DeskScreen) and app.model.allows("walk_in"))
+        await pilot.pause()
+        await pilot.press("w")
+        await until(lambda: isinstance(app.screen, WalkInScreen))
+        await pilot.pause()
+        screen = app.screen
+        reached: list[str] = []
+        for _ in range(12):
+            focused = screen.focused
+            assert focused is not None
+            if focused.id in reached:
+                break
+            reached.append(focused.id or "")
+            region = focused.region
+            assert screen.region.contains_region(region) and region.height > 0, focused.id
+            await pilot.press("tab")
+        assert reached == ["name", "address", "language", "needs", "create", "back", "service"]
+        for selector in ("#create", "#back", "#needs"):
+            assert screen.query_one(selector).region.bottom <= 23, f"{selector} is on screen"
+
+        await pilot.press(*"Ana")
+        while screen.focused is not None and screen.focused.id != "create":
+            await pilot.press("tab")
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, DeskScreen), what="the form closes")
+    state = await (await server.staff("super")).state()
+    assert [t.name for t in state.tickets] == ["Ana"]
+
+
 async def test_break_with_visitors_waiting_does_not_raise_the_idle_banner(
     server: RunningServer,
 ) -> None:

@@ -9,6 +9,7 @@ and look at the pictures before committing them.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from textual.widget import Widget
 from hardware import open_printer
 from kiosk import screenshots
 from kiosk.app import KioskApp
-from kiosk.sample_office import SampleBackend
+from kiosk.sample_office import ISSUED_AT, SampleBackend
 from kiosk.widgets.big_number import BigNumber, block_lines
 
 SIZE = screenshots.SIZE
@@ -34,6 +35,9 @@ def sample_app(printer_spec: str = "dummy", reachable: bool = True) -> KioskApp:
         lambda: SampleBackend(reachable=reachable),
         open_printer(printer_spec),
         idle_timeout=3600,
+        clock=lambda: datetime.fromisoformat(ISSUED_AT),
+        outage_after=0.2,
+        retry_delays=(0.05,),
     )
 
 
@@ -61,7 +65,7 @@ async def not_sure(pilot: Pilot[Any]) -> None:
 
 async def tap_permits(pilot: Pilot[Any]) -> None:
     await pilot.click("#service-0")
-    await screenshots.until(lambda: getattr(pilot.app.screen, "shown", "") == "unreachable")
+    await screenshots.until(lambda: getattr(pilot.app.screen, "shown", "") == "offline")
 
 
 def test_welcome_screen(snap_compare: SnapCompare) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 
@@ -16,12 +15,11 @@ from kiosk.printer_health import PrinterHealth
 from kiosk.visit import VisitorDetails, new_request_id
 from kiosk.widgets.big_number import FONT, block_lines, can_draw
 from kiosk.widgets.qr_block import matrix_from_lines, qr_lines, qr_matrix
-from kiosk.wording import greeting, service_line, ticket_content, wait_sentence
+from kiosk.wording import ahead_text, greeting, service_line, ticket_content, wait_sentence
 from lobby import protocol as p
 
 CATALOGUE = Catalogue.load()
 NOW = datetime(2026, 11, 23, 9, 14)
-PLACEHOLDER = re.compile(r"{(\w+)}")
 
 
 def ticket(position: int | None = 4, low: int = 6, high: int = 10) -> p.TicketView:
@@ -40,33 +38,42 @@ def ticket(position: int | None = 4, low: int = 6, high: int = 10) -> p.TicketVi
     )
 
 
-@pytest.mark.parametrize("language", [code for code in CATALOGUE.languages if code != "en"])
-def test_every_language_file_has_every_english_text_with_the_same_placeholders(
-    language: str,
+@pytest.mark.parametrize(
+    ("language", "count", "expected"),
+    [
+        ("en", 1, "About 1 person ahead"),
+        ("en", 2, "About 2 people ahead"),
+        ("es", 1, "Aproximadamente 1 persona delante"),
+        ("es", 21, "Aproximadamente 21 personas delante"),
+        ("so", 1, "Qiyaastii 1 qof ayaa kaa horreeya"),
+    ],
+)
+def test_counts_take_the_plural_form_of_their_language(
+    language: str, count: int, expected: str
 ) -> None:
-    english, other = CATALOGUE.texts["en"], CATALOGUE.texts[language]
-    assert sorted(set(english) - set(other)) == [], "untranslated keys fall back to English"
-    assert sorted(set(other) - set(english)) == [], "keys English lacks are never used"
-    for key, text in english.items():
-        if isinstance(text, str):
-            assert isinstance(other[key], str), key
-            assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(other[key])), key
-    assert len(other["months"]) == 12
+    assert ahead_text(CATALOGUE.bind(language), count) == expected
 
 
 def test_the_three_languages_the_issue_names_are_shipped() -> None:
     assert {"en", "es", "so"} <= set(CATALOGUE.languages)
-    assert [CATALOGUE.name(code) for code in ("en", "es", "so")] == [
+    assert [CATALOGUE.name(code) for code in ("en", "es", "so", "vi")] == [
         "English",
         "Español",
         "Soomaali",
-    ]
+        "Tiếng Việt",
+    ], "language names come from CLDR"
+
+
+PO_HEADER = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
 
 
 def test_adding_a_language_is_adding_a_file(tmp_path: Path) -> None:
-    (tmp_path / "en.toml").write_text('welcome = "Welcome"\nback = "Back"\n', encoding="utf-8")
-    (tmp_path / "vi.toml").write_text(
-        'language_name = "Tiếng Việt"\nwelcome = "Xin chào"\n', encoding="utf-8"
+    (tmp_path / "en.po").write_text(
+        PO_HEADER + 'msgid "welcome"\nmsgstr "Welcome"\n\nmsgid "back"\nmsgstr "Back"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "vi.po").write_text(
+        PO_HEADER + 'msgid "welcome"\nmsgstr "Xin chào"\n', encoding="utf-8"
     )
     catalogue = Catalogue.load(tmp_path)
     assert catalogue.languages == ("en", "vi")
@@ -74,12 +81,14 @@ def test_adding_a_language_is_adding_a_file(tmp_path: Path) -> None:
     assert vi("welcome") == "Xin chào"
     assert vi("back") == "Back", "a missing translation falls back to English"
     assert catalogue.bind("xx").language == "en"
+    with pytest.raises(KeyError):
+        vi("no_such_key")
 
 
 def test_a_broken_language_file_is_named_in_the_error(tmp_path: Path) -> None:
-    (tmp_path / "en.toml").write_text('welcome = "Welcome"\n', encoding="utf-8")
-    (tmp_path / "es.toml").write_text('welcome = "Bienvenidos\n', encoding="utf-8")
-    with pytest.raises(CatalogueError, match=r"es\.toml"):
+    (tmp_path / "en.po").write_text(PO_HEADER + 'msgid "welcome"\nmsgstr "Welcome"\n')
+    (tmp_path / "es.po").write_text(PO_HEADER + 'msgid "welcome"\nmsgstr "Bienvenidos\n')
+    with pytest.raises(CatalogueError, match=r"es\.po"):
         Catalogue.load(tmp_path)
 
 
@@ -160,7 +169,9 @@ def test_service_line_shows_the_people_ahead_or_the_hours() -> None:
 def test_the_button_says_what_the_ticket_then_says(language: str, ahead: int) -> None:
     t = CATALOGUE.bind(language)
     issued = ticket(position=ahead + 1, low=6, high=10)
-    content = ticket_content(t, issued, office_name="City Hall", info=None, now=NOW)
+    content = ticket_content(
+        t, issued, office_name="City Hall", service_name="", info=None, now=NOW
+    )
     assert content.position_text
     assert service_line(t, service(ahead)).startswith(f"{content.position_text} · ")
     assert wait_sentence(t, issued).startswith(f"{content.position_text} — ")
@@ -172,7 +183,12 @@ def test_the_button_says_what_the_ticket_then_says(language: str, ahead: int) ->
 def test_printed_ticket_carries_number_service_wait_qr_and_privacy_line(language: str) -> None:
     t = CATALOGUE.bind(language)
     content = ticket_content(
-        t, ticket(), office_name="City Hall", info="Bring a photo ID.", now=NOW
+        t,
+        ticket(),
+        office_name="City Hall",
+        service_name="Permits and Licensing",
+        info="Bring a photo ID.",
+        now=NOW,
     )
     printer = open_printer("dummy")
     printer.print_ticket(content)

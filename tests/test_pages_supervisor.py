@@ -337,3 +337,22 @@ async def test_breach_rows_and_wait_colours_are_the_servers(
     await expect(w1).not_to_have_class("breach-row")
     await expect(w1.locator("td").nth(5)).to_have_class("num past-breach")
     await expect(w1.locator("td").nth(5)).to_have_text("8 min 00 s")
+
+
+async def test_kiosk_offline_check_ins_and_printer_causes_are_marked(
+    browser: Browser, clocked: tuple[RunningServer, FakeClock]
+) -> None:
+    server, clock = clocked
+    kiosk = server.kiosk()
+    on_time = await kiosk.check_in(visitor("on-time-0001"))
+    clock.advance(minutes=5)
+    late = await kiosk.check_in(visitor("late-000001", arrived_at=clock.now.replace(minute=1)))
+    await kiosk.printer_status("cover_open", "The ticket printer's cover is open.")
+    page = await signed_in_desk(browser, server)
+    late_row = page.locator(f'#tickets tbody tr[data-key="{late.id}"]')
+    await expect(late_row.locator("td").first).to_have_text(f"{late.number} (kiosk offline)")
+    on_time_row = page.locator(f'#tickets tbody tr[data-key="{on_time.id}"]')
+    await expect(on_time_row.locator("td").first).to_have_text(on_time.number)
+    await expect(page.locator("#printers")).to_contain_text(
+        "Cover open (The ticket printer's cover is open.)"
+    )

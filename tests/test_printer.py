@@ -362,6 +362,7 @@ def test_missing_devices_and_libraries_fail_plainly(spec: str, words: str) -> No
 
 ONLINE, OFFLINE_BIT = 0x12, 0x1A  # DLE EOT 1 replies: fixed bits, bit 3 = offline
 PAPER_OK, PAPER_NEAR_END, PAPER_OUT = 0x12, 0x1E, 0x7E  # DLE EOT 4 replies
+COVER_OPEN = 0x16  # DLE EOT 2 reply: fixed bits, bit 2 = the cover is open
 
 
 class FakePrinter:
@@ -465,7 +466,9 @@ def test_paper_out_is_reported_and_nothing_is_printed(fake_printer) -> None:
     ("replies", "status"),
     [
         ({1: ONLINE, 4: PAPER_NEAR_END}, PrinterStatus.PAPER_NEAR_END),
-        ({1: OFFLINE_BIT, 4: PAPER_OK}, PrinterStatus.OFFLINE),  # cover open
+        ({1: OFFLINE_BIT, 4: PAPER_OK}, PrinterStatus.OFFLINE),  # and says no more
+        ({1: OFFLINE_BIT, 2: COVER_OPEN, 4: PAPER_OK}, PrinterStatus.COVER_OPEN),
+        ({1: OFFLINE_BIT, 2: 0x12, 4: PAPER_OK}, PrinterStatus.OFFLINE),  # not the cover
         ({1: ONLINE, 4: 0x93}, PrinterStatus.UNKNOWN),  # not a DLE EOT reply
         ({1: OFFLINE_BIT}, PrinterStatus.OFFLINE),  # says offline, then goes quiet
         ({1: 0x00, 4: PAPER_OK}, PrinterStatus.UNKNOWN),  # nonsense is not "ok"

@@ -67,8 +67,22 @@ class WalkInScreen(FormScreen):
             yield from form_end(Button("Create ticket", id="create", variant="primary"))
         yield Footer()
 
+    COMPACT_BELOW = 32
+    """Rows under which the form drops its borders and spacing: at 80x24 every field and
+    button must still be on screen, each reachable with Tab."""
+
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        compact = self.app.size.height < self.COMPACT_BELOW
+        self.query_one("#walk-in-form").set_class(compact, "-compact")
+        for widget in self.query("Input, Select, SelectionList, Button"):
+            widget.compact = compact  # type: ignore[attr-defined]
 
     @on(Button.Pressed, "#create")
     def create(self) -> None:

@@ -64,6 +64,8 @@ def _visitor(model: CounterModel, ticket: p.TicketView) -> RenderableType:
     facts.add_row("Language", language_name(ticket.language))
     facts.add_row("Needs", _needs(ticket))
     facts.add_row("Waited", _waited(ticket))
+    if ticket.received_at:
+        facts.add_row("Check-in", _sent_late(ticket))
     if ticket.head_start:
         facts.add_row("Priority", Text(f"Head start: {ticket.head_start}", style="bold yellow"))
     if ticket.transfers:
@@ -92,6 +94,16 @@ def _waited(ticket: p.TicketView) -> Text:
         text.append(f", first called {clock_text(ticket.called_at)}", style="dim")
     text.append(")", style="dim")
     return text
+
+
+def _sent_late(ticket: p.TicketView) -> Text:
+    """A check-in the kiosk kept while it could not reach the server: the visitor was told to
+    show the kiosk screen at the front desk, and may have no printed ticket."""
+    return Text(
+        f"taken by the kiosk while offline at {clock_text(ticket.arrived_at)}, "
+        f"received {clock_text(ticket.received_at)}: the visitor may have no printed ticket",
+        style="yellow",
+    )
 
 
 def _transfers(model: CounterModel, ticket: p.TicketView) -> Text:

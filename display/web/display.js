@@ -203,7 +203,15 @@
       el.lang = state.labelLang;
     }
     renderServices();
+    renderCalls();
+    renderOffice();
     tickClock();
+  }
+
+  /** An office text in the language the labels are in now: the server sends every office
+   * language (a missing translation already filled in); ``plain`` is for an older server. */
+  function inLanguage(texts, plain) {
+    return (texts && texts[state.labelLang]) || plain;
   }
 
   function cycleLabels() {
@@ -259,7 +267,7 @@
         li.classList.toggle("announcing", Boolean(call) && call.ticket === state.announcing);
         li.dataset.number = call ? call.number : "";
         fit(li.querySelector(".num"), call ? call.number : "");
-        fit(li.querySelector(".ctr"), call ? call.counter_name : "");
+        fit(li.querySelector(".ctr"), call ? inLanguage(call.counter_names, call.counter_name) : "");
       });
     }
   }
@@ -302,7 +310,7 @@
       const closed = service.state === "closed";
       li.classList.toggle("closed", closed);
       li.classList.toggle("closing", service.state === "closing");
-      li.querySelector(".name").textContent = service.name;
+      li.querySelector(".name").textContent = inLanguage(service.names, service.name);
       li.querySelector(".n").textContent = String(service.ahead); // as the kiosk tells a new arrival
       const what = li.querySelector(".what");
       const value = li.querySelector(".value");
@@ -321,10 +329,24 @@
     });
   }
 
+  /** The office's name whole: as large as the header allows, smaller only if it must be. */
+  function fitOffice(name) {
+    const el = $("office");
+    if (el.textContent === name && el.dataset.fitWidth === String(el.clientWidth)) return;
+    el.textContent = name;
+    el.style.fontSize = "";
+    el.dataset.fitWidth = String(el.clientWidth);
+    const base = parseFloat(getComputedStyle(el).fontSize);
+    for (let scale = 0.95; scale >= 0.5; scale -= 0.05) {
+      if (el.scrollHeight <= el.clientHeight + 1 && el.scrollWidth <= el.clientWidth + 1) return;
+      el.style.fontSize = `${(base * scale).toFixed(1)}px`;
+    }
+  }
+
   function renderOffice() {
     const shown = office();
-    $("office").textContent = shown ? shown.name : "";
-    const notice = shown ? shown.notice : "";
+    fitOffice(shown ? shown.name : "");
+    const notice = shown ? inLanguage(shown.notices, shown.notice) : "";
     $("notice-text").textContent = notice;
     $("notice").classList.toggle("blank", !notice);
   }
@@ -339,17 +361,22 @@
     const timeZone = office() ? office().timezone : undefined;
     const now = new Date(state.link ? state.link.serverNow() : Date.now());
     try {
-      const time = new Intl.DateTimeFormat(state.labelLang, {
+      // A language the browser has no calendar words for (Somali in many builds) gets the
+      // date in figures, never in another language's words.
+      const known = Intl.DateTimeFormat.supportedLocalesOf([state.labelLang]).length > 0;
+      const locale = known ? state.labelLang : "en-GB";
+      const time = new Intl.DateTimeFormat(locale, {
         hour: "numeric",
         minute: "2-digit",
+        hourCycle: known ? undefined : "h23",
         timeZone,
       }).format(now);
-      const day = new Intl.DateTimeFormat(state.labelLang, {
-        weekday: "long",
-        day: "numeric",
-        month: "long",
-        timeZone,
-      }).format(now);
+      const day = new Intl.DateTimeFormat(
+        locale,
+        known
+          ? { weekday: "long", day: "numeric", month: "long", timeZone }
+          : { day: "numeric", month: "numeric", year: "numeric", timeZone }
+      ).format(now);
       $("clock").replaceChildren(element("span", "time", time), element("span", "day", day));
     } catch {
       $("clock").textContent = now.toLocaleTimeString();
@@ -365,6 +392,13 @@
     } catch {
       return null;
     }
+  }
+
+  /** Which languages the calls are said in, by their own names ("🔊 English · Español"). */
+  function showSpoken(silent) {
+    const names = state.speech.map((lang) => (state.labels[lang] || {}).language_name || lang);
+    $("spoken").textContent = names.length ? "♪ " + names.join(" · ") : "";
+    $("spoken").hidden = silent || names.length === 0;
   }
 
   async function start() {
@@ -387,6 +421,7 @@
     }
     buildSlots();
     applyLabels();
+    showSpoken(silent);
     updateSoundButton();
     render();
     follow();

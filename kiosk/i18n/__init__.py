@@ -1,68 +1,57 @@
-"""Every word a visitor reads, one TOML file per language in this folder.
+"""Every word a visitor reads at the kiosk and on the ticket: one gettext PO file per language
+in this folder (``lobby.i18n`` reads them with Babel).
 
-Adding a language is adding a file named after its code (``vi.toml``) with the keys of
-``en.toml``. A key a file lacks falls back to English, so an unfinished translation never shows a
-blank button; the tests list any such gaps for the shipped files.
+Adding a language is adding a file named after its code (``vi.po``) with the keys of
+``en.po`` (``pybabel init`` or any PO editor from ``en.po``). A key a file lacks reads English,
+so an unfinished translation never shows a blank button; the tests list any such gaps for the
+shipped files. Language names and month names come from CLDR through Babel, not from here.
 """
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-FALLBACK = "en"
+from babel.dates import format_datetime
+
+from lobby.i18n import FALLBACK, CatalogueError, Catalogues, language_name
+
 FOLDER = Path(__file__).parent
+ISSUED_PATTERN = "d MMM y, HH:mm"
+"""The ticket's check-in time, with the month's short name in the ticket's language."""
 
-
-class CatalogueError(ValueError):
-    """A language file that cannot be read; the message names the file."""
+__all__ = ["FALLBACK", "Catalogue", "CatalogueError", "Translator"]
 
 
 @dataclass(frozen=True)
 class Catalogue:
-    """All loaded languages: ``texts[language][key]`` is a string or a list of strings."""
+    """All loaded languages of the kiosk."""
 
-    texts: Mapping[str, Mapping[str, str | list[str]]]
+    catalogues: Catalogues
 
     @classmethod
     def load(cls, folder: Path = FOLDER) -> Catalogue:
-        texts: dict[str, dict[str, str | list[str]]] = {}
-        for path in sorted(folder.glob("*.toml")):
-            try:
-                texts[path.stem] = tomllib.loads(path.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise CatalogueError(f"{path}: {exc}") from None
-        if FALLBACK not in texts:
-            raise CatalogueError(f"{folder}: {FALLBACK}.toml is missing")
-        return cls(texts)
+        return cls(Catalogues.load(folder))
 
     @property
     def languages(self) -> tuple[str, ...]:
         """English first (the fallback), then the others by code."""
-        return (FALLBACK, *sorted(code for code in self.texts if code != FALLBACK))
+        return self.catalogues.languages
 
     def has(self, language: str) -> bool:
-        return language in self.texts
-
-    def raw(self, language: str, key: str) -> str | list[str]:
-        for code in (language, FALLBACK):
-            value = self.texts.get(code, {}).get(key)
-            if value is not None:
-                return value
-        raise KeyError(f"no text {key!r} in the catalogue")
+        return self.catalogues.has(language)
 
     def text(self, language: str, key: str, **values: object) -> str:
-        value = self.raw(language, key)
-        if not isinstance(value, str):
-            raise TypeError(f"catalogue key {key!r} is a list, not a text")
+        value = self.catalogues.text(language, key)
         return value.format_map(values) if values else value
 
+    def plural(self, language: str, key: str, count: int, **values: object) -> str:
+        return self.catalogues.plural(language, key, count).format_map({"count": count, **values})
+
     def name(self, language: str) -> str:
-        """The language's name in itself ("Español"), or its code when no file names it."""
-        value = self.texts.get(language, {}).get("language_name")
-        return value if isinstance(value, str) else language
+        """The language's name in itself ("Español"), or its code when CLDR has none."""
+        return language_name(language)
 
     def bind(self, language: str) -> Translator:
         return Translator(self, language if self.has(language) else FALLBACK)
@@ -78,8 +67,10 @@ class Translator:
     def __call__(self, key: str, **values: object) -> str:
         return self.catalogue.text(self.language, key, **values)
 
-    def months(self) -> list[str]:
-        months = self.catalogue.raw(self.language, "months")
-        if isinstance(months, str) or len(months) != 12:
-            months = self.catalogue.raw(FALLBACK, "months")
-        return list(months)
+    def plural(self, key: str, count: int, **values: object) -> str:
+        """``t.plural("ahead", 3)``: the form the language uses for 3 ("About 3 people ahead")."""
+        return self.catalogue.plural(self.language, key, count, **values)
+
+    def moment(self, moment: datetime) -> str:
+        """A date and time as the ticket prints it ("23 Nov 2026, 09:14"), in this language."""
+        return format_datetime(moment, ISSUED_PATTERN, locale=self.language)

@@ -1,12 +1,15 @@
 """Confirmation: the greeting, the number in block letters, the wait, what to bring.
 
 The screen is pushed the moment the visitor touches a service and fills in as the check-in
-progresses: waiting for the server (saying so plainly when it cannot be reached), then the
-ticket, then whether it printed. When it did not, the ticket stays on screen with its QR code so
-nothing is lost.
+progresses: waiting for the server, then the ticket, then whether it printed. When it did not,
+the ticket stays on screen with its QR code so nothing is lost. When the server does not answer
+within a few seconds the visitor reads one thing: show this screen at the front desk, your place
+is kept (from the time shown); "Finish" ends the visit while the check-in waits to be sent.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from textual import on
 from textual.app import ComposeResult
@@ -27,7 +30,9 @@ class ConfirmationScreen(KioskScreen):
         super().__init__()
         self.service_name = service_name
         self.stage = "pending"
-        """pending, unreachable, refused, printing, printed or on_screen."""
+        """pending, offline, refused, printing, printed or on_screen."""
+        self.arrived = ""
+        """The arrival time shown while the server cannot be reached ("09:12")."""
         self.ticket: p.TicketView | None = None
         self.greeting = ""
         self.info: str | None = None
@@ -67,8 +72,8 @@ class ConfirmationScreen(KioskScreen):
 
     # -- called by the app's check-in worker, in whatever order the network allows
 
-    def show_unreachable(self) -> None:
-        self.stage = "unreachable"
+    def show_offline(self, arrived_at: datetime) -> None:
+        self.stage, self.arrived = "offline", f"{arrived_at:%H:%M}"
         self._paint()
 
     def show_refused(self, reason: str) -> None:
@@ -95,13 +100,16 @@ class ConfirmationScreen(KioskScreen):
         stage, ticket = self.stage, self.ticket
         progress = {
             "pending": t("getting_ticket"),
-            "unreachable": t("unreachable"),
+            "offline": t("offline"),
             "refused": t("refused"),
         }.get(stage, "")
-        detail = {"unreachable": t("still_trying"), "refused": self.refusal}.get(stage, "")
+        detail = {
+            "offline": t("offline_detail", time=self.arrived),
+            "refused": self.refusal,
+        }.get(stage, "")
         self.show_text("#progress", progress)
         self.show_text("#progress-detail", detail)
-        self.query_one("#progress").set_class(stage in ("unreachable", "refused"), "-alert")
+        self.query_one("#progress").set_class(stage in ("offline", "refused"), "-alert")
         self.set_class(ticket is None, "-waiting")
         self.query_one("#progress-service").display = ticket is None
         self.query_one("#ticket").display = ticket is not None
@@ -118,8 +126,8 @@ class ConfirmationScreen(KioskScreen):
         self.query_one("#print-status").set_class(stage == "on_screen", "-alert")
         self.query_one("#qr-panel").display = stage == "on_screen"
         done = self.query_one("#done", Button)
-        done.label = t("done")
-        done.display = stage not in ("pending", "unreachable")
+        done.label = t("finish" if stage == "offline" else "done")
+        done.display = stage != "pending"
         back = self.query_one("#back", Button)
         back.label = t("back")
         back.display = stage == "refused"
@@ -132,7 +140,7 @@ class ConfirmationScreen(KioskScreen):
         self.show_text("#greeting", self.greeting)
         self.show_text("#your-number", t("your_number", number=ticket.number))
         self.query_one("#number", BigNumber).show(ticket.number)
-        self.show_text("#service-name", ticket.service_name or self.service_name)
+        self.show_text("#service-name", self.service_name)
         self.show_text("#wait", wait_sentence(t, ticket))
         self.show_text("#estimate-note", t("estimate_note") if ticket.estimate else "")
         self.show_text("#closing-note", t("closing_note") if self.closing else "")

@@ -8,15 +8,19 @@ hours, so a visitor learns when to come back instead of wondering where the serv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import HorizontalGroup, Vertical, VerticalScroll
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from kiosk.screens.kiosk_screen import KioskScreen
 from kiosk.wording import service_line
 from lobby import protocol as p
+from lobby.state import in_language
 
 
 class ServiceChoiceScreen(KioskScreen):
@@ -52,28 +56,45 @@ class ServiceChoiceScreen(KioskScreen):
     def _show_office(self) -> None:
         office = self.kiosk.office
         self.query_one("#office-bar", Static).update(office.name if office else "")
-        self.show_text("#notice", office.notice if office else "")
+        language = self.kiosk.language
+        self.show_text(
+            "#notice", in_language(office.notices, language, office.notice) if office else ""
+        )
 
     def _show_services(self) -> None:
-        services = self.kiosk.services
-        self.query_one("#services-unavailable").display = not services
-        listing = self.query_one("#service-list", VerticalScroll)
-        buttons = list(listing.query(".service").results(Button))
-        if [b.name for b in buttons] != [s.id for s in services]:
-            listing.remove_children()
-            buttons = [
-                Button("", id=f"service-{i}", name=s.id, classes="service")
-                for i, s in enumerate(services)
-            ]
-            not_sure = Button(self.kiosk.t("not_sure"), id="not-sure")
-            listing.mount_all([*buttons, not_sure] if services else [])
-        for button, service in zip(buttons, services, strict=True):
-            self._paint(button, service)
+        """One button per service, then "Not sure?" (a button with no name), painted afresh."""
+        self.query_one("#services-unavailable").display = not self.kiosk.services
+        self.rebuild_buttons(
+            self.query_one("#service-list", VerticalScroll),
+            lambda: [*(s.id for s in self.kiosk.services), None] if self.kiosk.services else [],
+            self._buttons,
+            then=self._paint_all,
+        )
+
+    def _buttons(self, names: Sequence[str | None]) -> list[Widget]:
+        """Buttons painted before they are mounted: none is ever seen, or pressed, blank."""
+        services = {s.id: s for s in self.kiosk.services}
+        buttons: list[Widget] = []
+        for i, name in enumerate(names):
+            service = services.get(name or "")
+            if service is not None:
+                button = Button("", id=f"service-{i}", name=name, classes="service")
+                self._paint(button, service)
+                buttons.append(button)
+        return [*buttons, Button(self.kiosk.t("not_sure"), id="not-sure")] if buttons else []
+
+    def _paint_all(self) -> None:
+        services = {s.id: s for s in self.kiosk.services}
+        for button in self.query(".service").results(Button):
+            service = services.get(button.name or "")
+            if service is not None:
+                self._paint(button, service)
+        self.focus_first(".service")
 
     def _paint(self, button: Button, service: p.ServiceView) -> None:
         t = self.kiosk.t
         parts: list[str | tuple[str, str]] = [
-            (service.name, "bold"),
+            (in_language(service.names, t.language, service.name), "bold"),
             "\n",
             service_line(t, service),
         ]

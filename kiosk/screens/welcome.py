@@ -12,6 +12,7 @@ from textual.containers import Center, HorizontalGroup, Vertical
 from textual.widgets import Button, Static
 
 from kiosk.screens.kiosk_screen import KioskScreen
+from lobby.state import in_language
 
 
 class WelcomeScreen(KioskScreen):
@@ -41,27 +42,35 @@ class WelcomeScreen(KioskScreen):
         self.query_one("#greetings", Static).update(
             "  ·  ".join(dict.fromkeys(catalogue.text(code, "welcome") for code in languages))
         )
-        self.show_text("#notice", office.notice if office else "")
+        notices = (
+            [in_language(office.notices, code, office.notice) for code in languages]
+            if office
+            else []
+        )
+        self.show_text("#notice", "\n".join(dict.fromkeys(notices)))
         self.query_one("#choose-language", Static).update(
             "\n".join(catalogue.text(code, "choose_language") for code in languages)
         )
-        self._show_languages(languages)
+        self._show_languages()
 
-    def _show_languages(self, languages: list[str]) -> None:
-        row = self.query_one("#languages", HorizontalGroup)
-        shown = [button.name for button in row.query(Button)]
-        if shown == languages:
-            return
-        row.remove_children()
-        row.mount_all(
-            Button(
-                self.kiosk.catalogue.name(code),
-                id=f"language-{code}",
-                name=code,
-                classes="language",
-            )
-            for code in languages
+    def _show_languages(self) -> None:
+        self.rebuild_buttons(
+            self.query_one("#languages", HorizontalGroup),
+            lambda: self.kiosk.languages,
+            lambda codes: [
+                Button(
+                    self.kiosk.catalogue.name(code or ""),
+                    id=f"language-{code}",
+                    name=code,
+                    classes="language",
+                )
+                for code in codes
+            ],
+            then=lambda: self.focus_first(".language"),
         )
+
+    def on_screen_resume(self) -> None:
+        self.focus_first(".language")
 
     def _show_connection(self) -> None:
         kiosk = self.kiosk

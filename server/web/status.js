@@ -7,113 +7,9 @@
 "use strict";
 
 (function () {
-  const CATALOGUE = {
-    en: {
-      language_name: "English",
-      title: "Your place in line",
-      your_ticket: "Your ticket",
-      loading: "Loading…",
-      position_next: "You are next in line",
-      position_n: "You are number {n} in line",
-      estimate_range: "Estimated wait: about {low}–{high} minutes",
-      estimate_upto: "Estimated wait: up to {high} minutes",
-      waiting_hint: "Keep this page open. It updates by itself.",
-      called: "Please go to {counter} now",
-      called_title: "Go to {counter} now",
-      called_hint: "It is your turn.",
-      serving: "You are being served at {counter}",
-      done: "Thank you for visiting",
-      done_hint: "Your visit is complete.",
-      no_show: "We called your number, but we could not find you.",
-      walkaway: "This ticket was cancelled.",
-      closed_at_end_of_day: "The office closed before your number was called.",
-      ask_desk: "If you still need help, please ask at the front desk.",
-      not_found: "We could not find this ticket.",
-      bring: "What to bring",
-      notice: "Notice",
-      privacy: "Your name is never shown on screens or on this page.",
-      updated: "Last updated {time}",
-      offline: "No connection. Showing what we knew at {time}. Trying again…",
-      offline_never: "No connection yet. Trying again…",
-      language: "Language",
-      survey_question: "Were your needs met today?",
-      yes: "Yes",
-      no: "No",
-      survey_thanks: "Thank you for telling us.",
-      survey_note: "Your answer helps us serve everyone better.",
-      survey_failed: "Your answer was not sent. Please try again.",
-    },
-    es: {
-      language_name: "Español",
-      title: "Su lugar en la fila",
-      your_ticket: "Su turno",
-      loading: "Cargando…",
-      position_next: "Usted es el siguiente en la fila",
-      position_n: "Usted es el número {n} en la fila",
-      estimate_range: "Espera estimada: unos {low}–{high} minutos",
-      estimate_upto: "Espera estimada: hasta {high} minutos",
-      waiting_hint: "Mantenga esta página abierta. Se actualiza sola.",
-      called: "Por favor, diríjase ahora a {counter}",
-      called_title: "Diríjase a {counter}",
-      called_hint: "Es su turno.",
-      serving: "Le están atendiendo en {counter}",
-      done: "Gracias por su visita",
-      done_hint: "Su visita ha terminado.",
-      no_show: "Llamamos su número, pero no le encontramos.",
-      walkaway: "Este turno fue cancelado.",
-      closed_at_end_of_day: "La oficina cerró antes de que llamaran su número.",
-      ask_desk: "Si todavía necesita ayuda, por favor pregunte en la recepción.",
-      not_found: "No encontramos este turno.",
-      bring: "Qué traer",
-      notice: "Aviso",
-      privacy: "Su nombre nunca se muestra en las pantallas ni en esta página.",
-      updated: "Actualizado a las {time}",
-      offline: "Sin conexión. Mostrando lo que sabíamos a las {time}. Reintentando…",
-      offline_never: "Todavía sin conexión. Reintentando…",
-      language: "Idioma",
-      survey_question: "¿Pudimos atender lo que necesitaba hoy?",
-      yes: "Sí",
-      no: "No",
-      survey_thanks: "Gracias por decírnoslo.",
-      survey_note: "Su respuesta nos ayuda a atender mejor a todos.",
-      survey_failed: "No se pudo enviar su respuesta. Inténtelo de nuevo.",
-    },
-    so: {
-      language_name: "Soomaali",
-      title: "Kaalintaada safka",
-      your_ticket: "Tigidhkaaga",
-      loading: "Waa la soo rarayaa…",
-      position_next: "Adiga ayaa xiga safka",
-      position_n: "Waxaad tahay lambarka {n} ee safka",
-      estimate_range: "Sugitaanka la filayo: qiyaastii {low}–{high} daqiiqo",
-      estimate_upto: "Sugitaanka la filayo: ilaa {high} daqiiqo",
-      waiting_hint: "Boggan furan ku hay. Isagaa is cusboonaysiiya.",
-      called: "Fadlan hadda u tag {counter}",
-      called_title: "U tag {counter}",
-      called_hint: "Waa markaagii.",
-      serving: "Waxaa lagugu adeegayaa {counter}",
-      done: "Waad ku mahadsan tahay booqashadaada",
-      done_hint: "Booqashadaadu way dhammaatay.",
-      no_show: "Lambarkaaga waan wacnay, laakiin lama helin.",
-      walkaway: "Tigidhkan waa la joojiyay.",
-      closed_at_end_of_day: "Xafiisku wuu xirmay ka hor intaan lambarkaaga la wicin.",
-      ask_desk: "Haddii aad weli caawimaad u baahan tahay, fadlan weydii miiska hore.",
-      not_found: "Tigidhkan lama helin.",
-      bring: "Waxa aad keenayso",
-      notice: "Ogeysiis",
-      privacy: "Magacaaga weligii laguma muujiyo shaashadaha ama boggan.",
-      updated: "La cusboonaysiiyay {time}",
-      offline: "Xiriir ma jiro. Waxaa la muujinayaa xogtii {time}. Mar kale ayaa la isku dayayaa…",
-      offline_never: "Weli xiriir ma jiro. Mar kale ayaa la isku dayayaa…",
-      language: "Luqadda",
-      survey_question: "Ma laguu qabtay waxaad u baahnayd maanta?",
-      yes: "Haa",
-      no: "Maya",
-      survey_thanks: "Waad ku mahadsan tahay inaad noo sheegtay.",
-      survey_note: "Jawaabtaadu waxay naga caawinaysaa inaan qof walba si fiican ugu adeegno.",
-      survey_failed: "Jawaabtaada lama dirin. Fadlan isku day mar kale.",
-    },
-  };
+  // The page's words, from the server's gettext catalogues (server/web/status/LANG.po), each
+  // language with its name in itself; loaded once before the first drawing.
+  let CATALOGUE = { en: { language_name: "English" } };
   const FINAL_STATES = ["done", "no_show", "walkaway", "closed_at_end_of_day"];
   const base = location.pathname.replace(/\/+$/, "");
   const jsonUrl = base + "/json";
@@ -417,6 +313,23 @@
   });
   window.addEventListener("online", () => connect());
 
-  render();
-  connect();
+  async function start() {
+    for (;;) {
+      try {
+        const response = await fetch("/status/assets/labels.json", { cache: "no-cache" });
+        if (response.ok) {
+          CATALOGUE = await response.json();
+          break;
+        }
+      } catch (err) {
+        // no connection yet: the words come with the first answer the server can give
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+    lang = chooseLanguage();
+    render();
+    connect();
+  }
+
+  start();
 })();

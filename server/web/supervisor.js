@@ -14,6 +14,7 @@
     ok: "OK",
     paper_near_end: "Paper running low",
     paper_out: "Out of paper",
+    cover_open: "Cover open",
     offline: "Offline",
     error: "Error",
     unknown: "Not answering",
@@ -419,7 +420,8 @@
       (t) => t.id,
       () => cells(7, [4]),
       (row, ticket) => {
-        setCell(row.cells[0], ticket.number, "strong");
+        // a check-in the kiosk kept while offline: the visitor may be at the desk, unticketed
+        setCell(row.cells[0], ticket.received_at ? ticket.number + " (kiosk offline)" : ticket.number, "strong");
         setCell(row.cells[1], ticket.service_name || ticket.service);
         setCell(row.cells[2], (TICKET_WORDS[ticket.state] || ticket.state) + (ticket.recalls ? " (recalled " + ticket.recalls + "×)" : ""), "ticket-" + ticket.state);
         setCell(row.cells[3], ticket.counter_name || "–");
