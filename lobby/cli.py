@@ -7,10 +7,16 @@ clients; it imports each lazily so ``lobby kiosk`` never loads aiohttp's server 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from server.store.port import Accounts
 
 DEFAULT_DB = "var/lobby.db"
 DEMO_STAFF = (
@@ -23,6 +29,24 @@ DEMO_STAFF = (
 def _fail(message: str) -> int:
     print(f"lobby: {message}", file=sys.stderr)
     return 2
+
+
+class Refused(Exception):
+    """A command that cannot go on; its message is the one line the operator reads."""
+
+
+@contextlib.contextmanager
+def _accounts(db: str | Path) -> Iterator[Accounts]:
+    """The database's accounts for a command; a missing, damaged or foreign database is one
+    line, never a traceback (a first ``lobby staff add`` creates the database)."""
+    from server.store.port import UnusableStore
+    from server.store.sqlite import SqliteStore
+
+    try:
+        with SqliteStore(db).offline() as accounts:
+            yield accounts
+    except UnusableStore as refused:
+        raise Refused(str(refused)) from None
 
 
 def _read_password(prompt: str = "Password: ") -> str:
@@ -39,6 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from server.app import create_app
     from server.config import ConfigError, load_config
+    from server.store.port import UnusableStore
 
     try:
         config = load_config(args.config)
@@ -53,7 +78,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     _print_demo_hints(Path(args.db), base)
-    web.run_app(create_app(config, args.db), host=args.host, port=args.port, print=None)
+    app = create_app(config, args.db, init=args.init)
+    try:
+        web.run_app(app, host=args.host, port=args.port, print=None)
+    except UnusableStore as refused:
+        return _fail(f"not starting: {refused}")
     return 0
 
 
@@ -73,7 +102,6 @@ def _print_demo_hints(db: Path, base: str) -> None:
 
 def cmd_staff_add(args: argparse.Namespace) -> int:
     from server.auth import hash_password
-    from server.store.sqlite import SqliteStore
 
     try:
         password = _read_password()
@@ -81,7 +109,7 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     if len(password) < 4:
         return _fail("password must have at least 4 characters")
-    with SqliteStore(args.db).offline() as accounts:
+    with _accounts(args.db) as accounts:
         accounts.add_staff(args.name, args.role, hash_password(password))
     print(f"staff {args.name!r} saved as {args.role}")
     return 0
@@ -89,10 +117,9 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 
 def cmd_device_add(args: argparse.Namespace) -> int:
     from server.auth import hash_token, new_token
-    from server.store.sqlite import SqliteStore
 
     token = new_token()
-    with SqliteStore(args.db).offline() as accounts:
+    with _accounts(args.db) as accounts:
         accounts.add_device(args.name, args.role, hash_token(token))
     print(f"device {args.name!r} saved as {args.role}; its token (shown once):")
     print(token)
@@ -102,10 +129,9 @@ def cmd_device_add(args: argparse.Namespace) -> int:
 def cmd_demo_setup(args: argparse.Namespace) -> int:
     """Create the demo staff and device tokens once, so ``make run`` works on a fresh clone."""
     from server.auth import hash_password, hash_token, new_token
-    from server.store.sqlite import SqliteStore
 
     db = Path(args.db)
-    with SqliteStore(db).offline() as accounts:
+    with _accounts(db) as accounts:
         for name, role, password in DEMO_STAFF:
             if accounts.staff_password(name) is None:
                 accounts.add_staff(name, role, hash_password(password))
@@ -145,6 +171,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", default=DEFAULT_DB)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        "--init",
+        action="store_true",
+        help="start a new office when --db holds no database (leftovers are set aside)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     staff = sub.add_parser("staff", help="manage staff accounts").add_subparsers(
@@ -191,7 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except Refused as refused:
+        return _fail(str(refused))
 
 
 if __name__ == "__main__":

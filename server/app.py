@@ -120,9 +120,14 @@ def create_app(
     db_path: str | Path,
     clock: Callable[[], datetime] | None = None,
     tick_sec: float = TICK_SEC,
+    *,
+    init: bool = False,
 ) -> web.Application:
+    """The server for ``config`` on the database at ``db_path``, which must exist and belong to
+    this office unless ``init`` (a new office: ``lobby serve --init``); the start refuses with
+    :class:`UnusableStore` otherwise."""
     app = web.Application(middlewares=[json_errors, authenticate], client_max_size=256 * 1024)
-    store = SqliteStore(db_path)
+    store = SqliteStore(db_path, office=config.name, create=init, init=init)
     office = Office(config, store, clock)
     office.tick_sec = tick_sec
     app[OFFICE] = office

@@ -77,6 +77,12 @@ class StorageFailed(Exception):
         return "The server could not save this, so nothing changed. Please try again shortly."
 
 
+class UnusableStore(Exception):
+    """The database cannot be served as it is: damaged, missing, of a newer version or of
+    another office. The message is one line for the operator, saying what to do; the server
+    refuses to start rather than serve an empty or broken office."""
+
+
 class Accounts(ABC):
     """Staff, devices and sessions as plain calls, for the command line and for setting up."""
 

@@ -30,6 +30,7 @@ from server.store.port import (
     Logged,
     StorageFailed,
     Store,
+    UnusableStore,
 )
 
 T = TypeVar("T")
@@ -110,6 +111,14 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
         data BLOB NOT NULL
     );
     """,
+    # 5: the office a database belongs to, so a server never serves another office's log
+    """
+    CREATE TABLE office (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        name TEXT NOT NULL,
+        claimed_at TEXT NOT NULL
+    );
+    """,
 ]
 
 
@@ -148,6 +157,112 @@ def migrate(conn: sqlite3.Connection) -> int:
             conn.execute("ROLLBACK")
             raise
     return version
+
+
+# ------------------------------------------------------------ start-up checks
+# A start must never serve a broken office, nor quietly begin an empty one where a real one was
+# (a deleted file whose write-ahead log is still there, a wrong --db): every device token would
+# fail and the day's queue would be gone. Each refusal is one line saying what to do.
+
+LEFTOVER_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+def leftovers_of(path: Path) -> list[Path]:
+    """The files SQLite keeps beside a database, where they exist."""
+    return [p for p in (path.with_name(path.name + s) for s in LEFTOVER_SUFFIXES) if p.exists()]
+
+
+def prepare_path(path: Path, *, create: bool, init: bool) -> None:
+    """Refuse a database that is gone or empty unless a new one may be made here.
+
+    ``create``: a new database may be made where there is nothing at all (the command line's
+    first ``lobby staff add``). ``init``: the operator asked for a new office (``lobby serve
+    --init``), so leftovers of a lost database are set aside (renamed, never deleted) first.
+    """
+    exists = path.exists()
+    empty = exists and path.stat().st_size == 0
+    if exists and not empty:
+        return
+    left = leftovers_of(path)
+    if init:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        for old in [*left, *([path] if empty else [])]:
+            old.rename(old.with_name(f"{old.name}.set-aside-{stamp}"))
+        return
+    if empty:
+        raise UnusableStore(
+            f"{path} is empty (0 bytes), so the database was lost or truncated: restore it from"
+            " a backup, or start a new office with `lobby serve --init`"
+        )
+    if left:
+        raise UnusableStore(
+            f"{path} is missing but {left[0].name} is still beside it, so the database was"
+            " deleted or moved: restore it, or start a new office with `lobby serve --init`"
+            " (which sets the leftovers aside)"
+        )
+    if not create:
+        raise UnusableStore(
+            f"there is no database at {path}: give --db the office's database, or start a new"
+            " office with `lobby serve --init`"
+        )
+
+
+def check_database(conn: sqlite3.Connection, path: Path) -> None:
+    """A quick integrity check and the schema version, before anything reads or migrates."""
+    problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+    if problems != ["ok"]:
+        raise UnusableStore(
+            f"{path} is damaged ({problems[0]}): restore it from a backup; the server does not"
+            " start on a damaged database"
+        )
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise UnusableStore(
+            f"{path} has schema version {version}, newer than this Lobby knows"
+            f" ({len(MIGRATIONS)}): run the newer Lobby, or restore a backup made for this one"
+        )
+    if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        raise UnusableStore(f"{path} is an SQLite file but not a Lobby database")
+
+
+def claim_office(conn: sqlite3.Connection, path: Path, office: str) -> None:
+    """The database belongs to the first office that served it, and only to that one."""
+    conn.execute(
+        "INSERT INTO office (id, name, claimed_at) VALUES (1, ?, ?) ON CONFLICT DO NOTHING",
+        (office, _now()),
+    )
+    owner = conn.execute("SELECT name FROM office").fetchone()[0]
+    if owner != office:
+        raise UnusableStore(
+            f"{path} is the database of {owner!r}, not of {office!r} (office.name in the"
+            " configuration): give --db this office's database"
+        )
+
+
+def open_checked(
+    path: Path, *, office: str | None = None, create: bool = True, init: bool = False
+) -> sqlite3.Connection:
+    """A connection to a checked, migrated database, or :class:`UnusableStore` saying why not."""
+    prepare_path(path, create=create, init=init)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = connect(path)
+        check_database(conn, path)
+        migrate(conn)
+        if office is not None:
+            claim_office(conn, path, office)
+    except sqlite3.DatabaseError as exc:
+        if conn is not None:
+            conn.close()
+        raise UnusableStore(
+            f"{path} is damaged or not a Lobby database ({exc}): restore it from a backup"
+        ) from None
+    except BaseException:
+        if conn is not None:
+            conn.close()
+        raise
+    return conn
 
 
 def scrub_private(conn: sqlite3.Connection, ticket_ids: list[int]) -> None:
@@ -250,10 +365,25 @@ class _Job:
 
 
 class SqliteStore(Store):
-    """The log and accounts in one SQLite file; the file's folder is created when missing."""
+    """The log and accounts in one SQLite file; the file's folder is created when missing.
 
-    def __init__(self, path: str | Path) -> None:
+    Opening checks the file first (:func:`open_checked`): ``office`` is the configured office
+    the database must belong to, ``create`` whether a new database may be made where there is
+    none, ``init`` whether the operator asked for a new office (``lobby serve --init``).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        office: str | None = None,
+        create: bool = True,
+        init: bool = False,
+    ) -> None:
         self.path = Path(path)
+        self._office = office
+        self._create = create
+        self._init = init
         self._conn: sqlite3.Connection | None = None
         self._accounts: SqliteAccounts | None = None
         self._queue: queue.SimpleQueue[_Write | _Job | None] = queue.SimpleQueue()
@@ -271,14 +401,7 @@ class SqliteStore(Store):
         self._last_seq = int(row[0])
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = connect(self.path)
-        try:
-            migrate(conn)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        return open_checked(self.path, office=self._office, create=self._create, init=self._init)
 
     def replay_since(self, seq: int) -> Iterator[Event]:
         assert self._conn is not None and self._thread is None, "replay between open and start"
