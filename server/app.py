@@ -21,7 +21,7 @@ from server.live import stream
 from server.office import TICK_SEC, Office
 from server.openapi import build_openapi
 from server.speech import Speech
-from server.store.port import StorageFailed
+from server.store.port import StorageFailed, Store
 from server.store.sqlite import SqliteStore
 from server.views import ROUTES
 
@@ -29,6 +29,8 @@ log = logging.getLogger("lobby.server")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HOUSEKEEPING_SEC = 30.0
 PRINCIPAL_CACHE_SEC = 30.0
+STORAGE_PROBE_SEC = 1.0
+"""How often a server whose storage refused a commit checks whether it takes writes again."""
 
 
 @web.middleware
@@ -115,6 +117,34 @@ async def housekeeping(office: Office) -> None:
         await asyncio.sleep(HOUSEKEEPING_SEC)
 
 
+def storage_line(trouble: StorageFailed, db_path: str | Path) -> str:
+    """What the log says while commits fail: the cause first, in words an operator acts on."""
+    if trouble.full:
+        return (
+            f"the disk is full: nothing is saved and commands answer 503 storage_full until"
+            f" space is freed where {db_path} lives ({trouble.detail})"
+        )
+    return f"the storage refuses writes: commands answer 503 storage_error ({trouble.detail})"
+
+
+async def watching_storage(store: Store, db_path: str | Path) -> None:
+    """While commits fail: say so once, then probe until the storage takes writes again (the
+    disk was given space back), so the server recovers by itself with no command to try."""
+    reported: StorageFailed | None = None
+    while True:
+        await asyncio.sleep(STORAGE_PROBE_SEC)
+        trouble = store.trouble
+        if trouble is not None:
+            if reported is None or reported.code != trouble.code:
+                log.error("%s", storage_line(trouble, db_path))
+                reported = trouble
+            with contextlib.suppress(StorageFailed):
+                await store.probe()
+        if reported is not None and store.trouble is None:  # a probe or a command got through
+            log.warning("storage works again: commands are saved, /healthz is ready")
+            reported = None
+
+
 def create_app(
     config: OfficeConfig,
     db_path: str | Path,
@@ -142,6 +172,7 @@ def create_app(
             tasks = [
                 asyncio.create_task(housekeeping(office)),
                 asyncio.create_task(ticking(office)),
+                asyncio.create_task(watching_storage(store, db_path)),
             ]
             yield
             for task in tasks:
@@ -151,7 +182,9 @@ def create_app(
                     await task
             try:  # the next start then replays nothing
                 await office.save_snapshot()
-            except Exception:  # a shortcut only: the log already holds everything
+            except StorageFailed as failed:  # a shortcut only: the log already holds everything
+                log.warning("no snapshot saved at shutdown: %s", failed.detail)
+            except Exception:
                 log.exception("could not save a snapshot at shutdown")
 
     async def on_shutdown(app: web.Application) -> None:

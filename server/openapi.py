@@ -22,6 +22,7 @@ def build_openapi(title: str) -> dict[str, Any]:
     types: list[Any] = [ErrorResponse, StreamSnapshot, StreamPatch]
     for route in ROUTES:
         types += [t for t in (route.body, route.response) if t is not None]
+        types += [t for _, _, t in route.also if t is not None]
     unique = list(dict.fromkeys(types))
     schemas, components = msgspec.json.schema_components(
         unique, ref_template="#/components/schemas/{name}"
@@ -45,6 +46,11 @@ def build_openapi(title: str) -> dict[str, Any]:
                 "4XX": {"description": "refused; nothing changed", "content": error},
             },
         }
+        for status, description, body in route.also:
+            operation["responses"][str(status)] = {
+                "description": description,
+                **({"content": {"application/json": {"schema": refs[body]}}} if body else {}),
+            }
         if route.method == "POST":
             operation["responses"]["503"] = {
                 "description": "not saved (storage_full: the disk is full; storage_error):"

@@ -54,6 +54,8 @@ class Route:
     body: type | None
     response: type | None
     status: int
+    also: tuple[tuple[int, str, type | None], ...] = ()
+    """Other answers than ``status`` and the 4xx refusals: (status, description, body type)."""
 
 
 ROUTES: list[Route] = []
@@ -68,9 +70,10 @@ def api(
     body: type | None = None,
     response: type | None = None,
     status: int = 200,
+    also: tuple[tuple[int, str, type | None], ...] = (),
 ) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
-        ROUTES.append(Route(method, path, handler, summary, roles, body, response, status))
+        ROUTES.append(Route(method, path, handler, summary, roles, body, response, status, also))
         return handler
 
     return register
@@ -137,8 +140,16 @@ def check_clerk_counter(office: Office, principal: Principal, counter_id: str) -
 # ------------------------------------------------------------------ public
 
 
-@api("GET", "/healthz", "Liveness check")
+@api(
+    "GET",
+    "/healthz",
+    "Ready check: 503 storage_full or storage_error while the storage refuses commits",
+    also=((503, "not ready: the storage refuses commits (the error says why)", p.ErrorResponse),),
+)
 async def healthz(request: web.Request) -> web.Response:
+    trouble = office_of(request).store.trouble
+    if trouble is not None:
+        raise api_error(503, trouble.code, trouble.message)
     return reply({"ok": True})
 
 
@@ -182,6 +193,7 @@ async def logout(request: web.Request) -> web.Response:
     body=p.CheckInRequest,
     response=p.TicketView,
     status=201,
+    also=((200, "a retry (same client_request_id): the ticket it created", p.TicketView),),
 )
 async def check_in(request: web.Request) -> web.Response:
     principal = require(request, "kiosk", *CLERKS)

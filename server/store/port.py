@@ -182,6 +182,16 @@ class Store(ABC):
         are committed together: one flush for many callers.
         """
 
+    trouble: StorageFailed | None = None
+    """The last failed commit, until a commit or :meth:`probe` succeeds again: while it is set
+    the server reports not-ready (``/healthz``) and the supervisor page says why."""
+
+    @abstractmethod
+    async def probe(self) -> None:
+        """Try a small durable write (after a failed commit, with nothing else to commit):
+        clears :attr:`trouble` when the storage takes writes again, raises
+        :class:`StorageFailed` when it still does not."""
+
     @abstractmethod
     async def recover(self) -> int:
         """After a failed commit, go on from what is durable; returns the last durable seq.

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import errno
 import json
+import os
 import queue
 import sqlite3
 import threading
@@ -35,6 +36,9 @@ from server.store.port import (
 
 T = TypeVar("T")
 BATCH_LIMIT = 512
+PROBE_FREE_BYTES = 1 << 20
+"""A probe counts the disk as usable again only with this much free: a commit of a full batch
+needs some, and a disk with a few bytes back would fail the next one again."""
 SNAPSHOTS_KEPT = 3
 
 
@@ -391,6 +395,7 @@ class SqliteStore(Store):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_seq = 0
         self._failed: StorageFailed | None = None  # written and read on the writer thread
+        self.trouble: StorageFailed | None = None
 
     # ----------------------------------------------------------- lifecycle
 
@@ -465,6 +470,28 @@ class SqliteStore(Store):
         # A job runs after every write queued before it, so all of those have failed by now.
         self._last_seq = await self._call(reset)
         return self._last_seq
+
+    async def probe(self) -> None:
+        def write() -> None:
+            conn = self._conn
+            assert conn is not None
+            disk = os.statvfs(self.path.parent)
+            free = disk.f_bavail * disk.f_frsize
+            if free < PROBE_FREE_BYTES:
+                raise StorageFailed(f"{free} bytes free beside {self.path}", full=True)
+            try:  # rewriting the schema version is a real commit that changes nothing
+                conn.execute("BEGIN IMMEDIATE")
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                conn.execute(f"PRAGMA user_version={int(version)}")
+                conn.execute("COMMIT")
+            except (sqlite3.Error, OSError) as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                raise failure(exc) from exc
+
+        await self._call(write)
+        self.trouble = None
 
     async def events_since(self, seq: int, limit: int | None = None) -> list[Logged]:
         return await self._call(
@@ -621,9 +648,10 @@ class SqliteStore(Store):
             with contextlib.suppress(sqlite3.Error):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-            self._failed = failure(exc)
+            self._failed = self.trouble = failure(exc)
             for write in batch:
                 self._settle(loop, write.future, None, self._failed)
             return
+        self.trouble = None
         for write in batch:
             self._settle(loop, write.future, None, None)

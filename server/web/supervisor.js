@@ -753,11 +753,36 @@
     history.replaceState(null, "", url.pathname + url.search + url.hash);
   }
 
+  // Whether the server can save is not office state: while the disk is full nothing can be
+  // logged, so it cannot travel the stream. /healthz is the server's word on it.
+  const STORAGE_CHECK_MS = 5000;
+  async function checkStorage() {
+    let text = "";
+    try {
+      const response = await fetch("/healthz", { credentials: "omit", headers: { Accept: "application/json" } });
+      if (response.status === 503) {
+        const data = await response.json().catch(() => null);
+        const code = data && data.error && data.error.code;
+        text =
+          code === "storage_full"
+            ? "The server's disk is full: check-ins, calls and changes are not being saved. Free space on the server; it carries on by itself."
+            : "The server cannot save: check-ins, calls and changes are not being saved. Check the server's storage.";
+      }
+    } catch (err) {
+      text = ""; // the live link already says when the server cannot be reached
+    }
+    const band = $("storage-band");
+    band.textContent = text;
+    band.hidden = !text;
+  }
+
   // The stream is the only source: a refused connection means no (or an expired) session.
   function start() {
     stripToken();
     link = LobbyState.follow({ onChange: onChange, onLink: onLink, onRefused: () => signedOut || signOut("") });
     setInterval(tickClock, 1000);
+    checkStorage();
+    setInterval(checkStorage, STORAGE_CHECK_MS);
   }
 
   function wire() {
