@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from lobby.protocol import ErrorResponse, StreamPatch, StreamSnapshot
+from server.validation import PATH_PARAMS
 from server.views import ROUTES
 
 STREAM = """Live office state for the caller's role (WebSocket). The first message is a
@@ -68,9 +69,18 @@ def build_openapi(title: str) -> dict[str, Any]:
         params = re.findall(r"{(\w+)}", route.path)
         if params:
             operation["parameters"] = [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "schema": msgspec.json.schema(PATH_PARAMS[name]),
+                }
                 for name in params
             ]
+            operation["responses"]["404"] = {
+                "description": "no such " + ", ".join(params) + " (or not one at all)",
+                "content": error,
+            }
         paths.setdefault(route.path, {})[route.method.lower()] = operation
     paths["/ws"] = {
         "get": {

@@ -33,7 +33,7 @@ from server.errors import STATUS_BY_KIND, api_error
 from server.keys import OFFICE, PRINCIPALS
 from server.office import Office
 from server.reports import Summary
-from server.validation import read_body
+from server.validation import path_param, read_body
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CLERKS = ("clerk", "supervisor", "admin")
@@ -90,10 +90,11 @@ def office_of(request: web.Request) -> Office:
 
 
 def ticket_id(request: web.Request) -> int:
-    raw = request.match_info["ticket_id"]
-    if not raw.isdigit() or len(raw) > 12:
-        raise api_error(404, "not_found", f"no ticket with id {raw!r}")
-    return int(raw)
+    return int(path_param(request, "ticket_id"))
+
+
+def path_counter(request: web.Request) -> str:
+    return str(path_param(request, "counter_id"))
 
 
 async def guarded(coro: Awaitable[Any]) -> Any:
@@ -242,9 +243,9 @@ def ticket_action(
 ) -> None:
     async def handler(request: web.Request) -> web.Response:
         principal = require(request, *roles)
+        tid = ticket_id(request)  # the path first: an id that cannot exist is a 404
         body: Any = None if body_type is None else await read_body(request, body_type)
         office = office_of(request)
-        tid = ticket_id(request)
         if own_counter:
             check_clerk_ticket(office, principal, tid)
         await guarded(office.act(decide(office, tid, body, principal)))
@@ -338,11 +339,11 @@ def counter_action(
     async def handler(request: web.Request) -> web.Response:
         principal = require(request, *CLERKS)
         office = office_of(request)
-        counter_id = request.match_info["counter_id"]
-        check_clerk_counter(office, principal, counter_id)
+        counter = path_counter(request)
+        check_clerk_counter(office, principal, counter)
         await read_body(request, p.EmptyBody)
-        await guarded(office.act(decide(office, counter_id, principal)))
-        return counter_reply(request, counter_id, principal.role)
+        await guarded(office.act(decide(office, counter, principal)))
+        return counter_reply(request, counter, principal.role)
 
     handler.__name__ = f"counter_{path}"
     api(
@@ -375,10 +376,10 @@ counter_action(
 async def call_next(request: web.Request) -> web.Response:
     principal = require(request, *CLERKS)
     office = office_of(request)
-    counter_id = request.match_info["counter_id"]
-    check_clerk_counter(office, principal, counter_id)
+    counter = path_counter(request)
+    check_clerk_counter(office, principal, counter)
     await read_body(request, p.EmptyBody)
-    ticket = await guarded(office.run(lambda now: office.engine.call_next(now, counter_id)))
+    ticket = await guarded(office.run(lambda now: office.engine.call_next(now, counter)))
     return reply(p.CallNextResponse(ticket=office.ticket_view(ticket, principal.role)))
 
 
@@ -393,14 +394,14 @@ async def call_next(request: web.Request) -> web.Response:
 async def safety_alert(request: web.Request) -> web.Response:
     principal = require(request, *CLERKS)
     office = office_of(request)
-    counter_id = request.match_info["counter_id"]
-    if counter_id not in office.engine.counters:
-        raise api_error(404, "not_found", f"no counter with id {counter_id!r}")
+    counter = path_counter(request)
+    if counter not in office.engine.counters:
+        raise api_error(404, "not_found", f"no counter with id {counter!r}")
     body = await read_body(request, p.AlertRequest)
     alert = await guarded(
         office.run(
             lambda now: office.engine.raise_alert(
-                now, counter_id, principal.name, body.client_request_id
+                now, counter, principal.name, body.client_request_id
             )
         )
     )
@@ -539,7 +540,7 @@ def service_override(path: str, is_open: bool | None, summary: str) -> None:
     async def handler(request: web.Request) -> web.Response:
         require(request, *SUPERVISORS)
         office = office_of(request)
-        service_id = request.match_info["service_id"]
+        service_id = str(path_param(request, "service_id"))
         await read_body(request, p.EmptyBody)
         await guarded(
             office.act(lambda now: office.engine.set_service_open(now, service_id, is_open))

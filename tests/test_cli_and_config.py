@@ -116,3 +116,19 @@ def test_openapi_describes_the_stream_messages_and_the_storage_failure() -> None
     patch = spec["components"]["schemas"]["StreamPatch"]
     assert {"services", "counters", "tickets", "calls", "announce"} <= set(patch["properties"])
     assert "503" in spec["paths"]["/api/tickets"]["post"]["responses"]
+    assert "503" in spec["paths"]["/healthz"]["get"]["responses"]
+
+
+def test_openapi_types_every_path_parameter_and_documents_a_retried_check_in() -> None:
+    from server.openapi import build_openapi
+
+    spec = build_openapi("Test")
+    start = spec["paths"]["/api/tickets/{ticket_id}/start"]["post"]
+    (param,) = start["parameters"]
+    assert param["schema"] == {"type": "integer", "minimum": 1, "maximum": 10**12}
+    assert "404" in start["responses"]
+    (counter,) = spec["paths"]["/api/counters/{counter_id}/open"]["post"]["parameters"]
+    assert counter["schema"]["pattern"] == "^[a-z0-9][a-z0-9_-]{0,31}$"
+    responses = spec["paths"]["/api/tickets"]["post"]["responses"]
+    assert {"201", "200"} <= set(responses)
+    assert responses["200"]["content"] == responses["201"]["content"]
