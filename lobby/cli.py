@@ -19,11 +19,6 @@ if TYPE_CHECKING:
     from server.store.port import Accounts
 
 DEFAULT_DB = "var/lobby.db"
-DEMO_STAFF = (
-    ("clerk", "clerk", "clerk"),
-    ("clerk2", "clerk", "clerk2"),
-    ("super", "supervisor", "super"),
-)
 
 
 def _fail(message: str) -> int:
@@ -101,14 +96,15 @@ def _print_demo_hints(db: Path, base: str) -> None:
 
 
 def cmd_staff_add(args: argparse.Namespace) -> int:
-    from server.auth import hash_password
+    from server.auth import hash_password, weak_password
 
     try:
         password = _read_password()
     except ValueError as exc:
         return _fail(str(exc))
-    if len(password) < 4:
-        return _fail("password must have at least 4 characters")
+    weak = weak_password(password)
+    if weak is not None:
+        return _fail(f"choose another password: {weak}")
     with _accounts(args.db) as accounts:
         accounts.add_staff(args.name, args.role, hash_password(password))
     print(f"staff {args.name!r} saved as {args.role}")
@@ -128,7 +124,7 @@ def cmd_device_add(args: argparse.Namespace) -> int:
 
 def cmd_demo_setup(args: argparse.Namespace) -> int:
     """Create the demo staff and device tokens once, so ``make run`` works on a fresh clone."""
-    from server.auth import hash_password, hash_token, new_token
+    from server.auth import DEMO_STAFF, hash_password, hash_token, new_token
 
     db = Path(args.db)
     with _accounts(db) as accounts:

@@ -35,6 +35,12 @@ class LoginRequest(Body):
     password: Annotated[str, Meta(min_length=1, max_length=200)]
 
 
+class LogoutRequest(Body):
+    """``everywhere``: end every session of the person signed in, not only this one."""
+
+    everywhere: bool = False
+
+
 class CheckInRequest(Body):
     service: ServiceId
     client_request_id: RequestId

@@ -13,17 +13,25 @@ from pathlib import Path
 from aiohttp import web
 
 from server import pages
-from server.auth import COOKIE, PRINCIPAL, Principal, hash_token, token_from
+from server.auth import (
+    COOKIE,
+    PRINCIPAL,
+    Principal,
+    SessionPolicy,
+    SignInLimits,
+    hash_token,
+    token_from,
+)
 from server.config import OfficeConfig
 from server.errors import api_error
-from server.keys import OFFICE, PRINCIPALS, SPEECH
+from server.keys import OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS, SPEECH
 from server.live import stream
 from server.office import TICK_SEC, Office
 from server.openapi import build_openapi
 from server.speech import Speech
 from server.store.port import StorageFailed, Store
 from server.store.sqlite import SqliteStore
-from server.views import ROUTES
+from server.views import ROUTES, end_sessions
 
 log = logging.getLogger("lobby.server")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -39,12 +47,12 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     token, source = token_from(request)
     stale_cookie = False
     if token:
-        principal = await _principal(request.app, token)
+        principal, ended = await _principal(request.app, token)
         is_api = request.path.startswith(("/api/", "/ws"))
         if principal is None and source == "cookie":
             stale_cookie = True  # an old session: carry on signed out and forget it
         elif principal is None and is_api:
-            raise api_error(401, "unauthorized", "token not recognised; sign in again")
+            raise api_error(401, "unauthorized", ended or "token not recognised; sign in again")
         # a page opened with a wrong ?token= renders its own "how to sign in" text
         if principal is not None:
             request[PRINCIPAL] = principal
@@ -76,8 +84,9 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         raise api_error(exc.status, code, exc.reason) from None
 
 
-async def _principal(app: web.Application, token: str) -> Principal | None:
-    """Who owns ``token``; remembered briefly so a busy kiosk is not a database read each time.
+async def _principal(app: web.Application, token: str) -> tuple[Principal | None, str | None]:
+    """Who owns ``token`` (or None, and why when a session ended); remembered briefly so a busy
+    kiosk is not a database read each time.
 
     Entries expire: a device re-added with ``lobby device add`` gets a new token, and the old
     one must stop working without a server restart.
@@ -86,15 +95,21 @@ async def _principal(app: web.Application, token: str) -> Principal | None:
     cache = app[PRINCIPALS]
     now = time.monotonic()
     cached = cache.get(digest)
-    if cached is not None and cached[1] > now:
-        return cached[0]
-    account = await app[OFFICE].store.account_for_token(digest)
-    if account is None:
-        cache.pop(digest, None)
-        return None
-    principal = Principal(account.name, account.role, account.kind, account.id)
-    cache[digest] = (principal, now + PRINCIPAL_CACHE_SEC)
-    return principal
+    if cached is None or cached[1] <= now:
+        account = await app[OFFICE].store.account_for_token(digest)
+        if account is None:
+            cache.pop(digest, None)
+            return None, None
+        principal = Principal(account.name, account.role, account.kind, account.id)
+        started = account.signed_in_at.timestamp() if account.signed_in_at else 0.0
+        cached = cache[digest] = (principal, now + PRINCIPAL_CACHE_SEC, started)
+    principal, _, started = cached
+    if principal.kind == "staff":
+        ended = app[SESSIONS].ended(digest, started)
+        if ended is not None:
+            await end_sessions(app, [digest])
+            return None, ended
+    return principal, None
 
 
 async def ticking(office: Office) -> None:
@@ -162,6 +177,9 @@ def create_app(
     office.tick_sec = tick_sec
     app[OFFICE] = office
     app[PRINCIPALS] = {}
+    app[SIGN_IN_LIMITS] = SignInLimits()
+    security = config.security
+    app[SESSIONS] = SessionPolicy(security.session_idle_min * 60, security.session_max_hours * 3600)
     app[SPEECH] = Speech(Path(db_path).parent / "speech-cache")
 
     def load() -> None:

@@ -27,10 +27,11 @@ from server.auth import (
     require,
     token_from,
     verify_password,
+    weak_password,
 )
 from server.engine import Refused
 from server.errors import STATUS_BY_KIND, api_error
-from server.keys import OFFICE, PRINCIPALS
+from server.keys import OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS
 from server.office import Office
 from server.reports import Summary
 from server.validation import path_param, read_body
@@ -154,30 +155,70 @@ async def healthz(request: web.Request) -> web.Response:
     return reply({"ok": True})
 
 
-@api("POST", "/api/login", "Staff sign-in", body=p.LoginRequest, response=p.LoginResponse)
+async def end_sessions(app: web.Application, digests: list[str]) -> None:
+    """Sign these sessions out: their tokens stop working at once, cached or not."""
+    for digest in digests:
+        await app[OFFICE].store.remove_session(digest)
+        app[PRINCIPALS].pop(digest, None)
+        app[SESSIONS].forget(digest)
+
+
+@api(
+    "POST",
+    "/api/login",
+    "Staff sign-in; 429 with Retry-After after too many wrong passwords",
+    body=p.LoginRequest,
+    response=p.LoginResponse,
+    also=((429, "too many wrong passwords for this name or from this address", p.ErrorResponse),),
+)
 async def login(request: web.Request) -> web.Response:
     body = await read_body(request, p.LoginRequest)
     office = office_of(request)
+    limits, address = request.app[SIGN_IN_LIMITS], request.remote or "unknown"
+    limits.check(body.name, address)  # before the password: a locked name confirms nothing
     found = await office.store.staff_password(body.name)
     stored_hash = found[1] if found else DUMMY_HASH
     ok = await asyncio.to_thread(verify_password, stored_hash, body.password)
     if not found or not ok:
+        limits.failed(body.name, address)
         raise api_error(401, "bad_credentials", "name or password is not right")
+    limits.succeeded(body.name)
     account = found[0]
+    weak = None if office.config.security.demo else weak_password(body.password)
+    if weak is not None:
+        raise api_error(
+            403,
+            "weak_password",
+            f"this password may not be used here ({weak}): ask an admin to set a new one"
+            f" with `lobby staff add {account.name} --role {account.role}`",
+        )
     token = new_token()
     await office.store.add_session(hash_token(token), account.id)
     return reply(p.LoginResponse(token=token, role=account.role, name=account.name))
 
 
-@api("POST", "/api/logout", "Staff sign-out: the session token stops working", roles=CLERKS)
+@api(
+    "POST",
+    "/api/logout",
+    "Staff sign-out: the session token stops working (everywhere: every session of the person)",
+    roles=CLERKS,
+    body=p.LogoutRequest,
+)
 async def logout(request: web.Request) -> web.Response:
     principal = require(request, *CLERKS)
+    body = await read_body(request, p.LogoutRequest)
     token, _ = token_from(request)
     if principal.kind != "staff" or not token:
         raise api_error(409, "conflict", "only a staff session can sign out")
-    digest = hash_token(token)
-    await office_of(request).store.remove_session(digest)
-    request.app[PRINCIPALS].pop(digest, None)
+    digests = [hash_token(token)]
+    if body.everywhere:
+        await office_of(request).store.remove_sessions_of(principal.id)
+        digests += [
+            digest
+            for digest, (who, *_) in request.app[PRINCIPALS].items()
+            if who.kind == "staff" and who.id == principal.id
+        ]
+    await end_sessions(request.app, digests)
     response = reply({"ok": True})
     response.del_cookie(COOKIE)
     return response

@@ -60,14 +60,16 @@ def test_serve_with_a_wrong_config_prints_one_line_not_a_traceback(tmp_path: Pat
 
 def test_staff_add_reads_the_password_from_stdin_and_stores_a_hash(tmp_path: Path) -> None:
     db = tmp_path / "lobby.db"
-    result = run("staff", "add", "Dana", "--role", "supervisor", "--db", str(db), stdin="s3cret!\n")
+    result = run(
+        "staff", "add", "Dana", "--role", "supervisor", "--db", str(db), stdin="s3cret-of-dana!\n"
+    )
     assert result.returncode == 0, result.stderr
     with SqliteStore(db).offline() as accounts:
         found = accounts.staff_password("dana")
     assert found is not None
     account, stored = found
     assert account.role == "supervisor" and stored.startswith("$argon2")
-    assert "s3cret" not in stored and verify_password(stored, "s3cret!")
+    assert "s3cret" not in stored and verify_password(stored, "s3cret-of-dana!")
 
 
 def test_device_add_prints_the_token_once_on_its_last_line(tmp_path: Path) -> None:

@@ -44,6 +44,8 @@ class Account:
     name: str
     role: str
     kind: str  # "staff" or "device"
+    signed_in_at: datetime | None = None
+    """For a staff session: when it began (sessions end a while after it)."""
 
 
 class Logged(NamedTuple):
@@ -89,7 +91,8 @@ class Accounts(ABC):
     @abstractmethod
     def add_staff(self, name: str, role: str, password_hash: str) -> int:
         """Add a staff member, or give an existing one (same name, any case) a new role and
-        password; returns the id, which stays the same on an update."""
+        password, ending every session they had; returns the id, which stays the same on an
+        update."""
 
     @abstractmethod
     def staff_password(self, name: str) -> tuple[Account, str] | None:
@@ -104,6 +107,10 @@ class Accounts(ABC):
 
     @abstractmethod
     def remove_session(self, token_hash: str) -> None: ...
+
+    @abstractmethod
+    def remove_sessions_of(self, staff_id: int) -> int:
+        """End every session of one staff member; returns how many there were."""
 
     @abstractmethod
     def account_for_token(self, token_hash: str) -> Account | None:
@@ -234,6 +241,9 @@ class Store(ABC):
 
     @abstractmethod
     async def remove_session(self, token_hash: str) -> None: ...
+
+    @abstractmethod
+    async def remove_sessions_of(self, staff_id: int) -> int: ...
 
     @abstractmethod
     async def account_for_token(self, token_hash: str) -> Account | None: ...

@@ -307,7 +307,9 @@ class SqliteAccounts(Accounts):
             " password_hash=excluded.password_hash RETURNING id",
             (name, role, password_hash, _now()),
         )
-        return int(cursor.fetchone()[0])
+        staff_id = int(cursor.fetchone()[0])
+        self.remove_sessions_of(staff_id)  # a new password: nobody stays signed in on the old
+        return staff_id
 
     def staff_password(self, name: str) -> tuple[Account, str] | None:
         row = self._conn.execute(
@@ -335,14 +337,18 @@ class SqliteAccounts(Accounts):
     def remove_session(self, token_hash: str) -> None:
         self._conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
 
+    def remove_sessions_of(self, staff_id: int) -> int:
+        cursor = self._conn.execute("DELETE FROM sessions WHERE staff_id = ?", (staff_id,))
+        return int(cursor.rowcount)
+
     def account_for_token(self, token_hash: str) -> Account | None:
         row = self._conn.execute(
-            "SELECT s.id, s.name, s.role FROM sessions JOIN staff s ON s.id = sessions.staff_id"
-            " WHERE sessions.token_hash = ?",
+            "SELECT s.id, s.name, s.role, sessions.created_at FROM sessions"
+            " JOIN staff s ON s.id = sessions.staff_id WHERE sessions.token_hash = ?",
             (token_hash,),
         ).fetchone()
         if row is not None:
-            return Account(row[0], row[1], row[2], "staff")
+            return Account(row[0], row[1], row[2], "staff", datetime.fromisoformat(row[3]))
         row = self._conn.execute(
             "SELECT id, name, role FROM devices WHERE token_hash = ?", (token_hash,)
         ).fetchone()
@@ -549,6 +555,9 @@ class SqliteStore(Store):
 
     async def remove_session(self, token_hash: str) -> None:
         await self._call(lambda: self._open_accounts().remove_session(token_hash))
+
+    async def remove_sessions_of(self, staff_id: int) -> int:
+        return await self._call(lambda: self._open_accounts().remove_sessions_of(staff_id))
 
     async def account_for_token(self, token_hash: str) -> Account | None:
         return await self._call(lambda: self._open_accounts().account_for_token(token_hash))
