@@ -122,6 +122,19 @@ def cmd_device_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_device_revoke(args: argparse.Namespace) -> int:
+    """A lost or stolen kiosk: its token stops working (within half a minute on a running
+    server, which remembers tokens that briefly; at once from the supervisor page)."""
+    with _accounts(args.db) as accounts:
+        found = [d for d in accounts.devices() if d.name == args.name]
+        if not found:
+            known = ", ".join(d.name for d in accounts.devices()) or "none"
+            return _fail(f"no device named {args.name!r} (devices: {known})")
+        accounts.remove_device(found[0].id)
+    print(f"device {args.name!r} revoked; `lobby device add` issues it a new token")
+    return 0
+
+
 def cmd_demo_setup(args: argparse.Namespace) -> int:
     """Create the demo staff and device tokens once, so ``make run`` works on a fresh clone."""
     from server.auth import DEMO_STAFF, hash_password, hash_token, new_token
@@ -191,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     device_add.add_argument("--role", choices=("kiosk", "display"), required=True)
     device_add.add_argument("--db", default=DEFAULT_DB)
     device_add.set_defaults(func=cmd_device_add)
+    device_revoke = device.add_parser("revoke", help="revoke a kiosk or display token")
+    device_revoke.add_argument("name")
+    device_revoke.add_argument("--db", default=DEFAULT_DB)
+    device_revoke.set_defaults(func=cmd_device_revoke)
 
     demo = sub.add_parser("demo-setup", help="create the demo staff and device tokens")
     demo.add_argument("--config", default="examples/demo.toml")

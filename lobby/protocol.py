@@ -258,6 +258,21 @@ class LoginResponse(msgspec.Struct):
     name: str
 
 
+class DeviceView(msgspec.Struct):
+    """A kiosk or display as the supervisor page lists it; ``limited_at``: when it last hit
+    the check-in limit (since the server started), if it did."""
+
+    id: int
+    name: str
+    role: str
+    created_at: str
+    limited_at: str | None = None
+
+
+class DevicesResponse(msgspec.Struct):
+    devices: list[DeviceView]
+
+
 class ErrorBody(msgspec.Struct, omit_defaults=True):
     code: str
     message: str

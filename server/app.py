@@ -16,6 +16,8 @@ from server import pages
 from server.auth import (
     COOKIE,
     PRINCIPAL,
+    Attempts,
+    CheckInLimit,
     Principal,
     SessionPolicy,
     SignInLimits,
@@ -24,7 +26,7 @@ from server.auth import (
 )
 from server.config import OfficeConfig
 from server.errors import api_error
-from server.keys import OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS, SPEECH
+from server.keys import CHECK_IN_LIMIT, OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS, SPEECH
 from server.live import stream
 from server.office import TICK_SEC, Office
 from server.openapi import build_openapi
@@ -179,6 +181,7 @@ def create_app(
     app[PRINCIPALS] = {}
     app[SIGN_IN_LIMITS] = SignInLimits()
     security = config.security
+    app[CHECK_IN_LIMIT] = CheckInLimit(Attempts(security.check_ins_per_device_per_min, 60.0))
     app[SESSIONS] = SessionPolicy(security.session_idle_min * 60, security.session_max_hours * 3600)
     app[SPEECH] = Speech(Path(db_path).parent / "speech-cache")
 

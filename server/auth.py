@@ -8,12 +8,14 @@ token does not linger in the address bar or the history.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import secrets
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from aiohttp import web
 from argon2 import PasswordHasher
@@ -21,6 +23,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from server.errors import api_error
 
+log = logging.getLogger("lobby.auth")
+_MINUTE = timedelta(minutes=1)
 COOKIE = "lobby_token"
 _hasher = PasswordHasher()
 MIN_PASSWORD = 10
@@ -106,9 +110,10 @@ def require(request: web.Request, *roles: str) -> Principal:
 
 @dataclass
 class Attempts:
-    """Failures per key (a name, an address) in a sliding window; a key with ``limit`` of them
-    in the window is locked until the oldest leaves it. In memory: a restart forgets them,
-    which costs an attacker a restart they cannot cause."""
+    """Events per key (wrong passwords per name or address, check-ins per device) in a
+    sliding window; a key with ``limit`` of them in the window is held back until the oldest
+    leaves it. In memory: a restart forgets them, which costs an attacker a restart they
+    cannot cause."""
 
     limit: int
     window_sec: float
@@ -132,6 +137,7 @@ class Attempts:
         return max(1, math.ceil(failures[0] + self.window_sec - now))
 
     def failed(self, key: str) -> None:
+        """Count one event for ``key``."""
         if key not in self._failures and len(self._failures) >= self.max_keys:
             self._failures.pop(next(iter(self._failures)))  # the oldest key goes first
         self._failures.setdefault(key, deque(maxlen=self.limit)).append(self.clock())
@@ -199,3 +205,35 @@ class SessionPolicy:
 
     def forget(self, digest: str) -> None:
         self._seen.pop(digest, None)
+
+
+@dataclass
+class CheckInLimit:
+    """At most ``per_device.limit`` check-ins a minute from one kiosk token: a stuck key, a
+    script or a stolen token cannot flood the queue. ``limited_at``: when each device last hit
+    the limit, for the supervisor page."""
+
+    per_device: Attempts
+    limited_at: dict[int, datetime] = field(default_factory=dict)
+
+    def admit(self, device: Principal, now: datetime) -> None:
+        """Count one check-in by ``device``, or refuse it with 429 and ``Retry-After``."""
+        key = str(device.id)
+        wait = self.per_device.retry_after(key)
+        if wait:
+            if device.id not in self.limited_at or now - self.limited_at[device.id] > _MINUTE:
+                log.warning(
+                    "device %r hit the check-in limit (%d a minute); refusing its check-ins",
+                    device.name,
+                    self.per_device.limit,
+                )
+            self.limited_at[device.id] = now
+            exc = api_error(
+                429,
+                "too_many_check_ins",
+                "this kiosk checked in too many visitors in the last minute; please ask at the"
+                " front desk",
+            )
+            exc.headers["Retry-After"] = str(wait)
+            raise exc
+        self.per_device.failed(key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.auth import SessionPolicy, SignInLimits
+from server.auth import CheckInLimit, SessionPolicy, SignInLimits
 from server.office import Office
 from server.speech import Speech
 
@@ -14,3 +14,4 @@ PRINCIPALS = web.AppKey("principals", dict)
 SPEECH = web.AppKey("speech", Speech)
 SIGN_IN_LIMITS = web.AppKey("sign_in_limits", SignInLimits)
 SESSIONS = web.AppKey("sessions", SessionPolicy)
+CHECK_IN_LIMIT = web.AppKey("check_in_limit", CheckInLimit)

@@ -21,9 +21,15 @@ PATH_PARAMS: dict[str, Any] = {
     "ticket_id": TicketId,
     "counter_id": Ident,  # the configuration's own rule for ids
     "service_id": Ident,
+    "device_id": TicketId,  # a positive integer, as the database numbers them
 }
 """Every path parameter of the API and the type it must convert to; a route's ``{name}``."""
-_PATH_NOUNS = {"ticket_id": "ticket", "counter_id": "counter", "service_id": "service"}
+_PATH_NOUNS = {
+    "ticket_id": "ticket",
+    "counter_id": "counter",
+    "service_id": "service",
+    "device_id": "device",
+}
 MAX_BODY = 64 * 1024
 _PATH = re.compile(r" - at `\$\.?([^`]*)`$")
 _UNKNOWN = re.compile(r"unknown field `([^`]+)`")

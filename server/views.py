@@ -31,7 +31,7 @@ from server.auth import (
 )
 from server.engine import Refused
 from server.errors import STATUS_BY_KIND, api_error
-from server.keys import OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS
+from server.keys import CHECK_IN_LIMIT, OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS
 from server.office import Office
 from server.reports import Summary
 from server.validation import path_param, read_body
@@ -235,7 +235,10 @@ async def logout(request: web.Request) -> web.Response:
     body=p.CheckInRequest,
     response=p.TicketView,
     status=201,
-    also=((200, "a retry (same client_request_id): the ticket it created", p.TicketView),),
+    also=(
+        (200, "a retry (same client_request_id): the ticket it created", p.TicketView),
+        (429, "this kiosk reached its check-ins per minute (Retry-After)", p.ErrorResponse),
+    ),
 )
 async def check_in(request: web.Request) -> web.Response:
     principal = require(request, "kiosk", *CLERKS)
@@ -244,6 +247,8 @@ async def check_in(request: web.Request) -> web.Response:
     if body.appointment and principal.role == "kiosk":
         raise api_error(403, "forbidden", "appointments are confirmed by staff", "appointment")
     known = body.client_request_id in office.engine.request_ids
+    if principal.kind == "device" and not known:  # a retry is the same visitor, not another
+        request.app[CHECK_IN_LIMIT].admit(principal, office.now())
     token = secrets.token_urlsafe(12)
     ticket = await guarded(
         office.run(
@@ -601,3 +606,52 @@ def service_override(path: str, is_open: bool | None, summary: str) -> None:
 service_override("open", True, "Open a service outside its hours")
 service_override("close", False, "Close a service now (check-in refused, hours shown)")
 service_override("hours", None, "Follow the configured hours again")
+
+
+# ------------------------------------------------------------------ devices
+
+
+@api(
+    "GET",
+    "/api/devices",
+    "Kiosks and displays, and when each last hit the check-in limit",
+    roles=SUPERVISORS,
+    response=p.DevicesResponse,
+)
+async def devices(request: web.Request) -> web.Response:
+    require(request, *SUPERVISORS)
+    return await devices_reply(request)
+
+
+async def devices_reply(request: web.Request) -> web.Response:
+    limited = request.app[CHECK_IN_LIMIT].limited_at
+    listed = await office_of(request).store.devices()
+    return reply(
+        p.DevicesResponse(
+            [
+                p.DeviceView(d.id, d.name, d.role, d.created_at, present.iso(limited.get(d.id)))
+                for d in listed
+            ]
+        )
+    )
+
+
+@api(
+    "POST",
+    "/api/devices/{device_id}/revoke",
+    "Revoke a kiosk or display token: it stops working at once",
+    roles=SUPERVISORS,
+    response=p.DevicesResponse,
+)
+async def revoke_device(request: web.Request) -> web.Response:
+    require(request, *SUPERVISORS)
+    device_id = int(path_param(request, "device_id"))
+    await read_body(request, p.EmptyBody)
+    if await office_of(request).store.remove_device(device_id) is None:
+        raise api_error(404, "not_found", f"no device with id {device_id}")
+    cache = request.app[PRINCIPALS]
+    for digest in [
+        d for d, (who, *_) in cache.items() if who.kind == "device" and who.id == device_id
+    ]:
+        cache.pop(digest)
+    return await devices_reply(request)

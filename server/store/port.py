@@ -48,6 +48,14 @@ class Account:
     """For a staff session: when it began (sessions end a while after it)."""
 
 
+@dataclass(frozen=True)
+class Device:
+    id: int
+    name: str
+    role: str
+    created_at: str
+
+
 class Logged(NamedTuple):
     """An event with the place the log gave it."""
 
@@ -101,6 +109,14 @@ class Accounts(ABC):
     @abstractmethod
     def add_device(self, name: str, role: str, token_hash: str) -> int:
         """Add a kiosk or display, or re-issue one: its previous token stops working."""
+
+    @abstractmethod
+    def devices(self) -> list[Device]:
+        """Every kiosk and display, by name."""
+
+    @abstractmethod
+    def remove_device(self, device_id: int) -> str | None:
+        """Revoke a device: its token stops working; returns its name, None if unknown."""
 
     @abstractmethod
     def add_session(self, token_hash: str, staff_id: int) -> None: ...
@@ -235,6 +251,12 @@ class Store(ABC):
 
     @abstractmethod
     async def add_device(self, name: str, role: str, token_hash: str) -> int: ...
+
+    @abstractmethod
+    async def devices(self) -> list[Device]: ...
+
+    @abstractmethod
+    async def remove_device(self, device_id: int) -> str | None: ...
 
     @abstractmethod
     async def add_session(self, token_hash: str, staff_id: int) -> None: ...

@@ -28,6 +28,7 @@ from server.store.port import (
     PRIVATE_FIELDS,
     Account,
     Accounts,
+    Device,
     Logged,
     StorageFailed,
     Store,
@@ -328,6 +329,16 @@ class SqliteAccounts(Accounts):
         )
         return int(cursor.fetchone()[0])
 
+    def devices(self) -> list[Device]:
+        rows = self._conn.execute("SELECT id, name, role, created_at FROM devices ORDER BY name")
+        return [Device(*row) for row in rows]
+
+    def remove_device(self, device_id: int) -> str | None:
+        row = self._conn.execute(
+            "DELETE FROM devices WHERE id = ? RETURNING name", (device_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
     def add_session(self, token_hash: str, staff_id: int) -> None:
         self._conn.execute(
             "INSERT INTO sessions (token_hash, staff_id, created_at) VALUES (?, ?, ?)",
@@ -549,6 +560,12 @@ class SqliteStore(Store):
 
     async def add_device(self, name: str, role: str, token_hash: str) -> int:
         return await self._call(lambda: self._open_accounts().add_device(name, role, token_hash))
+
+    async def devices(self) -> list[Device]:
+        return await self._call(lambda: self._open_accounts().devices())
+
+    async def remove_device(self, device_id: int) -> str | None:
+        return await self._call(lambda: self._open_accounts().remove_device(device_id))
 
     async def add_session(self, token_hash: str, staff_id: int) -> None:
         await self._call(lambda: self._open_accounts().add_session(token_hash, staff_id))
