@@ -80,28 +80,16 @@ async def test_a_supervisor_revokes_a_kiosk_and_its_token_stops_at_once(
     assert twice.value.status == 404
 
 
+def lobby(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*LOBBY, *args], capture_output=True, text=True, check=False)
+
+
 def test_device_revoke_on_the_command_line(tmp_path: Path) -> None:
-    db = tmp_path / "lobby.db"
-    added = subprocess.run(
-        [*LOBBY, "device", "add", "lobby-kiosk", "--role", "kiosk", "--db", str(db)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert added.stdout
-    revoked = subprocess.run(
-        [*LOBBY, "device", "revoke", "lobby-kiosk", "--db", str(db)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    db = str(tmp_path / "lobby.db")
+    assert lobby("device", "add", "lobby-kiosk", "--role", "kiosk", "--db", db).returncode == 0
+    revoked = lobby("device", "revoke", "lobby-kiosk", "--db", db)
     assert revoked.returncode == 0 and "revoked" in revoked.stdout
     with SqliteStore(db).offline() as accounts:
         assert accounts.devices() == []
-    unknown = subprocess.run(
-        [*LOBBY, "device", "revoke", "lobby-kiosk", "--db", str(db)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    unknown = lobby("device", "revoke", "lobby-kiosk", "--db", db)
     assert unknown.returncode == 2 and "no device named 'lobby-kiosk'" in unknown.stderr
