@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import errno
 import json
+import logging
 import os
 import queue
 import sqlite3
@@ -36,6 +37,7 @@ from server.store.port import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger("lobby.store")
 BATCH_LIMIT = 512
 PROBE_FREE_BYTES = 1 << 20
 """A probe counts the disk as usable again only with this much free: a commit of a full batch
@@ -134,6 +136,8 @@ def connect(path: str | Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=5000")
     conn.execute("PRAGMA foreign_keys=ON")
+    # What a purge erases is overwritten in the file, not left in freed space to be read back.
+    conn.execute("PRAGMA secure_delete=ON")
     return conn
 
 
@@ -279,6 +283,14 @@ def scrub_private(conn: sqlite3.Connection, ticket_ids: list[int]) -> None:
             " AND json_extract(data, '$.id') IN (SELECT value FROM json_each(?))",
             (kind, json.dumps(ticket_ids)),
         )
+
+
+def erase_old_pages(conn: sqlite3.Connection) -> None:
+    """After a purge, copy the write-ahead log into the database and empty it: the log still
+    holds the pages as they were before the purge, names and notes included, until then."""
+    busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if busy:  # a reader (the command line) holds old pages; the next purge tries again
+        log.warning("the write-ahead log could not be emptied after a purge (a reader is open)")
 
 
 def _now() -> str:
@@ -655,6 +667,7 @@ class SqliteStore(Store):
             for write in batch:
                 self._settle(loop, write.future, None, self._failed)
             return
+        purged = False
         try:
             conn.execute("BEGIN IMMEDIATE")
             for write in batch:
@@ -669,7 +682,10 @@ class SqliteStore(Store):
                     if event.kind == "tickets.purged":
                         scrub_private(conn, event.data["ids"])
                         conn.execute("DELETE FROM snapshots")  # they may hold what was erased
+                        purged = True
             conn.execute("COMMIT")
+            if purged:
+                erase_old_pages(conn)
         except (sqlite3.Error, OSError) as exc:
             with contextlib.suppress(sqlite3.Error):
                 if conn.in_transaction:
