@@ -56,7 +56,7 @@ def _read_password(prompt: str = "Password: ") -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from server.app import create_app
+    from server.app import HEADER_TIMEOUT_SEC, create_app, raise_open_files_limit
     from server.config import ConfigError, load_config
     from server.store.port import UnusableStore
 
@@ -74,8 +74,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     _print_demo_hints(Path(args.db), base)
     app = create_app(config, args.db, init=args.init)
+    logging.getLogger("lobby.server").info("open files allowed: %d", raise_open_files_limit())
     try:
-        web.run_app(app, host=args.host, port=args.port, print=None)
+        web.run_app(
+            app, host=args.host, port=args.port, print=None, keepalive_timeout=HEADER_TIMEOUT_SEC
+        )
     except UnusableStore as refused:
         return _fail(f"not starting: {refused}")
     return 0

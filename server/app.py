@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import resource
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
@@ -41,6 +42,56 @@ HOUSEKEEPING_SEC = 30.0
 PRINCIPAL_CACHE_SEC = 30.0
 STORAGE_PROBE_SEC = 1.0
 """How often a server whose storage refused a commit checks whether it takes writes again."""
+HEADER_TIMEOUT_SEC = 20.0
+"""A connection must send a whole request's headers within this long of opening (or of its
+last answer), or it is closed: a slow-header client (slowloris) cannot hold sockets open. It
+outlasts the 15 s for which HTTP clients keep an idle connection, so they close theirs first.
+aiohttp's keep-alive timeout does exactly this (it runs from the connection's start too): the
+server is run with ``keepalive_timeout=HEADER_TIMEOUT_SEC``."""
+OPEN_FILES_WANTED = 65_536
+"""Descriptors the server asks for: one per display, kiosk and terminal stream, plus files."""
+HTML_HEADERS = {
+    # The pages that set no policy of their own (the link index, the display's sign-in page)
+    # load nothing: no script at all, their own inline style only.
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none';"
+        " frame-ancestors 'none'"
+    ),
+}
+EVERY_RESPONSE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
+def raise_open_files_limit(wanted: int = OPEN_FILES_WANTED) -> int:
+    """Raise this process's soft limit on open files toward the hard one (a default of 1,024
+    would refuse the thousand-and-first display); returns the limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every answer says nosniff and no-referrer; every HTML page has a Content-Security-Policy
+    (its own, or the strict one above). Refusals get them too."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        _add_headers(exc)
+        raise
+    if not response.prepared:  # a WebSocket or a stream has sent its headers already
+        _add_headers(response)
+    return response
+
+
+def _add_headers(response: web.StreamResponse) -> None:
+    extra = dict(EVERY_RESPONSE_HEADERS)
+    if response.content_type == "text/html":
+        extra |= HTML_HEADERS
+    for name, value in extra.items():
+        response.headers.setdefault(name, value)
 
 
 @web.middleware
@@ -65,7 +116,9 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
             exc.del_cookie(COOKIE)
         raise
     if token and source == "query" and request.get(PRINCIPAL) is not None:
-        response.set_cookie(COOKIE, token, httponly=True, samesite="Strict")
+        # Secure when the browser came over https, directly or by the office's public address
+        secure = request.secure or request.app[OFFICE].config.public_url.startswith("https://")
+        response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=secure)
     if stale_cookie:
         response.del_cookie(COOKIE)
     return response
@@ -173,7 +226,9 @@ def create_app(
     """The server for ``config`` on the database at ``db_path``, which must exist and belong to
     this office unless ``init`` (a new office: ``lobby serve --init``); the start refuses with
     :class:`UnusableStore` otherwise."""
-    app = web.Application(middlewares=[json_errors, authenticate], client_max_size=256 * 1024)
+    app = web.Application(
+        middlewares=[security_headers, json_errors, authenticate], client_max_size=256 * 1024
+    )
     store = SqliteStore(db_path, office=config.name, create=init, init=init)
     office = Office(config, store, clock)
     office.tick_sec = tick_sec

@@ -119,7 +119,8 @@ def ticket_reply(
 
 
 def check_clerk_ticket(office: Office, principal: Principal, tid: int) -> None:
-    """A clerk acts on the visitor at a counter they hold; supervisors on any."""
+    """A clerk acts on a waiting visitor or the one at a counter they hold (a note or a flag
+    too: another counter's visitor is that clerk's to describe); supervisors on any."""
     ticket = office.engine.tickets.get(tid)
     if ticket is None:
         raise api_error(404, "not_found", f"no ticket with id {tid}")
@@ -350,14 +351,12 @@ ticket_action(
     "Add a note that travels with the ticket",
     p.NoteRequest,
     lambda o, t, b, who: lambda now: o.engine.add_note(now, t, b.text, who.name),
-    own_counter=False,
 )
 ticket_action(
     "flag",
     "Flag the visit for a supervisor debrief",
     p.FlagRequest,
     lambda o, t, b, who: lambda now: o.engine.flag(now, t, b.reason, who.name),
-    own_counter=False,
 )
 ticket_action(
     "acknowledged",
@@ -466,6 +465,13 @@ async def alert_checklist(request: web.Request) -> web.Response:
     principal = require(request, *CLERKS)
     office = office_of(request)
     body = await read_body(request, p.ChecklistRequest)
+    alert = office.engine.alerts.get(body.alert_id)
+    if principal.role == "clerk" and alert is not None and alert.staff != principal.name:
+        raise api_error(
+            403,
+            "forbidden",
+            "only the clerk who raised an alert, or a supervisor, records its checklist",
+        )
     await guarded(
         office.act(
             lambda now: office.engine.update_checklist(
