@@ -69,12 +69,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     base = f"http://{args.host}:{args.port}"
     print(
         f"Lobby for {config.name}\n  API and pages: {base}/\n  Lobby display: {base}/display"
-        f"\n  Supervisor:    {base}/supervisor\n  Database:      {args.db}",
+        f"\n  Supervisor:    {base}/supervisor\n  Database:      {args.db}"
+        f"\n  Open files:    {raise_open_files_limit()} allowed (one per screen connected)",
         flush=True,
     )
     _print_demo_hints(Path(args.db), base)
     app = create_app(config, args.db, init=args.init)
-    logging.getLogger("lobby.server").info("open files allowed: %d", raise_open_files_limit())
     try:
         web.run_app(
             app, host=args.host, port=args.port, print=None, keepalive_timeout=HEADER_TIMEOUT_SEC
