@@ -156,6 +156,39 @@ def cmd_demo_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_privacy(args: argparse.Namespace) -> int:
+    """Export or erase what is held about a person, or read the audit log, through the running
+    server (as a supervisor): an erasure then reaches the live office, the log, its write-ahead
+    log and every backup made after it, and each action is in the audit log."""
+    import asyncio
+    import json
+
+    import msgspec
+
+    from lobby import protocol as p
+    from lobby.client import ApiError, LobbyClient, ServerUnreachable
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {args.staff}: ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    who = p.PrivacyRequest(name=getattr(args, "name", None), ticket=getattr(args, "ticket", None))
+
+    async def run() -> object:
+        async with LobbyClient(args.server) as client:
+            await client.login(args.staff, password)
+            if args.action == "audit":
+                return await client.request("GET", "/api/privacy/audit")
+            return await client.request("POST", f"/api/privacy/{args.action}", who)
+
+    try:
+        answer = asyncio.run(run())
+    except (ApiError, ServerUnreachable) as failed:
+        return _fail(str(failed))
+    print(json.dumps(msgspec.to_builtins(answer), indent=2, ensure_ascii=False))
+    return 0
+
+
 def cmd_kiosk(args: argparse.Namespace) -> int:
     from kiosk.app import main as kiosk_main
 
@@ -211,6 +244,25 @@ def build_parser() -> argparse.ArgumentParser:
     device_revoke.add_argument("name")
     device_revoke.add_argument("--db", default=DEFAULT_DB)
     device_revoke.set_defaults(func=cmd_device_revoke)
+
+    privacy = sub.add_parser(
+        "privacy", help="a person's data: export, erase, and the audit log (through the server)"
+    ).add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("export", "everything held about a person or a visit, as JSON"),
+        ("erase", "erase a person's or a visit's private data now"),
+        ("audit", "every export and erasure so far"),
+    ):
+        command = privacy.add_parser(action, help=text)
+        if action != "audit":
+            whose = command.add_mutually_exclusive_group(required=True)
+            whose.add_argument("--name", help="every visit checked in under this name")
+            whose.add_argument("--ticket", type=int, help="one visit, by ticket id")
+        command.add_argument("--server", default="http://127.0.0.1:8080")
+        command.add_argument(
+            "--staff", required=True, help="a supervisor's name (password on stdin)"
+        )
+        command.set_defaults(func=cmd_privacy)
 
     demo = sub.add_parser("demo-setup", help="create the demo staff and device tokens")
     demo.add_argument("--config", default="examples/demo.toml")

@@ -661,3 +661,89 @@ async def revoke_device(request: web.Request) -> web.Response:
     ]:
         cache.pop(digest)
     return await devices_reply(request)
+
+
+# ------------------------------------------------------------------ privacy
+
+
+async def privacy_request(request: web.Request) -> tuple[Principal, Office, list[int]]:
+    """Who asks (a supervisor), and the visits the request names."""
+    principal = require(request, *SUPERVISORS)
+    body = await read_body(request, p.PrivacyRequest)
+    office = office_of(request)
+    return principal, office, await visits_of(office, body)
+
+
+async def visits_of(office: Office, body: p.PrivacyRequest) -> list[int]:
+    """The visits a privacy request names: by name (every visit under it) or one ticket."""
+    if (body.name is None) == (body.ticket is None):
+        raise api_error(422, "invalid", "give either a name or a ticket", "name")
+    if body.ticket is not None:
+        if not await office.store.visit_events([body.ticket]):
+            raise api_error(404, "not_found", f"no ticket with id {body.ticket} in the log")
+        return [body.ticket]
+    assert body.name is not None
+    return await office.store.visits_named(body.name)
+
+
+def numbers(events: list[Any]) -> str:
+    """The visits as the audit log names them: ticket numbers and days, never a name."""
+    found = [
+        f"{e.event.data.get('number', '?')} of {e.event.at.date().isoformat()}"
+        for e in events
+        if e.event.kind == "ticket.checked_in"
+    ]
+    return ", ".join(found) or "none found"
+
+
+@api(
+    "POST",
+    "/api/privacy/export",
+    "Everything the log holds about a person (by name) or one visit; recorded in the audit log",
+    roles=SUPERVISORS,
+    body=p.PrivacyRequest,
+    response=p.PrivacyExport,
+)
+async def privacy_export(request: web.Request) -> web.Response:
+    principal, office, ids = await privacy_request(request)
+    logged = await office.store.visit_events(ids)
+    await office.store.record_privacy(principal.name, "export", numbers(logged))
+    by_visit: dict[int, list[p.LoggedEvent]] = {tid: [] for tid in ids}
+    for entry in logged:
+        by_visit[entry.event.data["id"]].append(
+            p.LoggedEvent(
+                entry.seq, present.iso(entry.event.at) or "", entry.event.kind, entry.event.data
+            )
+        )
+    return reply(p.PrivacyExport([p.VisitRecord(tid, events) for tid, events in by_visit.items()]))
+
+
+@api(
+    "POST",
+    "/api/privacy/erase",
+    "Erase a person's (by name) or one visit's private data now; recorded in the audit log",
+    roles=SUPERVISORS,
+    body=p.PrivacyRequest,
+    response=p.ErasedResponse,
+)
+async def privacy_erase(request: web.Request) -> web.Response:
+    principal, office, ids = await privacy_request(request)
+    detail = numbers(await office.store.visit_events(ids))
+    await office.act(lambda now: office.engine.erase(now, ids))
+    await office.store.record_privacy(principal.name, "erase", detail)
+    return reply(p.ErasedResponse(sorted(ids)))
+
+
+@api(
+    "GET",
+    "/api/privacy/audit",
+    "Every export and erasure of a person's data: when, by whom, which visits",
+    roles=SUPERVISORS,
+    response=p.AuditResponse,
+)
+async def privacy_audit(request: web.Request) -> web.Response:
+    require(request, *SUPERVISORS)
+    entries = await office_of(request).store.privacy_audit()
+    return reply(
+        p.AuditResponse([p.AuditEntryView(e.at, e.by, e.action, e.detail) for e in entries])
+    )

@@ -56,6 +56,16 @@ class Device:
     created_at: str
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One export or erasure of a person's data: who, when, what (never the person's name)."""
+
+    at: str
+    by: str
+    action: str
+    detail: str
+
+
 class Logged(NamedTuple):
     """An event with the place the log gave it."""
 
@@ -135,6 +145,25 @@ class Accounts(ABC):
 
 class Store(ABC):
     """The event log and the accounts of one office."""
+
+    # ------------------------------------------------------------- privacy
+    # What is held about one person, and the record of every look at it and every erasure.
+
+    @abstractmethod
+    async def visits_named(self, name: str) -> list[int]:
+        """The ids of the visits checked in under ``name`` (any case, outer spaces ignored)."""
+
+    @abstractmethod
+    async def visit_events(self, ticket_ids: list[int]) -> list[Logged]:
+        """Every logged event about these visits, in seq order."""
+
+    @abstractmethod
+    async def record_privacy(self, by: str, action: str, detail: str) -> None:
+        """Add an entry to the privacy audit log (durable before it returns)."""
+
+    @abstractmethod
+    async def privacy_audit(self) -> list[AuditEntry]:
+        """The privacy audit log, oldest first."""
 
     # ----------------------------------------------------------- lifecycle
 

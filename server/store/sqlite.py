@@ -29,6 +29,7 @@ from server.store.port import (
     PRIVATE_FIELDS,
     Account,
     Accounts,
+    AuditEntry,
     Device,
     Logged,
     StorageFailed,
@@ -118,12 +119,20 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
         data BLOB NOT NULL
     );
     """,
-    # 5: the office a database belongs to, so a server never serves another office's log
+    # 5: the office a database belongs to, so a server never serves another office's log;
+    # the audit log of every export and erasure of a person's data
     """
     CREATE TABLE office (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         name TEXT NOT NULL,
         claimed_at TEXT NOT NULL
+    );
+    CREATE TABLE privacy_audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        by TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
     );
     """,
 ]
@@ -533,6 +542,47 @@ class SqliteStore(Store):
             lambda: self._select("WHERE at_us >= ? AND at_us < ? ORDER BY seq", bounds)
         )
 
+    async def visits_named(self, name: str) -> list[int]:
+        def find() -> list[int]:
+            assert self._conn is not None
+            rows = self._conn.execute(
+                "SELECT json_extract(data, '$.id') FROM events WHERE kind = 'ticket.checked_in'"
+                " AND lower(trim(json_extract(data, '$.name'))) = lower(trim(?)) ORDER BY seq",
+                (name,),
+            )
+            return [int(row[0]) for row in rows]
+
+        return await self._call(find)
+
+    async def visit_events(self, ticket_ids: list[int]) -> list[Logged]:
+        return await self._call(
+            lambda: self._select(
+                "WHERE json_extract(data, '$.id') IN (SELECT value FROM json_each(?))"
+                " AND kind LIKE 'ticket.%' ORDER BY seq",
+                (json.dumps(ticket_ids),),
+            )
+        )
+
+    async def record_privacy(self, by: str, action: str, detail: str) -> None:
+        def record() -> None:
+            assert self._conn is not None
+            self._conn.execute(
+                "INSERT INTO privacy_audit (at, by, action, detail) VALUES (?, ?, ?, ?)",
+                (_now(), by, action, detail),
+            )
+
+        await self._call(record)
+
+    async def privacy_audit(self) -> list[AuditEntry]:
+        def read() -> list[AuditEntry]:
+            assert self._conn is not None
+            rows = self._conn.execute(
+                "SELECT at, by, action, detail FROM privacy_audit ORDER BY id"
+            )
+            return [AuditEntry(*row) for row in rows]
+
+        return await self._call(read)
+
     async def save_snapshot(self, seq: int, data: bytes) -> None:
         def save() -> None:
             conn = self._conn
@@ -557,7 +607,7 @@ class SqliteStore(Store):
 
         await self._call(save)
 
-    def _select(self, where: str, params: tuple[int, ...]) -> list[Logged]:
+    def _select(self, where: str, params: tuple[object, ...]) -> list[Logged]:
         assert self._conn is not None
         rows = self._conn.execute(f"SELECT seq, at, kind, data FROM events {where}", params)
         return [Logged(seq, decode_event(at, kind, data)) for seq, at, kind, data in rows]
