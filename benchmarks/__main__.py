@@ -13,6 +13,7 @@ from benchmarks.busy_office import BusyOffice, busy_office_phases, print_busy_of
 from benchmarks.call_to_event import interleaved_calls
 from benchmarks.check_ins import Kiosks, alternate_check_ins
 from benchmarks.figures import Phase, note
+from benchmarks.reports import print_reports, report_timings
 from benchmarks.servers import MACHINE, CpuMeter, ServerProcess, start_bare, start_lobby
 from benchmarks.year_start import print_year_starts, year_starts
 
@@ -224,12 +225,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lobby-bench-") as tmp:
         check_ins, calls, busy = asyncio.run(run(Path(tmp)))
         starts = year_starts(Path(tmp))
+        reports = report_timings(Path(tmp))
     load_after = os.getloadavg()[0]
     print_check_ins(check_ins)
     print_calls(calls)
     print_cpu(check_ins + calls)
     print_busy_office(busy)
     print_year_starts(starts)
+    print_reports(reports)
     print(
         f"\n(total {time.perf_counter() - began:.0f} s; 1-minute load average"
         f" {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores)"

@@ -189,6 +189,38 @@ def cmd_privacy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The supervisor's report from the database, computed as the page computes it."""
+    import json
+    from datetime import datetime
+
+    from server.config import ConfigError, load_config
+    from server.reports.figures import period_of, report
+    from server.reports.tables import breakdown, csv_text, text_table
+    from server.store.port import RecordsBehind
+    from server.store.sqlite import SqliteStore
+
+    if not Path(args.db).exists():
+        return _fail(f"no database at {args.db}")
+    try:
+        config = load_config(args.config)
+        now = datetime.now(config.tz)
+        first, last = period_of(args.start, args.end, now.date())
+        figures = report(SqliteStore(args.db), config, first, last, now)
+    except (ConfigError, ValueError, RecordsBehind) as exc:
+        return _fail(str(exc))
+    header, rows = breakdown(figures, args.by)
+    if args.csv:
+        Path(args.csv).write_text(csv_text(header, rows), encoding="utf-8")
+    if args.format == "json":
+        print(json.dumps(figures, indent=2, ensure_ascii=False))
+    else:
+        period = first.isoformat() if first == last else f"{first} to {last}"
+        print(f"{config.name} · {period} · by {args.by}\n")
+        print(text_table(header, rows), end="")
+    return 0
+
+
 def cmd_kiosk(args: argparse.Namespace) -> int:
     from kiosk.app import main as kiosk_main
 
@@ -269,6 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--db", default=DEFAULT_DB)
     demo.set_defaults(func=cmd_demo_setup)
 
+    add_report_parser(sub)
+
     kiosk = sub.add_parser("kiosk", help="run the check-in kiosk")
     kiosk.add_argument("--server", required=True)
     kiosk.add_argument("--token", required=True)
@@ -286,6 +320,20 @@ def build_parser() -> argparse.ArgumentParser:
     display.add_argument("--token", required=True)
     display.set_defaults(func=cmd_display)
     return parser
+
+
+def add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = sub.add_parser("report", help="print a period's report (as the supervisor page)")
+    report.add_argument("--db", default=DEFAULT_DB)
+    report.add_argument("--config", default="examples/demo.toml")
+    report.add_argument("--from", dest="start", metavar="DATE", help="first day (default today)")
+    report.add_argument("--to", dest="end", metavar="DATE", help="last day (default --from)")
+    report.add_argument(
+        "--by", choices=("service", "counter", "staff", "day", "hour"), default="service"
+    )
+    report.add_argument("--csv", metavar="FILE", help="also write the breakdown as CSV")
+    report.add_argument("--format", choices=("table", "json"), default="table")
+    report.set_defaults(func=cmd_report)
 
 
 def main(argv: list[str] | None = None) -> int:

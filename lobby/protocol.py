@@ -424,3 +424,19 @@ class StreamPatch(msgspec.Struct, tag="patch", tag_field="type", omit_defaults=T
 
 
 StreamMessage = StreamSnapshot | StreamPatch
+
+
+class VisitStatus(msgspec.Struct, tag="visit", tag_field="type"):
+    """One visit as its holder's status page shows it (``GET /status/{token}/json``, and each
+    message of ``/status/{token}/ws``): the public view of the ticket with the published
+    figures, and of the private details only the language to speak to its holder in."""
+
+    seq: int
+    office: str
+    now: str
+    timezone: str
+    ticket: TicketView
+    language: str | None
+    info: str
+    notice: str
+    languages: list[str]

@@ -31,6 +31,7 @@ from server.keys import CHECK_IN_LIMIT, OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LI
 from server.live import stream
 from server.office import TICK_SEC, Office
 from server.openapi import build_openapi
+from server.reports.records import counter_layout
 from server.speech import Speech
 from server.store.port import StorageFailed, Store
 from server.store.sqlite import SqliteStore
@@ -229,7 +230,9 @@ def create_app(
     app = web.Application(
         middlewares=[security_headers, json_errors, authenticate], client_max_size=256 * 1024
     )
-    store = SqliteStore(db_path, office=config.name, create=init, init=init)
+    store = SqliteStore(
+        db_path, layout=counter_layout(config), office=config.name, create=init, init=init
+    )
     office = Office(config, store, clock)
     office.tick_sec = tick_sec
     app[OFFICE] = office

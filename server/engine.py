@@ -14,21 +14,28 @@ disagree.
 from __future__ import annotations
 
 import bisect
-import math
 from array import array
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from server.config import OfficeConfig, ServiceConfig
+from server.forecast import Desk, Forecast, Line, forecast, typical_minutes, wait_range
 
 OPEN_STATES = frozenset({"waiting", "called", "serving"})
 ACTIVE_STATES = frozenset({"called", "serving"})
 STAFFED_STATES = frozenset({"open", "calling", "serving"})
-HISTORY_WINDOW = timedelta(minutes=60)
-HISTORY_MIN_COMPLETIONS = 3
-HISTORY_PER_COUNTER = 30
+RECENT_VISITS = 30
+"""Visits per service its typical time at a counter is learned from (the latest ones)."""
+BREAK_MIN = 15.0
+"""A usual break: the forecast expects a counter on one back this long after it began."""
+LONG_VISIT_SHARE = 0.25
+"""A visit that has run past its service's typical time is expected to go on for at least
+this share of that time again."""
+REFORECAST_SEC = 30.0
+"""A forecast is played again from scratch at least this often; in between, visitors who
+check in join it at the end of their line (what a full one would give them too)."""
 
 
 class Refused(Exception):
@@ -157,6 +164,8 @@ class Counter:
     """When the current unbroken stretch of idling while someone waits began."""
     idle_before_today: float = 0.0
     """``idle_while_waiting_sec`` as it stood when today began: screens show today's share."""
+    break_from: datetime | None = None
+    """When its current break began: the forecast expects it back after a usual break."""
 
 
 @dataclass
@@ -184,41 +193,6 @@ class Call:
     recall: int
 
 
-@dataclass
-class CompletionHistory:
-    """Recent completion times at one set of counters, kept in time order as they happen.
-
-    Estimates ask for the interval between completions on every check-in, for every service
-    on every stream event and for every waiting visitor in a staff snapshot. Sorting every
-    counter's completions each time made a busy office several times slower than an empty
-    one; kept in order here, the interval is a binary search away. Times are held in UTC so
-    every comparison takes the fast path of one shared tzinfo.
-    """
-
-    counters: tuple[Counter, ...]
-    times: list[datetime] = field(default_factory=list)
-
-    def add(self, at: datetime, forgotten: datetime | None) -> None:
-        """Record a completion; ``forgotten`` is the one its counter no longer remembers."""
-        if forgotten is not None:
-            forgotten = forgotten.astimezone(UTC)
-            index = bisect.bisect_left(self.times, forgotten)
-            if index < len(self.times) and self.times[index] == forgotten:
-                del self.times[index]
-        bisect.insort(self.times, at.astimezone(UTC))
-
-    def interval_min(self, now: datetime) -> float | None:
-        """Mean minutes between the completions within the window, if there are enough."""
-        times = self.times
-        first = bisect.bisect_left(times, now.astimezone(UTC) - HISTORY_WINDOW)
-        count = len(times) - first
-        if count >= HISTORY_MIN_COMPLETIONS:
-            span = (times[-1] - times[first]).total_seconds() / 60
-            if span > 0:
-                return span / (count - 1)
-        return None
-
-
 def has_private_data(ticket: Ticket) -> bool:
     """What the retention period erases: a visit without any of it needs no purge."""
     return bool(ticket.name or ticket.needs or ticket.notes or ticket.flagged)
@@ -228,7 +202,7 @@ class Engine:
     """Holds the day's queue and decides every command against it.
 
     The engine keeps what today's figures need: open visits, today's visits and the recent
-    completions estimates learn from. When time passes into a new office day (the first event
+    visits estimates learn from. When time passes into a new office day (the first event
     of that day, so a replay forgets exactly what the live engine forgot), closed visits of
     earlier days are forgotten: history belongs to the log, and a year of it would otherwise sit
     in memory. ``keep_from`` also keeps the closed visits of that day and later, for a report
@@ -264,22 +238,14 @@ class Engine:
         # asked again within one command (a view per audience and the reply); cleared on apply
         self._estimates: dict[tuple[str, datetime, int | None], WaitEstimate] = {}
         self._ahead: dict[tuple[str, tuple[datetime, int] | None], int] = {}
-        self.completions: dict[str, deque[datetime]] = {
-            c: deque(maxlen=HISTORY_PER_COUNTER) for c in self.counters
-        }
-        # one history per distinct set of counters, shared by the services that set serves
         self.serving: dict[str, tuple[Counter, ...]] = {
             s: tuple(c for c in self.counters.values() if s in c.services) for s in self.services
         }
-        by_counters: dict[tuple[str, ...], CompletionHistory] = {}
-        self.histories: dict[str, CompletionHistory] = {
-            s: by_counters.setdefault(tuple(c.id for c in counters), CompletionHistory(counters))
-            for s, counters in self.serving.items()
+        # minutes at a counter (call to end) of each service's latest visits, oldest first
+        self.recent_minutes: dict[str, deque[float]] = {
+            s: deque(maxlen=RECENT_VISITS) for s in self.services
         }
-        self._histories_at: dict[str, list[CompletionHistory]] = {
-            c: [h for h in by_counters.values() if any(k.id == c for k in h.counters)]
-            for c in self.counters
-        }
+        self._forecast: tuple[datetime, Forecast] | None = None
         # the last time given and the same instant at a fixed offset (see fixed_offset)
         self._given: datetime | None = None
         self._given_fixed: datetime | None = None
@@ -380,19 +346,63 @@ class Engine:
     def serving_counters(self, service_id: str) -> list[Counter]:
         return list(self.serving[service_id])
 
-    def completion_interval_min(self, service_id: str, now: datetime) -> float:
-        """Recent mean minutes between completions at the counters serving ``service_id``.
+    def typical_minutes(self, service_id: str) -> tuple[float, float]:
+        """Expected minutes at a counter for one visit of ``service_id``, and their spread."""
+        configured = self.services[service_id].mean_service_min
+        return typical_minutes(list(self.recent_minutes[service_id]), configured)
 
-        Each counter counts its last ``HISTORY_PER_COUNTER`` completions within the window.
-        Falls back to the configured mean service time split over the open counters while
-        there is not yet enough history (the start of the day, a quiet afternoon).
-        """
-        history = self.histories[service_id]
-        interval = history.interval_min(self._fixed(now))
-        if interval is not None:
-            return interval
-        staffed = sum(1 for c in history.counters if c.state in STAFFED_STATES)
-        return self.services[service_id].mean_service_min / max(1, staffed)
+    def forecast(self, now: datetime) -> tuple[Forecast, float]:
+        """When every waiting visitor will be called (see :mod:`server.forecast`), and how many
+        minutes after the forecast's own moment ``now`` is."""
+        now = self._fixed(now)
+        held = self._forecast
+        if held is not None:
+            since = (now - held[0]).total_seconds()
+            if 0 <= since < REFORECAST_SEC:
+                return held[1], since / 60
+        made = forecast(self._desks(now), self._lines(now))
+        self._forecast = (now, made)
+        return made, 0.0
+
+    def reforecast(self) -> None:
+        """Play the next forecast from scratch, as an engine just loaded would."""
+        self._forecast = None
+        self._estimates.clear()
+
+    def _desks(self, now: datetime) -> list[Desk]:
+        desks = []
+        for counter in self.counters.values():
+            if counter.state in STAFFED_STATES:
+                free_in = 0.0
+                if counter.ticket is not None:
+                    ticket = self.tickets[counter.ticket]
+                    expected = self.typical_minutes(ticket.service)[0]
+                    began = ticket.last_called_at or ticket.called_at or now
+                    elapsed = (now - began).total_seconds() / 60
+                    free_in = max(expected - elapsed, expected * LONG_VISIT_SHARE)
+            elif counter.state == "break":
+                away = (now - counter.break_from).total_seconds() / 60 if counter.break_from else 0
+                free_in = max(BREAK_MIN - away, 1.0)
+            else:
+                continue
+            desks.append(Desk(counter.id, counter.services, free_in))
+        return desks
+
+    def _lines(self, now: datetime) -> list[Line]:
+        lines = []
+        for service_id, queue in self.waiting.items():
+            minutes, cv = self.typical_minutes(service_id)
+            lines.append(
+                Line(
+                    service_id,
+                    tuple(ticket_id for _, ticket_id in queue),
+                    tuple((now - key).total_seconds() / 60 for key, _ in queue),
+                    self.services[service_id].target_wait_min,
+                    minutes,
+                    cv,
+                )
+            )
+        return lines
 
     def people_ahead(self, service_id: str, key: tuple[datetime, int] | None) -> int:
         """Waiting visitors in the same counter pool who would be called first."""
@@ -409,18 +419,25 @@ class Engine:
     def estimate(
         self, service_id: str, now: datetime, ticket: Ticket | None = None
     ) -> WaitEstimate:
+        """The wait range for a waiting ``ticket``, or for a visitor checking in now."""
         now = self._fixed(now)
         memo = (service_id, now, ticket.id if ticket is not None else None)
         known = self._estimates.get(memo)
         if known is not None:
             return known
-        key = ticket.queue_key(self.head_start) if ticket is not None else None
-        ahead = self.people_ahead(service_id, key)
-        interval = self.completion_interval_min(service_id, now)
-        point = (ahead + 1) * interval
-        low = max(0, math.floor(ahead * interval * 0.8))
-        high = max(low + 2, math.ceil(point * 1.25))
-        estimate = WaitEstimate(low, high, round(point, 2))
+        made, since = self.forecast(now)
+        minutes, cv = self.typical_minutes(service_id)
+        if ticket is not None and ticket.id in made.call_in_min:
+            call, depth = made.call_in_min[ticket.id], made.depth[ticket.id]
+        elif ticket is None and made.next_arrival_min.get(service_id) is not None:
+            call = made.next_arrival_min[service_id] or 0.0
+            depth = made.next_arrival_depth[service_id]
+        else:  # no counter serving it is staffed: as if one opened now
+            key = ticket.queue_key(self.head_start) if ticket is not None else None
+            depth = self.people_ahead(service_id, key) + 1.0
+            call = depth * minutes
+        shown = wait_range(max(0.0, call - since), depth, minutes, cv)
+        estimate = WaitEstimate(shown.low, shown.high, shown.point)
         if len(self._estimates) > 10_000:
             self._estimates.clear()
         self._estimates[memo] = estimate
@@ -765,6 +782,9 @@ class Engine:
         """Apply one logged event. The only place state changes; replay uses it too."""
         self._estimates.clear()
         self._ahead.clear()
+        joins = event.kind == "ticket.checked_in" and not event.data.get("priority")
+        if not joins:
+            self._forecast = None
         self._advance(event.at)
         day = event.at.date()
         if self.day is None or day > self.day:
@@ -776,6 +796,11 @@ class Engine:
         # an old log may name a visit forgotten since: nothing of it is left here to change
         if not self._about_a_forgotten_ticket(event):
             handler(event.at, event.data)
+        if joins and self._forecast is not None:
+            service_id = event.data["service"]
+            self._forecast[1].join(
+                service_id, event.data["id"], self.typical_minutes(service_id)[0]
+            )
         self._refresh_idle(event.at)
 
     def _about_a_forgotten_ticket(self, event: Event) -> bool:
@@ -807,8 +832,8 @@ class Engine:
             del self.alert_request_ids[request_id]
 
     def restore_indexes(self) -> None:
-        """Rebuild what follows from the visits and completions held (after a snapshot load):
-        the queues, the open set, the lookups and the shared completion histories."""
+        """Rebuild what follows from the visits held (after a snapshot load): the queues, the
+        open set and the lookups."""
         self.waiting = {s: [] for s in self.services}
         self.open_ids = set()
         self.status_tokens = {}
@@ -821,10 +846,7 @@ class Engine:
                 self.open_ids.add(ticket.id)
             if ticket.state == "waiting":
                 self._enqueue(ticket)
-        for history in {id(h): h for h in self.histories.values()}.values():
-            history.times = sorted(
-                at.astimezone(UTC) for c in history.counters for at in self.completions[c.id]
-            )
+        self._forecast = None
 
     def advance(self, now: datetime) -> None:
         """Bring time-based accounting (idle while waiting) up to ``now``."""
@@ -920,12 +942,9 @@ class Engine:
         ticket.needs_met = d.get("needs_met")
         if d.get("notes"):
             ticket.notes.append(Note(at, d["notes"], d.get("by", "")))
-        if ticket.counter:
-            kept = self.completions[ticket.counter]
-            forgotten = kept[0] if len(kept) == kept.maxlen else None
-            kept.append(at)
-            for history in self._histories_at[ticket.counter]:
-                history.add(at, forgotten)
+        began = ticket.last_called_at or ticket.called_at
+        if began is not None:
+            self.recent_minutes[ticket.service].append((at - began).total_seconds() / 60)
         self._finish(ticket, "done", at)
 
     def _on_ticket_no_show(self, at: datetime, d: dict[str, Any]) -> None:
@@ -987,7 +1006,9 @@ class Engine:
             counter.state = "open"
 
     def _on_counter_on_break(self, at: datetime, d: dict[str, Any]) -> None:
-        self.counters[d["counter"]].state = "break"
+        counter = self.counters[d["counter"]]
+        counter.state = "break"
+        counter.break_from = at
 
     def _on_counter_closed(self, at: datetime, d: dict[str, Any]) -> None:
         counter = self.counters[d["counter"]]

@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
+
+import msgspec
 
 from lobby import protocol as p
 from server import presenters as present
@@ -25,15 +29,39 @@ from server import snapshot
 from server.config import OfficeConfig
 from server.engine import Engine, Event, Ticket
 from server.publisher import Outgoing, Publisher, audience_of
-from server.store.port import StorageFailed, Store
+from server.store.port import Logged, StorageFailed, Store
 from server.stream import Hub
 
 log = logging.getLogger("lobby.office")
+_encoder = msgspec.json.Encoder()
 T = TypeVar("T")
 TICK_SEC = 2.0
 SNAPSHOT_AFTER_EVENTS = 5000
 """Housekeeping saves a snapshot once this many events were logged since the last one: a
 start then replays at most about this many (well under a second)."""
+
+
+@dataclass
+class Batch:
+    """Commands applied in one turn of the event loop: one patch for all of them, published
+    once the last of their writes is durable (the store commits in order, so all are)."""
+
+    published: asyncio.Future[None]
+    now: datetime | None = None
+    events: list[Event] = field(default_factory=list)
+    seq: int = 0
+    last_write: asyncio.Future[None] | None = None
+    outgoing: Outgoing | None = None
+
+    def add(self, events: list[Event], seq: int, write: asyncio.Future[None]) -> None:
+        self.events += events
+        self.seq = seq
+        self.last_write = write
+
+    @property
+    def durable(self) -> bool:
+        write = self.last_write
+        return write is not None and write.done() and write.exception() is None
 
 
 class Office:
@@ -48,11 +76,16 @@ class Office:
         self._clock = clock
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._in_flight = 0
+        self._batch: Batch | None = None
+        """The batch the current turn of the event loop fills, until its patch is decided."""
+        self._decided: deque[Batch] = deque()
+        """Batches decided and waiting for their writes to be durable, oldest first."""
         self.tick_sec = TICK_SEC
         self.storage_problem: StorageFailed | None = None
         """Set from a failed commit until the engine again holds exactly what the log holds."""
         self._recovery: asyncio.Future[None] | None = None
         self._snapshot: tuple[int, bytes] | None = None
+        self._visits_minute: datetime | None = None
         """The latest snapshot loaded or saved, for a rebuild after a failed commit."""
 
     def now(self) -> datetime:
@@ -133,20 +166,52 @@ class Office:
             await self.wait_committed(self.store.last_seq)
             return result
         seqs, done = self.store.append(events)
-        outgoing = self.publisher.decide(events, seqs[-1], now)
+        batch = self._batch_for(now)
+        batch.add(events, seqs[-1], done)
         self._in_flight += 1
         try:
             await done
+            await batch.published
         except StorageFailed as failure:
-            self._in_flight -= 1
             if self.storage_problem is None:
                 log.error("a commit failed, rebuilding from the log: %s", failure.detail)
             self.storage_problem = failure
             await self._recover()
             raise
-        self._in_flight -= 1
-        self._committed(outgoing)
+        finally:
+            self._in_flight -= 1
         return result
+
+    def _batch_for(self, now: datetime) -> Batch:
+        """The batch this turn of the event loop fills: the first command in a turn opens it
+        and schedules its patch for the end of the turn, so the commands that arrived together
+        (and are committed together) are published as one patch, at the moment of the last."""
+        batch = self._batch
+        if batch is None:
+            batch = self._batch = Batch(asyncio.get_running_loop().create_future())
+            asyncio.get_running_loop().call_soon(self._decide, batch)
+        batch.now = now
+        return batch
+
+    def _decide(self, batch: Batch) -> None:
+        if self._batch is not batch:  # dropped by a rebuild after a failed commit
+            return
+        self._batch = None
+        assert batch.now is not None
+        batch.outgoing = self.publisher.decide(batch.events, batch.seq, batch.now)
+        self._decided.append(batch)
+        assert batch.last_write is not None
+        batch.last_write.add_done_callback(lambda _: self._publish_durable())
+        self._publish_durable()
+
+    def _publish_durable(self) -> None:
+        """Publish decided batches, in order, as far as their writes are durable."""
+        while self._decided and self._decided[0].durable:
+            batch = self._decided.popleft()
+            assert batch.outgoing is not None
+            self._committed(batch.outgoing)
+            if not batch.published.done():
+                batch.published.set_result(None)
 
     async def _recover(self) -> None:
         """Bring the engine and what was published back to the log's last durable event.
@@ -169,13 +234,15 @@ class Office:
         durable = await self.store.recover()
         start = self._snapshot if self._snapshot and self._snapshot[0] <= durable else None
         engine = snapshot.load(self.config, start[1]) if start else Engine(self.config)
-        for logged in await self.store.events_since(start[0] if start else 0):
+        logged_events = await self.store.events_since(start[0] if start else 0)
+        for logged in logged_events:
             engine.apply(logged.event)
         engine.keep_numbers_of(self.engine)
         now = self.now()
         engine.advance(now)
         self.engine = engine
         self.publisher.rollback(engine)
+        self._republish(durable, now, logged_events)
         failed = [w for w in self._waiters if w[0] > durable]
         self._waiters = [w for w in self._waiters if w[0] <= durable]
         for _, future in failed:
@@ -183,6 +250,19 @@ class Office:
                 future.set_exception(self.storage_problem or StorageFailed("", full=False))
         self.storage_problem = None
         log.warning("rebuilt from the log up to seq %d; taking commands again", durable)
+
+    def _republish(self, durable: int, now: datetime, replayed: list[Logged]) -> None:
+        """After a rebuild: publish what the durable log holds beyond the last publication (a
+        batch whose own writes were committed before a later one failed), and release every
+        command waiting on a batch; those whose writes failed have their failure already."""
+        published = self.publisher.seq
+        batches = [*self._decided, *([self._batch] if self._batch else [])]
+        self._batch, self._decided = None, deque()
+        newer = [logged.event for logged in replayed if logged.seq > published]
+        self._committed(self.publisher.resync(durable, now, newer))
+        for batch in batches:
+            if not batch.published.done():
+                batch.published.set_result(None)
 
     async def act(self, command: Callable[[datetime], list[Event]]) -> None:
         await self.run(lambda now: (None, command(now)))
@@ -209,9 +289,13 @@ class Office:
         now = self.now()
         self.engine.advance(now)
         outgoing = self.publisher.tick(now)
+        minute = now.replace(second=0, microsecond=0)
+        every_visit, self._visits_minute = minute != self._visits_minute, minute
+        if outgoing is None and every_visit:  # nothing moved, but each page's clock did
+            outgoing = Outgoing(self.published_seq, {}, {}, [], tick=True)
         if outgoing is not None:
             self.publisher.publish(outgoing)
-            self.hub.publish(outgoing)
+            self._broadcast(outgoing, every_visit)
 
     async def wait_committed(self, seq: int) -> None:
         """Wait until ``seq`` is durable (and so published: the hub publishes after commit)."""
@@ -221,9 +305,27 @@ class Office:
         self._waiters.append((seq, future))
         await future
 
+    def _broadcast(self, outgoing: Outgoing, every_visit: bool = False) -> None:
+        """Hand a published patch to the hub, with the status of each visit it moved whose
+        status page is connected (of every connected one with ``every_visit``: once a minute,
+        so a page's "last updated" stays true)."""
+        watched = self.hub.watched_tickets()
+        staff = outgoing.patches.get("staff")
+        if watched and not every_visit and staff is not None:
+            moved = {t.id for t in staff.tickets}
+            every_visit = staff.office is not None  # the notice changed
+            watched = watched if every_visit else watched & moved
+        elif not every_visit:
+            watched = set()
+        for ticket_id in watched:
+            ticket = self.engine.tickets.get(ticket_id)
+            if ticket is not None:
+                outgoing.visits[ticket_id] = _encoder.encode(self.visit_status(ticket)).decode()
+        self.hub.publish(outgoing)
+
     def _committed(self, outgoing: Outgoing) -> None:
         self.publisher.publish(outgoing)
-        self.hub.publish(outgoing)
+        self._broadcast(outgoing)
         done = self.published_seq
         ready = [w for w in self._waiters if w[0] <= done]
         self._waiters = [w for w in self._waiters if w[0] > done]
@@ -241,6 +343,21 @@ class Office:
         if published is None:  # a finished visit: nothing on it moves with the clock any more
             return present.ticket_view(self.engine, ticket, role, self.now())
         return published if role in present.STAFF_ROLES else present.public_ticket(published)
+
+    def visit_status(self, ticket: Ticket) -> p.VisitStatus:
+        """What the visitor's status page shows, in the language they chose at the kiosk (the
+        kiosk's own once the retention period erased their choice)."""
+        return p.VisitStatus(
+            seq=self.published_seq,
+            office=self.config.name,
+            now=present.iso(self.now()) or "",
+            timezone=self.config.timezone,
+            ticket=self.ticket_view(ticket, "public"),
+            language=ticket.language or ticket.ui_language,
+            info=self.engine.services[ticket.service].info,
+            notice=self.engine.notice,
+            languages=list(self.config.languages),
+        )
 
     def counter_view(self, counter_id: str, role: str) -> p.CounterView:
         return self.publisher.published[audience_of(role)].counters[counter_id]

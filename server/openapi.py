@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from lobby.protocol import ErrorResponse, StreamPatch, StreamSnapshot
+from lobby.protocol import ErrorResponse, StreamPatch, StreamSnapshot, VisitStatus
 from server.validation import PATH_PARAMS
 from server.views import ROUTES
 
@@ -20,7 +20,7 @@ the new snapshot also announces the calls missed while they are fresh."""
 
 
 def build_openapi(title: str) -> dict[str, Any]:
-    types: list[Any] = [ErrorResponse, StreamSnapshot, StreamPatch]
+    types: list[Any] = [ErrorResponse, StreamSnapshot, StreamPatch, VisitStatus]
     for route in ROUTES:
         types += [t for t in (route.body, route.response) if t is not None]
         types += [t for _, _, t in route.also if t is not None]
@@ -104,6 +104,7 @@ def build_openapi(title: str) -> dict[str, Any]:
             },
         }
     }
+    paths.update(visit_status_paths(refs[VisitStatus], error))
     return {
         "openapi": "3.1.0",
         "info": {"title": f"Lobby API — {title}", "version": "1"},
@@ -111,5 +112,38 @@ def build_openapi(title: str) -> dict[str, Any]:
         "components": {
             "schemas": components,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def visit_status_paths(status: dict[str, Any], error: dict[str, Any]) -> dict[str, Any]:
+    """The visitor's status page: the token of the ticket's QR code is the whole credential."""
+    token = [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}]
+    unknown = {"description": "no visit with this token (another day, or erased)", "content": error}
+    body = {"application/json": {"schema": status}}
+    return {
+        "/status/{token}/json": {
+            "get": {
+                "summary": "One visit's status, once",
+                "operationId": "status_json",
+                "parameters": token,
+                "responses": {
+                    "200": {"description": "the status", "content": body},
+                    "404": unknown,
+                },
+            }
+        },
+        "/status/{token}/ws": {
+            "get": {
+                "summary": "One visit's status, live (WebSocket)",
+                "operationId": "status_stream",
+                "description": "The status now, then again whenever it moves, and once a minute.",
+                "parameters": token,
+                "responses": {
+                    "101": {"description": "switching to WebSocket", "content": body},
+                    "404": unknown,
+                    "403": {"description": "WebSocket from a foreign origin", "content": error},
+                },
+            }
         },
     }

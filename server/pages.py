@@ -20,15 +20,17 @@ import msgspec
 from aiohttp import web
 
 from lobby.protocol import SurveyRequest
-from server import presenters as present
 from server.display_page import add_display_routes
 from server.engine import Refused, Ticket
 from server.errors import STATUS_BY_KIND, api_error
 from server.keys import OFFICE
+from server.live import HEARTBEAT_SEC, origin_allowed
 from server.office import Office
+from server.stream import Client
 from server.validation import read_body
 
 WEB = resources.files("server") / "web"
+_encoder = msgspec.json.Encoder()
 # The script and style each page may load, by page: nothing else under web/ is served.
 ASSETS = {
     "status": {"status.js": "text/javascript", "status.css": "text/css"},
@@ -109,44 +111,54 @@ async def status_page(request: web.Request) -> web.Response:
             content_type="text/html",
             headers=STATUS_HEADERS,
         )
-    return _file_response("status.html", "text/html", STATUS_HEADERS)
+    return _file_response("status.html", "text/html", _streaming(STATUS_HEADERS, request))
 
 
 async def status_json(request: web.Request) -> web.Response:
-    """The visitor's view of one visit: the public ticket view, and of the private details only
-    the one the page needs to speak to its holder: their own language (the kiosk's, unless they
-    chose another; the kiosk's alone once the retention period erased their choice)."""
+    """The visit's status once (the page follows ``/status/{token}/ws``; this serves a single
+    look, e.g. a phone that cannot keep a connection open)."""
     office = request.app[OFFICE]
     ticket = _ticket_by_token(office, request.match_info["token"])
     if ticket is None:
         raise api_error(404, "not_found", "this ticket is not known (it may be from another day)")
-    view = office.ticket_view(ticket, "public")
-    service = office.engine.services[ticket.service]
-    return web.json_response(
-        {
-            "office": office.config.name,
-            "now": present.iso(office.now()),
-            "timezone": office.config.timezone,
-            "ticket": msgspec.to_builtins(view),
-            "language": ticket.language or ticket.ui_language,
-            "info": service.info,
-            "notice": office.engine.notice,
-            "languages": list(office.config.languages),
-        },
+    return web.Response(
+        body=_encoder.encode(office.visit_status(ticket)),
+        content_type="application/json",
         headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"},
     )
 
 
-async def supervisor_page(request: web.Request) -> web.Response:
-    # Older browsers do not count ws:// to the same host as 'self'; name it for the live stream.
-    policy = PAGE_HEADERS["Content-Security-Policy"]
+async def status_stream(request: web.Request) -> web.WebSocketResponse:
+    """The visit's status now, then again each time a published patch moves it: the status
+    page holds the same figures as every other screen, with nothing to poll."""
+    office = request.app[OFFICE]
+    ticket = _ticket_by_token(office, request.match_info["token"])
+    if ticket is None:
+        raise api_error(404, "not_found", "this ticket is not known (it may be from another day)")
+    if not origin_allowed(request):
+        raise api_error(403, "forbidden", "WebSocket from a foreign origin")
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SEC, compress=False, max_msg_size=4096)
+    await ws.prepare(request)
+    status = office.visit_status(ticket)  # no await before the client joins the hub
+    client = Client(ws, "visitor", status.seq, request.transport, ticket=ticket.id)
+    await office.hub.serve(client, [_encoder.encode(status).decode()])
+    return ws
+
+
+def _streaming(headers: dict[str, str], request: web.Request) -> dict[str, str]:
+    """``headers`` for a page that follows a live stream: older browsers do not count ws:// to
+    the same host as 'self', so the policy names it."""
+    policy = headers["Content-Security-Policy"]
     host = request.host
     if HOST_RE.fullmatch(host):
         policy = policy.replace(
             "connect-src 'self'", f"connect-src 'self' ws://{host} wss://{host}"
         )
-    headers = PAGE_HEADERS | {"Content-Security-Policy": policy}
-    return _file_response("supervisor.html", "text/html", headers)
+    return headers | {"Content-Security-Policy": policy}
+
+
+async def supervisor_page(request: web.Request) -> web.Response:
+    return _file_response("supervisor.html", "text/html", _streaming(PAGE_HEADERS, request))
 
 
 async def page_asset(request: web.Request) -> web.Response:
@@ -202,5 +214,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/{page:status|supervisor}/assets/{name}", page_asset)
     app.router.add_get("/status/{token}", status_page)
     app.router.add_get("/status/{token}/json", status_json)
+    app.router.add_get("/status/{token}/ws", status_stream)
     app.router.add_get("/supervisor", supervisor_page)
     add_display_routes(app)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -83,6 +83,9 @@ class Outgoing:
     messages: dict[str, str | None]
     announce: list[p.CallView]
     tick: bool = False
+    visits: dict[int, str] = field(default_factory=dict)
+    """The status of each moved visit whose status page is connected, encoded (the office
+    fills it in when it publishes)."""
 
 
 class Publisher:
@@ -92,7 +95,6 @@ class Publisher:
         self.published: dict[str, OfficeState] = {a: OfficeState() for a in AUDIENCES}
         self.announced: deque[tuple[int, p.CallView]] = deque(maxlen=64)
         self._last_tick: datetime | None = None
-        self._paces: dict[str, float] = {}
 
     @property
     def seq(self) -> int:
@@ -117,8 +119,19 @@ class Publisher:
 
     def decide(self, events: list[Event], seq: int, now: datetime) -> Outgoing:
         """The patch for events the engine just applied (called before their commit)."""
-        kinds = [e.kind for e in events]
-        reach = self._reach(events)
+        return self._for_events(events, seq, now, self._reach(events))
+
+    def resync(self, seq: int, now: datetime, events: list[Event]) -> Outgoing:
+        """After a rebuild from the log: every figure recomputed against what was published,
+        at the durable ``seq``; ``events`` are those the log holds beyond the last patch
+        published (none: a tick). Published at once: it holds only what is durable."""
+        tickets = set(self.engine.open_ids) | set(self.decided["staff"].tickets)
+        for event in events:
+            tickets.update(named_tickets(event))
+        return self._for_events(events, seq, now, Reach(tickets, None, None))
+
+    def _for_events(self, events: list[Event], seq: int, now: datetime, reach: Reach) -> Outgoing:
+        kinds = [e.kind for e in events] or ["tick"]
         calls = sum(1 for k in kinds if k in CALL_KINDS)
         made = list(self.engine.calls)[-calls:] if calls else []
         announce = [present.call_view(self.engine, c) for c in made]
@@ -136,19 +149,15 @@ class Publisher:
 
     def _moved_by_the_clock(self, now: datetime) -> set[int]:
         """The waiting visitors whose figures the clock moved since the last tick: a wait that
-        passed a whole minute or a colour threshold, or an estimate whose service's pace
-        changed (a completion left the window). Every service and counter is recomputed on a
-        tick anyway; a ticket view for every open visit every two seconds would cost a busy
+        passed a whole minute or a colour threshold, or an estimate that moved (counters get
+        closer to free as time passes). Every service and counter is recomputed on a tick
+        anyway; a whole ticket view for every open visit every two seconds would cost a busy
         office more than its check-ins do."""
         engine = self.engine
+        shown = self.decided["staff"].tickets
         last, self._last_tick = self._last_tick, now
-        paces = {s: engine.completion_interval_min(s, now) for s in engine.services}
-        changed = {s for s, pace in paces.items() if self._paces.get(s) != pace}
-        self._paces = paces
-        moved = {tid for s in changed for _, tid in engine.waiting[s]}
+        moved: set[int] = set()
         for service_id, queue in engine.waiting.items():
-            if service_id in changed:
-                continue
             target = engine.services[service_id].target_wait_min
             for _, ticket_id in queue:
                 ticket = engine.tickets[ticket_id]
@@ -157,6 +166,18 @@ class Publisher:
                 if int(waited) != int(before) or present.wait_level(
                     waited, target
                 ) != present.wait_level(before, target):
+                    moved.add(ticket_id)
+                    continue
+                view = shown.get(ticket_id)
+                estimate = engine.estimate(service_id, now, ticket)
+                if (
+                    view is None
+                    or view.estimate is None
+                    or (
+                        (view.estimate.low_min, view.estimate.high_min)
+                        != (estimate.low, estimate.high)
+                    )
+                ):
                     moved.add(ticket_id)
         return moved
 

@@ -1,7 +1,7 @@
 """The engine's state as bytes, so a start replays only the events logged after it.
 
 A year of log takes long to replay; a snapshot of the engine (which holds only open visits,
-today's and the recent completions, see :class:`server.engine.Engine`) is small and loads at
+today's and what estimates learn from, see :class:`server.engine.Engine`) is small and loads at
 once. It is only ever a shortcut: the log stays the truth. A snapshot carries its format and a
 fingerprint of the office configuration it was made under, and :func:`load` refuses one of
 another format or configuration (a counter added, a service renamed) rather than guess; the
@@ -20,7 +20,7 @@ import msgspec
 from server.config import OfficeConfig
 from server.engine import Alert, Call, Engine, Ticket, fixed_offset
 
-FORMAT = 1
+FORMAT = 2
 """Raise this whenever what the engine keeps changes shape: older snapshots are then passed
 over and the whole log replayed once."""
 
@@ -43,6 +43,7 @@ class _CounterState(msgspec.Struct):
     idle_waiting_since: datetime | None
     idle_stretch_from: datetime | None = None
     idle_before_today: float = 0.0
+    break_from: datetime | None = None
 
 
 class _Body(msgspec.Struct):
@@ -51,7 +52,7 @@ class _Body(msgspec.Struct):
     tickets: list[Ticket]
     counters: list[_CounterState]
     day_sequence: list[tuple[str, date, int]]
-    completions: dict[str, list[datetime]]
+    recent_minutes: dict[str, list[float]]
     calls: list[Call]
     alerts: list[Alert]
     alert_request_ids: dict[str, int]
@@ -94,11 +95,12 @@ def dump(engine: Engine) -> bytes:
                 c.idle_waiting_since,
                 c.idle_stretch_from,
                 c.idle_before_today,
+                c.break_from,
             )
             for c in engine.counters.values()
         ],
         day_sequence=[(s, d, n) for (s, d), n in engine.day_sequence.items()],
-        completions={c: list(times) for c, times in engine.completions.items()},
+        recent_minutes={s: list(m) for s, m in engine.recent_minutes.items()},
         calls=list(engine.calls),
         alerts=list(engine.alerts.values()),
         alert_request_ids=dict(engine.alert_request_ids),
@@ -144,9 +146,10 @@ def _restored(config: OfficeConfig, body: _Body) -> Engine:
         counter.idle_waiting_since = _fixed(saved.idle_waiting_since)
         counter.idle_stretch_from = _fixed(saved.idle_stretch_from)
         counter.idle_before_today = saved.idle_before_today
+        counter.break_from = _fixed(saved.break_from)
     engine.day_sequence = {(s, d): n for s, d, n in body.day_sequence}
-    for counter_id, times in body.completions.items():
-        engine.completions[counter_id].extend(fixed_offset(t) for t in times)
+    for service_id, minutes in body.recent_minutes.items():
+        engine.recent_minutes[service_id].extend(minutes)
     engine.calls.extend(dataclasses.replace(c, at=fixed_offset(c.at)) for c in body.calls)
     for alert in body.alerts:
         alert.at = fixed_offset(alert.at)

@@ -6,6 +6,9 @@ connection keeps up (a write that does not wait); a client with a backlog or a f
 gets it through its own queue and sender task instead, so broadcasting never waits on a slow
 client. One that falls too far behind is disconnected; when it reconnects it gets a fresh
 snapshot, with the calls it missed while they are still fresh enough to announce.
+
+A visitor's status page is a client of its own kind: it follows one visit, and is sent that
+visit's status whenever a published patch moved it.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ class Client:
         default_factory=lambda: asyncio.Queue(CLIENT_QUEUE_LIMIT)
     )
     sending: bool = True  # its sender task is busy (first with the snapshot or missed events)
+    ticket: int | None = None
+    """A visitor's status page follows this one visit, not an audience's state."""
 
     def keeps_up(self) -> bool:
         """Nothing queued and room in the socket buffer: a write now will not wait."""
@@ -71,7 +76,10 @@ class Hub:
             while self._pending:
                 item = self._pending.popleft()
                 for client in list(self.clients):
-                    message = item.messages.get(client.audience)
+                    if client.ticket is None:
+                        message = item.messages.get(client.audience)
+                    else:
+                        message = item.visits.get(client.ticket)
                     if message is None or item.seq < client.after_seq:
                         continue
                     if item.seq == client.after_seq and not item.tick:
@@ -90,6 +98,10 @@ class Hub:
         except asyncio.QueueFull:
             log.warning("stream client too slow; disconnecting it so it resyncs")
             self._drop(client)
+
+    def watched_tickets(self) -> set[int]:
+        """The visits whose status pages are connected now."""
+        return {c.ticket for c in self.clients if c.ticket is not None}
 
     async def serve(self, client: Client, first: list[str]) -> None:
         """Send ``first`` then everything published, until the socket closes."""

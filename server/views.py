@@ -10,7 +10,7 @@ import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -33,15 +33,15 @@ from server.engine import Refused
 from server.errors import STATUS_BY_KIND, api_error
 from server.keys import CHECK_IN_LIMIT, OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS
 from server.office import Office
-from server.reports import Summary
+from server.reports.figures import period_of, report
+from server.reports.tables import BREAKDOWN, breakdown, csv_text
+from server.store.port import RecordsBehind
 from server.validation import path_param, read_body
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CLERKS = ("clerk", "supervisor", "admin")
 SUPERVISORS = ("supervisor", "admin")
 ANY_ROLE = ("kiosk", "display", "clerk", "supervisor", "admin")
-REPORT_PAGE = 5_000
-"""Events a report reads from the log at a time: some 70 ms of replay between commands."""
 _encoder = msgspec.json.Encoder()
 
 
@@ -557,35 +557,45 @@ async def printer_status(request: web.Request) -> web.Response:
 )
 async def report_summary(request: web.Request) -> web.Response:
     require(request, *SUPERVISORS)
-    office = office_of(request)
-    tz = office.config.tz
-    today = office.now().date()
-    try:
-        start = date.fromisoformat(request.query.get("from", today.isoformat()))
-        end = date.fromisoformat(request.query.get("to", start.isoformat()))
-    except ValueError:
-        raise api_error(
-            422, "invalid", "from and to must be dates like 2026-11-23", "from"
-        ) from None
-    if end < start:
-        raise api_error(422, "invalid", "'to' is before 'from'", "to")
-    # The whole log: idle time at the start of the period depends on what came before it, and
-    # visits are followed to their outcome after it. Read a page at a time, so a year of log
-    # is never in memory at once and commands are decided between pages.
-    summary = Summary(
-        office.config,
-        datetime.combine(start, time(0), tz),
-        datetime.combine(end, time(23, 59, 59, 999999), tz),
-        office.now(),
+    return reply(await period_report(request))
+
+
+@api(
+    "GET",
+    "/api/reports/summary.csv",
+    "One breakdown of the period's report as CSV (by: service, counter, staff, day, hour)",
+    roles=SUPERVISORS,
+    response=None,
+)
+async def report_csv(request: web.Request) -> web.Response:
+    require(request, *SUPERVISORS)
+    by = request.query.get("by", "service")
+    if by not in BREAKDOWN:
+        raise api_error(422, "invalid", f"by must be one of {', '.join(BREAKDOWN)}", "by")
+    figures = await period_report(request)
+    name = f"lobby-report-{figures['first_day']}-to-{figures['last_day']}-by-{by}.csv"
+    return web.Response(
+        text=csv_text(*breakdown(figures, by)),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-    seq, last = 0, office.store.last_seq
-    while seq < last:
-        page = await office.store.events_since(seq, limit=REPORT_PAGE)
-        if not page:
-            break
-        summary.feed(entry.event for entry in page if entry.seq <= last)
-        seq = page[-1].seq
-    return reply(summary.figures())
+
+
+async def period_report(request: web.Request) -> dict[str, Any]:
+    """The report for the request's ``from`` and ``to``, computed in a worker thread on a
+    connection of its own, so commands are decided and committed while it runs."""
+    office = office_of(request)
+    now = office.now()
+    try:
+        first, last = period_of(request.query.get("from"), request.query.get("to"), now.date())
+    except ValueError as why:
+        field = "to" if "before" in str(why) else "from"
+        raise api_error(422, "invalid", str(why), field) from None
+    try:
+        return await asyncio.to_thread(report, office.store, office.config, first, last, now)
+    except RecordsBehind as why:
+        raise api_error(503, "records_behind", str(why)) from None
 
 
 def service_override(path: str, is_open: bool | None, summary: str) -> None:

@@ -347,16 +347,22 @@ def test_positions_run_from_one_and_estimates_err_high() -> None:
     assert tickets[-1].quoted is not None and tickets[-1].quoted.low >= 0
 
 
-def test_estimates_follow_recent_completions_once_there_are_enough() -> None:
+def test_estimates_learn_each_services_time_at_a_counter() -> None:
+    """Five billing visits of four minutes each (call to end) at the only counter serving
+    billing alone: the next visitor's wait is what is left of the visit in hand."""
     desk = Desk()
     desk.open(at(9, 0), "w4")
-    for m in (0, 1, 2, 3):
+    for m in range(7):
         desk.arrive(at(9, m), "billing")
-    for m in (4, 6, 8):  # one visit every 2 minutes
-        desk.serve(at(9, m), "w4")
+    for start in range(0, 20, 4):
+        ticket = desk.call(at(9, start), "w4")
+        desk.log += desk.engine.start(at(9, start), ticket.id)
+        desk.log += desk.engine.complete(at(9, start + 4), ticket.id, True, None, "staff")
+    assert desk.engine.typical_minutes("billing")[0] == 4.0
+    desk.call(at(9, 20), "w4")
     waiting = desk.engine.waiting_in("billing")[0]
-    assert desk.engine.completion_interval_min("billing", at(9, 9)) == 2.0
-    assert desk.engine.estimate("billing", at(9, 9), waiting).point == 2.0
+    # w1 and w2 serve billing too but are closed: only w4 counts, free at 9:24
+    assert desk.engine.estimate("billing", at(9, 21), waiting).point == 3.0
 
 
 # ---------------------------------------------------------------- the log

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+import msgspec
+import pytest
 
 from lobby import protocol as p
 from tests.conftest import RunningServer, visitor
@@ -153,3 +155,72 @@ async def test_status_json_says_nothing_of_the_other_visitors(server: RunningSer
         assert secret not in ahmed_text
     assert (maria_data["language"], ahmed_data["language"]) == ("es", "so")
     assert (ahmed_data["ticket"]["number"], ahmed_data["ticket"]["position"]) == (ahmed.number, 2)
+
+
+async def test_the_status_stream_follows_one_visit_and_nothing_private(
+    server: RunningServer,
+) -> None:
+    """Each message is the visit's whole status, sent when a published patch moved that visit:
+    the place in line after a call ahead, the call itself; never a name, a need or a note, and
+    never another visit's status."""
+    later = await server.kiosk().check_in(visitor("pages-stream-0001"))
+    ticket = await visit_with_private_details(server)  # a wheelchair: a head start
+    clerk = await server.staff("clerk")
+    await clerk.counter_action("w1", "open")
+    raw: list[str] = []
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(f"{server.url}/status/{token_of(ticket)}/ws") as mine,
+        http.ws_connect(f"{server.url}/status/{token_of(later)}/ws") as theirs,
+    ):
+
+        async def next_status(ws: aiohttp.ClientWebSocketResponse) -> p.VisitStatus:
+            message = await ws.receive_str(timeout=10)
+            raw.append(message)
+            return msgspec.json.decode(message, type=p.VisitStatus)
+
+        first = await next_status(mine)
+        assert (first.ticket.id, first.ticket.state, first.ticket.position) == (
+            ticket.id,
+            "waiting",
+            1,
+        )
+        assert first.language == "es" and first.office == "Test City Hall"
+        before = await next_status(theirs)
+        assert (before.ticket.id, before.ticket.position) == (later.id, 2)
+
+        await clerk.call_next("w1")
+        called = await next_status(mine)
+        assert called.ticket.state == "called" and called.ticket.counter_name == "Window 1"
+        assert called.seq > first.seq
+        moved = await next_status(theirs)
+        assert (moved.ticket.id, moved.ticket.state, moved.ticket.position) == (
+            later.id,
+            "waiting",
+            1,
+        )
+
+        await clerk.ticket_action(ticket.id, "start")
+        await clerk.ticket_action(ticket.id, "notes", p.NoteRequest(text="Prefers large print"))
+        await clerk.ticket_action(ticket.id, "complete", p.CompleteRequest(needs_met=True))
+        while (status := await next_status(mine)).ticket.state != "done":
+            assert status.ticket.id == ticket.id
+    for message in raw:
+        for private in ("Maria", "Garcia", "wheelchair", "interpreter", "Prefers", "Raised"):
+            assert private not in message
+
+
+async def test_the_status_stream_refuses_unknown_visits_and_foreign_pages(
+    server: RunningServer,
+) -> None:
+    ticket = await server.kiosk().check_in(visitor("pages-stream-0101"))
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{server.url}/status/no-such-ticket/ws") as unknown:
+            assert unknown.status == 404
+            assert (await unknown.json())["error"]["code"] == "not_found"
+        url = f"{server.url}/status/{token_of(ticket)}/ws"
+        headers = {"Origin": "http://elsewhere.example"}
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            async with http.ws_connect(url, headers=headers):
+                pass
+        assert refused.value.status == 403

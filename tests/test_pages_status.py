@@ -6,6 +6,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from lobby import protocol as p
+from server.keys import OFFICE
 from tests.browser import WAIT_MS, screenshot
 
 # Fixtures: one Chromium for the module and a server in the same event loop.
@@ -24,7 +25,7 @@ async def open_status(
     browser: Browser,
     ticket: p.TicketView,
     server: RunningServer,
-    query: str = "poll=0.5",
+    query: str = "",
     locale: str = "en-US",
     timezone: str | None = None,
 ) -> Page:
@@ -45,6 +46,8 @@ async def test_visitor_follows_their_place_until_called_to_window_1(
     )
     assert ticket.estimate is not None
     page = await open_status(browser, ticket, server)
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
     headline = page.locator("#headline")
 
     await expect(page.locator("#number")).to_have_text(ticket.number, timeout=WAIT_MS)
@@ -92,6 +95,7 @@ async def test_visitor_follows_their_place_until_called_to_window_1(
     assert report["overall"]["survey"]["needs_met_rate"] == 1.0
     html = await page.content()
     assert "Maria" not in html and "Garcia" not in html and "interpreter" not in html
+    assert [url for url in fetched if "/json" in url] == [], "the stream moved it: no polling"
 
 
 async def test_the_page_speaks_the_tickets_language_whatever_the_address_says(
@@ -99,7 +103,7 @@ async def test_the_page_speaks_the_tickets_language_whatever_the_address_says(
 ) -> None:
     kiosk = server.kiosk()
     ticket = await kiosk.check_in(visitor("status-0201", kiosk_language="es"))
-    page = await open_status(browser, ticket, server, query="poll=0.5&lang=en")
+    page = await open_status(browser, ticket, server, query="lang=en")
     await expect(page.locator("#headline")).to_have_text(
         "Usted es el siguiente en la fila", timeout=WAIT_MS
     )
@@ -122,7 +126,7 @@ async def test_the_page_speaks_the_tickets_language_whatever_the_address_says(
 
     # A language chosen at the kiosk counts over the kiosk's own.
     chosen = await kiosk.check_in(visitor("status-0202", kiosk_language="es", language="so"))
-    somali = await open_status(browser, chosen, server, query="poll=0.5&lang=es")
+    somali = await open_status(browser, chosen, server, query="lang=es")
     await expect(somali.locator("#headline")).to_have_text(
         "Waxaad tahay lambarka 2 ee safka", timeout=WAIT_MS
     )
@@ -132,9 +136,9 @@ async def test_language_follows_the_phone_and_falls_back_to_english(
     server: RunningServer, browser: Browser
 ) -> None:
     ticket = await server.kiosk().check_in(visitor("status-0301"))  # no language at the kiosk
-    somali = await open_status(browser, ticket, server, query="poll=0.5", locale="so-SO")
+    somali = await open_status(browser, ticket, server, locale="so-SO")
     await expect(somali.locator("#headline")).to_have_text("Adiga ayaa xiga safka", timeout=WAIT_MS)
-    french = await open_status(browser, ticket, server, query="poll=0.5&lang=xx", locale="fr-FR")
+    french = await open_status(browser, ticket, server, query="lang=xx", locale="fr-FR")
     await expect(french.locator("#headline")).to_have_text("You are next in line", timeout=WAIT_MS)
 
 
@@ -177,6 +181,7 @@ async def test_times_are_the_offices_clock_not_the_phones(
     page = await open_status(browser, ticket, server, timezone="Asia/Tokyo")
     await expect(page.locator("#updated")).to_have_text("Last updated 9:00 AM", timeout=WAIT_MS)
     clock.advance(minutes=5)
+    server.app[OFFICE].tick()  # the server's clock moved: the page is told, it never asks
     await expect(page.locator("#updated")).to_have_text("Last updated 9:05 AM", timeout=WAIT_MS)
     await server.stop()
     await expect(page.locator("#offline")).to_have_text(

@@ -243,8 +243,9 @@ async def test_report_shows_the_visit_and_downloads_csv(
     check_ins = figures.locator(".figure").nth(0)
     await expect(check_ins.locator(".figure-value")).to_have_text("2")
     await expect(check_ins.locator(".figure-detail")).to_contain_text("1 served")
-    await expect(figures.locator(".figure").nth(3).locator(".figure-value")).to_have_text("100%")
-    visitors_say = figures.locator(".figure").nth(4)
+    await expect(figures.locator(".figure").nth(1)).to_contain_text("of 1 called")
+    await expect(figures.locator(".figure").nth(4).locator(".figure-value")).to_have_text("100%")
+    visitors_say = figures.locator(".figure").nth(5)
     await expect(visitors_say.locator(".figure-value")).to_have_text("0%")
     await expect(visitors_say.locator(".figure-detail")).to_have_text(
         "1 answered on their status page · rating 2.0/5"
@@ -267,8 +268,8 @@ async def test_report_shows_the_visit_and_downloads_csv(
     header = lines[0].split(",")
     permits_fields = dict(zip(header, permits_row.split(","), strict=True))
     assert permits_fields["check_ins"] == "1"
-    assert permits_fields["needs_met_rate"] == "1"
-    assert permits_fields["survey_needs_met_rate"] == "0"
+    assert permits_fields["needs_met_rate"] == "1.0"
+    assert permits_fields["survey_needs_met_rate"] == "0.0"
     assert lines[-1].startswith("all,All services")
     assert "Maria" not in path.read_text(encoding="utf-8")
 

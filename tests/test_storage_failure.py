@@ -63,8 +63,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def fill(disk: Path) -> Path:
-    """Take every free byte of ``disk``; returns the file to delete to give it back."""
+def fill(disk: Path, leave: int = 0) -> Path:
+    """Take every free byte of ``disk`` but ``leave``; returns the file to delete to give
+    them back."""
     filler = disk / "filler"
     with filler.open("wb", buffering=0) as out:
         for size in (65536, 1):  # big pieces, then the last few bytes
@@ -72,6 +73,8 @@ def fill(disk: Path) -> Path:
                 while out.write(b"\0" * size):
                     pass
     assert os.statvfs(disk).f_bavail == 0
+    if leave:
+        os.truncate(filler, filler.stat().st_size - leave)
     return filler
 
 
@@ -249,3 +252,40 @@ def test_sigterm_after_a_full_disk_stops_the_server_at_once(small_disk: Path) ->
     assert "Traceback" not in errors
     assert "no snapshot saved at shutdown" in errors or "saved a snapshot" in errors
     filler.unlink()
+
+
+async def test_a_burst_on_a_filling_disk_keeps_exactly_what_was_acknowledged(
+    small_disk: Path, office_config: OfficeConfig
+) -> None:
+    """Check-ins arriving together are published together; when the disk fills in the middle
+    of a burst, each one is either acknowledged and kept, or refused and absent, and none
+    waits for ever."""
+    async with server_on(small_disk, office_config) as server:
+        kiosk, boss = server.kiosk(), await server.staff("super")
+        filler = fill(small_disk, leave=96 * 1024)
+        kept: list[int] = []
+        refused: list[str] = []
+        async with following(server, boss.token or "") as supervisor:
+            for round_ in range(100):
+                tries = [kiosk.check_in(visitor(f"burst-{round_:03d}-{i:02d}")) for i in range(16)]
+                answers = await asyncio.wait_for(
+                    asyncio.gather(*tries, return_exceptions=True), timeout=30
+                )
+                for answer in answers:
+                    if isinstance(answer, ApiError):
+                        refused.append(answer.code)
+                    else:
+                        assert not isinstance(answer, BaseException), answer
+                        kept.append(answer.id)
+                if refused:
+                    break
+            assert refused and set(refused) == {"storage_full"}, refused
+            await until(
+                lambda: set(kept) <= set(supervisor.tickets), what="every acknowledged one shown"
+            )
+            assert set(supervisor.tickets) == set(kept), "nothing shown that was refused"
+            assert set(server.app[OFFICE].engine.tickets) == set(kept)
+        filler.unlink()
+        await server.restart()
+        after = (await (await server.staff("super")).state()).tickets
+        assert sorted(t.id for t in after) == sorted(kept)

@@ -320,3 +320,56 @@ async def test_a_version_one_database_keeps_its_events_and_accounts(backend: Bac
         device = await store.account_for_token("tv-hash")
         assert device is not None and device.role == "display"
         assert await durable(store, [check_in(3)]) == [4]
+
+
+# ------------------------------------------------------------ visit records
+
+
+def _visit_day(ticket_id: int) -> list[Event]:
+    at = NINE + timedelta(minutes=ticket_id)
+    return [
+        check_in(ticket_id, at, quoted=[0, 10, 8.0], name="Ana"),
+        Event("ticket.called", at + timedelta(minutes=3), {"id": ticket_id, "counter": "w1"}),
+        Event("ticket.flagged", at + timedelta(minutes=4), {"id": ticket_id, "reason": "upset"}),
+    ]
+
+
+async def test_visit_records_are_written_with_their_events_and_read_back(
+    backend: Backend,
+) -> None:
+    store = backend.store()
+    async with store.running():
+        await durable(store, _visit_day(1) + _visit_day(2))
+        with store.records() as reader:
+            tallies = reader.visit_tallies(NINE.date(), NINE.date(), "", {"permits": 10}, NINE)
+            waits = reader.histograms(NINE.date(), NINE.date(), "wait_min", "service")
+            flagged = reader.flagged(NINE.date(), NINE.date())
+    assert tallies[""]["check_ins"] == 2 and tallies[""]["level_met"] == 2
+    assert waits["permits"].buckets == [(300, 2)] and waits["permits"].total == 6.0
+    assert [(number, reason) for number, reason, _ in flagged] == [
+        ("P-001", "upset"),
+        ("P-002", "upset"),
+    ]
+    again = backend.store()
+    async with again.running():
+        with again.records() as reader:
+            assert reader.flagged(NINE.date(), NINE.date()) == flagged, "kept across a reopen"
+
+
+async def test_a_purge_erases_the_debrief_reason_from_the_records(backend: Backend) -> None:
+    store = backend.store()
+    async with store.running():
+        await durable(store, _visit_day(1))
+        await durable(store, [Event("tickets.purged", NINE + timedelta(days=40), {"ids": [1]})])
+        with store.records() as reader:
+            flagged = reader.flagged(NINE.date(), NINE.date())
+    assert [reason for _, reason, _ in flagged] == ["(erased after the retention period)"]
+
+
+async def test_records_are_built_from_an_older_log_at_the_first_start(backend: Backend) -> None:
+    backend.version_one(_visit_day(1), ("super", "supervisor", "x"), ("kiosk", "kiosk", "y"))
+    store = backend.store()
+    async with store.running():
+        with store.records() as reader:
+            tallies = reader.visit_tallies(NINE.date(), NINE.date(), "", {}, NINE)
+    assert tallies[""]["check_ins"] == 1 and tallies[""]["called_once"] == 1

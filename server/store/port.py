@@ -16,14 +16,16 @@ A store has two faces:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple
 
 from server.engine import Event
+from server.reports.records import Span
 
 # What each logged event kind carries about a visitor as a person. After the retention period a
 # store erases these fields from the log (``tickets.purged``) in the same commit that logs the
@@ -225,9 +227,10 @@ class Store(ABC):
         """The seq of the last event handed to :meth:`append` (durable or still on its way)."""
 
     @abstractmethod
-    def append(self, events: list[Event]) -> tuple[list[int], Awaitable[None]]:
-        """Hand events over for a durable commit; returns their seqs and an awaitable that
-        completes once they are durable (or raises why they are not).
+    def append(self, events: list[Event]) -> tuple[list[int], asyncio.Future[None]]:
+        """Hand events over for a durable commit; returns their seqs and a future that
+        completes once they are durable (or fails with why they are not). Futures complete in
+        append order: a later one done means every earlier one is settled too.
 
         Seqs are handed out here, synchronously and in call order, so the order of the log is the
         order in which the engine applied the events. Appends that queue up while the disk works
@@ -261,6 +264,13 @@ class Store(ABC):
     async def events_between(self, start: datetime, end: datetime) -> list[Logged]:
         """The events with ``start <= at < end`` (aware times, compared as instants), in seq
         order."""
+
+    @abstractmethod
+    def records(self) -> contextlib.AbstractContextManager[RecordReader]:
+        """A read-only view of the visit records on a connection of its own, safe in any
+        thread beside a running writer (a report runs in a worker thread, never on the event
+        loop, and never queues in front of a commit). Raises :class:`RecordsBehind` when the
+        records do not cover the log yet."""
 
     @abstractmethod
     async def save_snapshot(self, seq: int, data: bytes) -> None:
@@ -298,3 +308,93 @@ class Store(ABC):
 
     @abstractmethod
     async def account_for_token(self, token_hash: str) -> Account | None: ...
+
+
+# ------------------------------------------------------------ visit records
+# Every store keeps the rows of ``server.reports.records`` beside the log, written in the same
+# transaction as their events, and answers these period queries over them. Periods are office
+# days (``first`` to ``last``, by arrival); names of groups, tallies and measures are the ones
+# docs/measures.md defines.
+
+VISIT_GROUPS = ("", "service", "day", "hour", "weekday_hour", "service_hour")
+"""How visit figures can be grouped ('' is one group, the whole period)."""
+LEG_GROUPS = (
+    "",
+    "service",
+    "counter",
+    "staff",
+    "day",
+    "hour",
+    "weekday_hour",
+    "service_counter_staff_hour",
+)
+GROUP_SEPARATOR = "\x1f"
+"""Between the parts of a combined group's key (service_hour: service, hour)."""
+VISIT_MEASURES = (
+    "wait_min",
+    "waited_before_leaving_min",
+    "acknowledgement_sec",
+    "counter_time_min",
+)
+LEG_MEASURES = ("service_time_min", "call_to_counter_min")
+
+
+class RecordsBehind(Exception):
+    """The records do not yet cover the whole log (a database no server has opened since the
+    upgrade): a report now would leave visits out."""
+
+
+class Histogram(NamedTuple):
+    """A measure's values at the report's resolution (hundredths of the unit, rounded half up)
+    as ``(value, how many)`` in increasing order, and the exact sum of the values."""
+
+    buckets: list[tuple[int, int]]
+    total: float
+
+
+class RecordReader(ABC):
+    """Period queries over the visit records, all at one consistent moment of them."""
+
+    @abstractmethod
+    def visit_tallies(
+        self, first: date, last: date, by: str, targets_min: Mapping[str, float], now: datetime
+    ) -> dict[str, dict[str, float]]:
+        """Per group of visits: counts and sums (check-ins, outcomes, answers, service level
+        against each service's target, estimate accuracy); see VISIT_TALLIES."""
+
+    @abstractmethod
+    def leg_tallies(self, first: date, last: date, by: str) -> dict[str, dict[str, float]]:
+        """Per group of serving legs: calls, served, done, no-shows, transfers, needs met."""
+
+    @abstractmethod
+    def histograms(self, first: date, last: date, measure: str, by: str) -> dict[str, Histogram]:
+        """Per group: the values of one measure (VISIT_MEASURES or LEG_MEASURES)."""
+
+    @abstractmethod
+    def idle_seconds(self, start: datetime, end: datetime, by: str) -> dict[str, float]:
+        """Seconds of idle while waiting within [start, end), by counter or staff."""
+
+    @abstractmethod
+    def staffed_spans(self, start: datetime, end: datetime) -> list[Span]:
+        """Stretches counters were staffed, clipped to [start, end) (ongoing ones to end)."""
+
+    @abstractmethod
+    def closed_at_end_of_day(self, first: date, last: date) -> list[str]:
+        """Ticket numbers closed at end of day, in check-in order."""
+
+    @abstractmethod
+    def flagged(self, first: date, last: date) -> list[tuple[str, str, int]]:
+        """Visits flagged for a debrief: (number, reason, arrival in epoch microseconds)."""
+
+    @abstractmethod
+    def settled_days(self, first: date, last: date) -> set[str]:
+        """The days of the period (ISO dates) whose records can no longer change."""
+
+    @abstractmethod
+    def cached(self, key: str, days: set[str]) -> dict[str, bytes]:
+        """Summaries kept for these settled days under ``key`` (what they were computed
+        with), by day; days without one are left out."""
+
+    @abstractmethod
+    def keep(self, key: str, summaries: Mapping[str, bytes]) -> None:
+        """Keep summaries of settled days for the next report; the last call on a reader."""

@@ -18,12 +18,13 @@ import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from server.engine import Event
+from server.reports.records import Layout
 from server.store.encoding import decode_event, encode_event, epoch_us
 from server.store.port import (
     PRIVATE_FIELDS,
@@ -32,10 +33,13 @@ from server.store.port import (
     AuditEntry,
     Device,
     Logged,
+    RecordReader,
     StorageFailed,
     Store,
     UnusableStore,
 )
+from server.store.sqlite_records import SCHEMA as RECORDS_SCHEMA
+from server.store.sqlite_records import RecordWriter, read_records
 
 T = TypeVar("T")
 log = logging.getLogger("lobby.store")
@@ -119,7 +123,10 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
         data BLOB NOT NULL
     );
     """,
-    # 5: the office a database belongs to, so a server never serves another office's log;
+    # 5: the visit records reports query (server/store/sqlite_records.py), built from the log
+    # at the next serving start
+    RECORDS_SCHEMA,
+    # 6: the office a database belongs to, so a server never serves another office's log;
     # the audit log of every export and erasure of a person's data
     """
     CREATE TABLE office (
@@ -409,6 +416,9 @@ class _Job:
 class SqliteStore(Store):
     """The log and accounts in one SQLite file; the file's folder is created when missing.
 
+    ``layout`` (counter -> services) lets the visit records measure idle while waiting; a
+    store opened with another layout than its records were built with builds them again.
+
     Opening checks the file first (:func:`open_checked`): ``office`` is the configured office
     the database must belong to, ``create`` whether a new database may be made where there is
     none, ``init`` whether the operator asked for a new office (``lobby serve --init``).
@@ -417,12 +427,15 @@ class SqliteStore(Store):
     def __init__(
         self,
         path: str | Path,
+        layout: Layout | None = None,
         *,
         office: str | None = None,
         create: bool = True,
         init: bool = False,
     ) -> None:
         self.path = Path(path)
+        self.layout = layout
+        self._records: RecordWriter | None = None
         self._office = office
         self._create = create
         self._init = init
@@ -442,9 +455,18 @@ class SqliteStore(Store):
         self._accounts = SqliteAccounts(self._conn)
         row = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         self._last_seq = int(row[0])
+        self._records = _open_records(self._conn, self.layout, self._last_seq)
 
     def _connect(self) -> sqlite3.Connection:
         return open_checked(self.path, office=self._office, create=self._create, init=self._init)
+
+    @contextlib.contextmanager
+    def records(self) -> Iterator[RecordReader]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(self.path)
+        migrate(conn)
+        with read_records(conn) as reader:
+            yield reader
 
     def replay_since(self, seq: int) -> Iterator[Event]:
         assert self._conn is not None and self._thread is None, "replay between open and start"
@@ -476,6 +498,7 @@ class SqliteStore(Store):
             self._conn.close()
             self._conn = None
             self._accounts = None
+            self._records = None
 
     @contextlib.contextmanager
     def offline(self) -> Iterator[Accounts]:
@@ -491,7 +514,7 @@ class SqliteStore(Store):
     def last_seq(self) -> int:
         return self._last_seq
 
-    def append(self, events: list[Event]) -> tuple[list[int], Awaitable[None]]:
+    def append(self, events: list[Event]) -> tuple[list[int], asyncio.Future[None]]:
         assert self._loop is not None, "store not started"
         seqs = list(range(self._last_seq + 1, self._last_seq + 1 + len(events)))
         self._last_seq += len(events)
@@ -502,7 +525,8 @@ class SqliteStore(Store):
     async def recover(self) -> int:
         def reset() -> int:
             self._failed = None
-            assert self._conn is not None
+            assert self._conn is not None and self._records is not None
+            self._records.restore()
             return int(self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
 
         # A job runs after every write queued before it, so all of those have failed by now.
@@ -688,17 +712,21 @@ class SqliteStore(Store):
     @staticmethod
     def _settle(
         loop: asyncio.AbstractEventLoop,
-        future: asyncio.Future[Any],
+        futures: list[asyncio.Future[Any]],
         result: Any,
         error: BaseException | None,
     ) -> None:
+        """Settle futures from the writer thread with one wake-up of the event loop, in order
+        (a whole commit's writers at once)."""
+
         def settle() -> None:
-            if future.done():
-                return
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(result)
+            for future in futures:
+                if future.done():
+                    continue
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(result)
 
         loop.call_soon_threadsafe(settle)
 
@@ -706,16 +734,16 @@ class SqliteStore(Store):
         try:
             result = job.fn()
         except BaseException as exc:  # handed to the awaiting coroutine
-            self._settle(loop, job.future, None, exc)
+            self._settle(loop, [job.future], None, exc)
         else:
-            self._settle(loop, job.future, result, None)
+            self._settle(loop, [job.future], result, None)
 
     def _commit(
         self, conn: sqlite3.Connection, loop: asyncio.AbstractEventLoop, batch: list[_Write]
     ) -> None:
+        futures = [write.future for write in batch]
         if self._failed is not None:  # decided on top of a commit that failed: refused too
-            for write in batch:
-                self._settle(loop, write.future, None, self._failed)
+            self._settle(loop, futures, None, self._failed)
             return
         purged = False
         try:
@@ -733,6 +761,7 @@ class SqliteStore(Store):
                         scrub_private(conn, event.data["ids"])
                         conn.execute("DELETE FROM snapshots")  # they may hold what was erased
                         purged = True
+            _write_records(self._records, batch)
             conn.execute("COMMIT")
             if purged:
                 erase_old_pages(conn)
@@ -740,10 +769,31 @@ class SqliteStore(Store):
             with contextlib.suppress(sqlite3.Error):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error, OSError):
+                if self._records is not None:  # the fold ran ahead of what was committed
+                    self._records.restore()
             self._failed = self.trouble = failure(exc)
-            for write in batch:
-                self._settle(loop, write.future, None, self._failed)
+            self._settle(loop, futures, None, self._failed)
             return
         self.trouble = None
-        for write in batch:
-            self._settle(loop, write.future, None, None)
+        self._settle(loop, futures, None, None)
+
+
+def _open_records(conn: sqlite3.Connection, layout: Layout | None, last_seq: int) -> RecordWriter:
+    """The visit records' writer, caught up with the log: built from it when they were never
+    built, lag behind it, or were built with another layout of counters."""
+    records = RecordWriter(conn, layout)
+    if records.up_to_date(last_seq):
+        records.restore()
+    else:
+        records.rebuild(last_seq)
+    return records
+
+
+def _write_records(records: RecordWriter | None, batch: list[_Write]) -> None:
+    """The records of a batch of writes, in the batch's own transaction."""
+    assert records is not None, "store not open"
+    changes = records.fold.fold(event for write in batch for event in write.events)
+    seqs = [write.seqs[-1] for write in batch if write.seqs]
+    if seqs:
+        records.write(changes, seqs[-1])

@@ -1,4 +1,4 @@
-// Visitor status page: polls /status/{token}/json and says, in the visitor's language, where
+// Visitor status page: follows /status/{token}/ws and says, in the visitor's language, where
 // they stand. Every figure (place in line, estimate, state, counter) is the server's, shown as
 // sent. The page speaks the ticket's language (the server says which), or the one the visitor
 // picks here; an address's ?lang= does not count. Everything inserted into the page goes
@@ -115,19 +115,20 @@
     },
   };
   const FINAL_STATES = ["done", "no_show", "walkaway", "closed_at_end_of_day"];
-  const params = new URLSearchParams(location.search);
-  const pollSeconds = Math.min(60, Math.max(0.5, Number(params.get("poll")) || 10));
-  const jsonUrl = location.pathname.replace(/\/+$/, "") + "/json";
+  const base = location.pathname.replace(/\/+$/, "");
+  const jsonUrl = base + "/json";
+  const streamUrl = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + base + "/ws";
   const PICKED = "lobby-status-language:" + location.pathname; // this tab's pick, kept on reload
 
-  let data = null; // last good answer from the server
+  let data = null; // last status the server sent
   let picked = remembered();
   let lang = chooseLanguage();
-  let updatedAt = null; // the server's time of that answer: the office's clock, not the phone's
+  let updatedAt = null; // the server's time of that status: the office's clock, not the phone's
   let offline = false;
   let notFound = false;
-  let timer = null;
-  let inFlight = false;
+  let socket = null;
+  let retry = null;
+  let failures = 0;
   let lastCallKey = null;
   let surveyAnswered = false;
   let surveySending = false;
@@ -358,52 +359,64 @@
     return notFound || (data && FINAL_STATES.includes(data.ticket.state));
   }
 
-  function schedule(seconds) {
-    clearTimeout(timer);
-    if (!finished()) timer = setTimeout(poll, seconds * 1000);
+  function receive(status) {
+    data = status;
+    lang = chooseLanguage();
+    updatedAt = new Date(data.now);
+    offline = false;
+    failures = 0;
+    buzzIfCalled();
+    render();
+    if (finished() && socket) socket.close(1000);
   }
 
-  async function poll() {
-    if (inFlight) return;
-    inFlight = true;
-    const abort = new AbortController();
-    const limit = setTimeout(() => abort.abort(), 8000);
+  // The server pushes the visit's status whenever it moves (and once a minute): nothing here
+  // polls. A lost connection is shown at once and retried with backoff and jitter.
+  function connect() {
+    clearTimeout(retry);
+    if (socket || finished()) return;
+    const ws = new WebSocket(streamUrl);
+    socket = ws;
+    let heard = false;
+    ws.onmessage = (event) => {
+      heard = true;
+      receive(JSON.parse(event.data));
+    };
+    ws.onclose = () => {
+      if (socket !== ws) return;
+      socket = null;
+      if (finished()) return;
+      offline = true;
+      failures += 1;
+      render();
+      if (!heard) checkKnown(); // refused before a word: the visit may be gone (another day)
+      const seconds = Math.min(30, 0.5 * 2 ** Math.min(failures, 6)) * (0.5 + Math.random() / 2);
+      retry = setTimeout(connect, seconds * 1000);
+    };
+  }
+
+  async function checkKnown() {
     try {
-      const response = await fetch(jsonUrl, {
-        cache: "no-store",
-        credentials: "omit",
-        headers: { Accept: "application/json" },
-        signal: abort.signal,
-      });
+      const response = await fetch(jsonUrl, { cache: "no-store", credentials: "omit" });
       if (response.status === 404) {
         notFound = true;
         offline = false;
-      } else if (!response.ok) {
-        offline = true;
-      } else {
-        data = await response.json();
-        lang = chooseLanguage();
-        updatedAt = new Date(data.now);
-        offline = false;
-        buzzIfCalled();
+        clearTimeout(retry);
+        render();
       }
     } catch (err) {
-      offline = true;
-    } finally {
-      clearTimeout(limit);
-      inFlight = false;
+      /* the server is down: the stream's retries will tell */
     }
-    render();
-    schedule(pollSeconds);
   }
 
   $("survey-yes").addEventListener("click", () => answerSurvey(true));
   $("survey-no").addEventListener("click", () => answerSurvey(false));
+  // A phone that slept or lost its network reconnects as soon as it is back.
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible") poll();
+    if (document.visibilityState === "visible") connect();
   });
-  window.addEventListener("online", () => poll());
+  window.addEventListener("online", () => connect());
 
   render();
-  poll();
+  connect();
 })();

@@ -537,7 +537,9 @@
           outcomes.done + " served · " + outcomes.no_show + " no-show · " + outcomes.walkaway + " left · " +
           outcomes.closed_at_end_of_day + " closed at end of day" + (stillOpen ? " · " + stillOpen + " still open" : "")),
         figure("Wait (arrival to call)", all.wait_min.count ? num(all.wait_min.mean) + " min" : "–",
-          all.wait_min.count ? "median " + num(all.wait_min.median) + " · 90% within " + num(all.wait_min.p90) + " min" : "nobody called yet"),
+          all.wait_min.count ? "of " + all.called + " called · median " + num(all.wait_min.median) + " · 90% within " + num(all.wait_min.p90) + " min" : "nobody called yet"),
+        figure("Waited before leaving", all.waited_before_leaving_min.count ? num(all.waited_before_leaving_min.mean) + " min" : "–",
+          all.waited_before_leaving_min.count ? "of " + all.waited_before_leaving_min.count + " never called (left or closed at end of day) · 90% within " + num(all.waited_before_leaving_min.p90) + " min" : "nobody left uncalled"),
         figure("Called within target", levelText(level),
           level && level.counted ? level.met + " of " + level.counted + " visits" : "no visit counted yet",
           level && level.rate != null && level.rate < 0.8 ? "warn" : ""),
@@ -549,8 +551,8 @@
         figure("No-shows", pct(all.no_show_rate), "of visitors called"),
         figure("Walkaways", pct(all.walkaway_rate), "of check-ins"),
         figure("Transfers", String(all.transfers), "referred to another service"),
-        figure("Wait estimates", est.count ? num(est.mean_abs_error_min) + " min off" : "–",
-          est.count ? "bias " + signed(est.bias_min) + " min (+ = quoted longer than waited) · " + pct(est.within_5_min) + " within ±5 min" : "no estimate to compare yet"),
+        figure("Wait inside the range shown", est.count ? pct(est.range_inside) : "–",
+          est.count ? "of " + est.count + " called · " + pct(est.range_below) + " sooner · " + pct(est.range_above) + " later · point " + num(est.mean_abs_error_min) + " min off (bias " + signed(est.bias_min) + ")" : "no estimate to compare yet"),
         figure("Acknowledgement", ack.count ? num(ack.mean) + " s" : "–",
           "printed " + all.acknowledged_via.printed + " · on screen " + all.acknowledged_via.screen),
         figure("Call to counter", all.call_to_counter_min.count ? num(all.call_to_counter_min.mean) + " min" : "–", "mean, call to serving"),
@@ -650,48 +652,16 @@
     loadReport();
   }
 
-  function csvCell(value) {
-    let text = value == null ? "" : String(value);
-    if (/^[=+\-@\t\r]/.test(text)) text = "'" + text;
-    return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
-  }
-
-  function reportCsv(report) {
-    const head = [
-      "service_id", "service", "target_wait_min", "check_ins", "wait_mean_min", "wait_median_min", "wait_p90_min",
-      "service_level", "service_level_met", "service_level_counted", "needs_met_rate", "needs_met_answered",
-      "survey_answers", "survey_needs_met_rate", "survey_mean_rating",
-      "no_show_rate", "walkaway_rate", "transfers", "estimate_mae_min", "estimate_bias_min", "estimate_within_5_min",
-      "acknowledgement_mean_sec", "acknowledged_printed", "acknowledged_screen", "call_to_counter_mean_min",
-      "service_time_mean_min", "service_time_median_min", "done", "no_show", "walkaway", "closed_at_end_of_day",
-    ];
-    const line = (id, s) => [
-      id, s.name || "All services", s.target_wait_min, s.check_ins, s.wait_min.mean, s.wait_min.median, s.wait_min.p90,
-      s.service_level && s.service_level.rate, s.service_level && s.service_level.met, s.service_level && s.service_level.counted,
-      s.needs_met_rate, s.needs_met_answered, surveyOf(s).answers, surveyOf(s).needs_met_rate,
-      surveyOf(s).mean_rating, s.no_show_rate, s.walkaway_rate, s.transfers,
-      s.estimate_error.mean_abs_error_min, s.estimate_error.bias_min, s.estimate_error.within_5_min,
-      s.acknowledgement_sec.mean, s.acknowledged_via.printed, s.acknowledged_via.screen, s.call_to_counter_min.mean,
-      s.service_time_min.mean, s.service_time_min.median, s.outcomes.done, s.outcomes.no_show, s.outcomes.walkaway,
-      s.outcomes.closed_at_end_of_day,
-    ];
-    const lines = [head];
-    for (const [id, s] of Object.entries(report.services)) lines.push(line(id, s));
-    lines.push(line("all", report.overall));
-    return lines.map((cols) => cols.map(csvCell).join(",")).join("\r\n") + "\r\n";
-  }
-
   function downloadCsv() {
+    // The server writes the CSV from the same report (columns: docs/measures.md).
     if (!lastReport) return;
-    const blob = new Blob([reportCsv(lastReport)], { type: "text/csv;charset=utf-8" });
     const link = el("a", {
-      href: URL.createObjectURL(blob),
-      download: "lobby-report-" + lastReport.from.slice(0, 10) + "-to-" + lastReport.to.slice(0, 10) + ".csv",
+      href: "/api/reports/summary.csv?from=" + encodeURIComponent(lastReport.first_day) +
+        "&to=" + encodeURIComponent(lastReport.last_day) + "&by=service",
     });
     document.body.append(link);
     link.click();
     link.remove();
-    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
   }
 
 
