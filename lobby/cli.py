@@ -7,26 +7,42 @@ clients; it imports each lazily so ``lobby kiosk`` never loads aiohttp's server 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from server.config import OfficeConfig
+    from server.store.port import Accounts
 
 DEFAULT_DB = "var/lobby.db"
-DEMO_STAFF = (
-    ("clerk", "clerk", "clerk"),
-    ("clerk2", "clerk", "clerk2"),
-    ("super", "supervisor", "super"),
-)
 
 
 def _fail(message: str) -> int:
     print(f"lobby: {message}", file=sys.stderr)
     return 2
+
+
+class Refused(Exception):
+    """A command that cannot go on; its message is the one line the operator reads."""
+
+
+@contextlib.contextmanager
+def _accounts(db: str | Path) -> Iterator[Accounts]:
+    """The database's accounts for a command; a missing, damaged or foreign database is one
+    line, never a traceback (a first ``lobby staff add`` creates the database)."""
+    from server.store.port import UnusableStore
+    from server.store.sqlite import SqliteStore
+
+    try:
+        with SqliteStore(db).offline() as accounts:
+            yield accounts
+    except UnusableStore as refused:
+        raise Refused(str(refused)) from None
 
 
 def _read_password(prompt: str = "Password: ") -> str:
@@ -41,8 +57,9 @@ def _read_password(prompt: str = "Password: ") -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from server.app import create_app
+    from server.app import HEADER_TIMEOUT_SEC, create_app, raise_open_files_limit
     from server.config import ConfigError, load_config
+    from server.store.port import UnusableStore
 
     try:
         config = load_config(args.config)
@@ -53,11 +70,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     base = f"http://{args.host}:{args.port}"
     print(
         f"Lobby for {config.name}\n  API and pages: {base}/\n  Lobby display: {base}/display"
-        f"\n  Supervisor:    {base}/supervisor\n  Database:      {args.db}",
+        f"\n  Supervisor:    {base}/supervisor\n  Database:      {args.db}"
+        f"\n  Open files:    {raise_open_files_limit()} allowed (one per screen connected)",
         flush=True,
     )
     _print_demo_hints(Path(args.db), base)
-    web.run_app(create_app(config, args.db), host=args.host, port=args.port, print=None)
+    app = create_app(config, args.db, init=args.init)
+    try:
+        web.run_app(
+            app, host=args.host, port=args.port, print=None, keepalive_timeout=HEADER_TIMEOUT_SEC
+        )
+    except UnusableStore as refused:
+        return _fail(f"not starting: {refused}")
     return 0
 
 
@@ -76,16 +100,16 @@ def _print_demo_hints(db: Path, base: str) -> None:
 
 
 def cmd_staff_add(args: argparse.Namespace) -> int:
-    from server.auth import hash_password
-    from server.store.sqlite import SqliteStore
+    from server.auth import hash_password, weak_password
 
     try:
         password = _read_password()
     except ValueError as exc:
         return _fail(str(exc))
-    if len(password) < 4:
-        return _fail("password must have at least 4 characters")
-    with SqliteStore(args.db).offline() as accounts:
+    weak = weak_password(password)
+    if weak is not None:
+        return _fail(f"choose another password: {weak}")
+    with _accounts(args.db) as accounts:
         accounts.add_staff(args.name, args.role, hash_password(password))
     print(f"staff {args.name!r} saved as {args.role}")
     return 0
@@ -93,23 +117,34 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 
 def cmd_device_add(args: argparse.Namespace) -> int:
     from server.auth import hash_token, new_token
-    from server.store.sqlite import SqliteStore
 
     token = new_token()
-    with SqliteStore(args.db).offline() as accounts:
+    with _accounts(args.db) as accounts:
         accounts.add_device(args.name, args.role, hash_token(token))
     print(f"device {args.name!r} saved as {args.role}; its token (shown once):")
     print(token)
     return 0
 
 
+def cmd_device_revoke(args: argparse.Namespace) -> int:
+    """A lost or stolen kiosk: its token stops working (within half a minute on a running
+    server, which remembers tokens that briefly; at once from the supervisor page)."""
+    with _accounts(args.db) as accounts:
+        found = [d for d in accounts.devices() if d.name == args.name]
+        if not found:
+            known = ", ".join(d.name for d in accounts.devices()) or "none"
+            return _fail(f"no device named {args.name!r} (devices: {known})")
+        accounts.remove_device(found[0].id)
+    print(f"device {args.name!r} revoked; `lobby device add` issues it a new token")
+    return 0
+
+
 def cmd_demo_setup(args: argparse.Namespace) -> int:
     """Create the demo staff and device tokens once, so ``make run`` works on a fresh clone."""
-    from server.auth import hash_password, hash_token, new_token
-    from server.store.sqlite import SqliteStore
+    from server.auth import DEMO_STAFF, hash_password, hash_token, new_token
 
     db = Path(args.db)
-    with SqliteStore(db).offline() as accounts:
+    with _accounts(db) as accounts:
         for name, role, password in DEMO_STAFF:
             if accounts.staff_password(name) is None:
                 accounts.add_staff(name, role, hash_password(password))
@@ -119,6 +154,39 @@ def cmd_demo_setup(args: argparse.Namespace) -> int:
                 token = new_token()
                 accounts.add_device(f"demo-{role}", role, hash_token(token))
                 path.write_text(token + "\n")
+    return 0
+
+
+def cmd_privacy(args: argparse.Namespace) -> int:
+    """Export or erase what is held about a person, or read the audit log, through the running
+    server (as a supervisor): an erasure then reaches the live office, the log, its write-ahead
+    log and every backup made after it, and each action is in the audit log."""
+    import asyncio
+    import json
+
+    import msgspec
+
+    from lobby import protocol as p
+    from lobby.client import ApiError, LobbyClient, ServerUnreachable
+
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {args.staff}: ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    who = p.PrivacyRequest(name=getattr(args, "name", None), ticket=getattr(args, "ticket", None))
+
+    async def run() -> object:
+        async with LobbyClient(args.server) as client:
+            await client.login(args.staff, password)
+            if args.action == "audit":
+                return await client.request("GET", "/api/privacy/audit")
+            return await client.request("POST", f"/api/privacy/{args.action}", who)
+
+    try:
+        answer = asyncio.run(run())
+    except (ApiError, ServerUnreachable) as failed:
+        return _fail(str(failed))
+    print(json.dumps(msgspec.to_builtins(answer), indent=2, ensure_ascii=False))
     return 0
 
 
@@ -225,6 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", default=DEFAULT_DB)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        "--init",
+        action="store_true",
+        help="start a new office when --db holds no database (leftovers are set aside)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     check = sub.add_parser(
@@ -250,6 +323,29 @@ def build_parser() -> argparse.ArgumentParser:
     device_add.add_argument("--role", choices=("kiosk", "display"), required=True)
     device_add.add_argument("--db", default=DEFAULT_DB)
     device_add.set_defaults(func=cmd_device_add)
+    device_revoke = device.add_parser("revoke", help="revoke a kiosk or display token")
+    device_revoke.add_argument("name")
+    device_revoke.add_argument("--db", default=DEFAULT_DB)
+    device_revoke.set_defaults(func=cmd_device_revoke)
+
+    privacy = sub.add_parser(
+        "privacy", help="a person's data: export, erase, and the audit log (through the server)"
+    ).add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("export", "everything held about a person or a visit, as JSON"),
+        ("erase", "erase a person's or a visit's private data now"),
+        ("audit", "every export and erasure so far"),
+    ):
+        command = privacy.add_parser(action, help=text)
+        if action != "audit":
+            whose = command.add_mutually_exclusive_group(required=True)
+            whose.add_argument("--name", help="every visit checked in under this name")
+            whose.add_argument("--ticket", type=int, help="one visit, by ticket id")
+        command.add_argument("--server", default="http://127.0.0.1:8080")
+        command.add_argument(
+            "--staff", required=True, help="a supervisor's name (password on stdin)"
+        )
+        command.set_defaults(func=cmd_privacy)
 
     demo = sub.add_parser("demo-setup", help="create the demo staff and device tokens")
     demo.add_argument("--config", default="examples/demo.toml")
@@ -380,7 +476,10 @@ def add_simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except Refused as refused:
+        return _fail(str(refused))
 
 
 if __name__ == "__main__":

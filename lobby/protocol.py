@@ -8,7 +8,7 @@ decode what they receive with them. Extend them; do not rename fields.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -33,6 +33,12 @@ class Body(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
 class LoginRequest(Body):
     name: Annotated[str, Meta(min_length=1, max_length=80)]
     password: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class LogoutRequest(Body):
+    """``everywhere``: end every session of the person signed in, not only this one."""
+
+    everywhere: bool = False
 
 
 class CheckInRequest(Body):
@@ -267,6 +273,61 @@ class LoginResponse(msgspec.Struct):
     token: str
     role: str
     name: str
+
+
+class DeviceView(msgspec.Struct):
+    """A kiosk or display as the supervisor page lists it; ``limited_at``: when it last hit
+    the check-in limit (since the server started), if it did."""
+
+    id: int
+    name: str
+    role: str
+    created_at: str
+    limited_at: str | None = None
+
+
+class DevicesResponse(msgspec.Struct):
+    devices: list[DeviceView]
+
+
+class PrivacyRequest(Body):
+    """Whose data: the visits checked in under ``name``, or the one visit ``ticket``."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=80)] | None = None
+    ticket: Annotated[int, Meta(ge=1, le=10**12)] | None = None
+
+
+class LoggedEvent(msgspec.Struct):
+    seq: int
+    at: str
+    kind: str
+    data: dict[str, Any]
+
+
+class VisitRecord(msgspec.Struct):
+    """One visit as the log holds it: every event about it, private fields included."""
+
+    id: int
+    events: list[LoggedEvent]
+
+
+class PrivacyExport(msgspec.Struct):
+    visits: list[VisitRecord]
+
+
+class ErasedResponse(msgspec.Struct):
+    erased: list[int]
+
+
+class AuditEntryView(msgspec.Struct):
+    at: str
+    by: str
+    action: str
+    detail: str
+
+
+class AuditResponse(msgspec.Struct):
+    entries: list[AuditEntryView]
 
 
 class ErrorBody(msgspec.Struct, omit_defaults=True):

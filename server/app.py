@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import resource
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
@@ -13,23 +14,85 @@ from pathlib import Path
 from aiohttp import web
 
 from server import pages
-from server.auth import COOKIE, PRINCIPAL, Principal, hash_token, token_from
+from server.auth import (
+    COOKIE,
+    PRINCIPAL,
+    Attempts,
+    CheckInLimit,
+    Principal,
+    SessionPolicy,
+    SignInLimits,
+    hash_token,
+    token_from,
+)
 from server.config import OfficeConfig
 from server.errors import api_error
-from server.keys import OFFICE, PRINCIPALS, SPEECH
+from server.keys import CHECK_IN_LIMIT, OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS, SPEECH
 from server.live import stream
 from server.office import TICK_SEC, Office
 from server.openapi import build_openapi
 from server.reports.records import counter_layout
 from server.speech import Speech
-from server.store.port import StorageFailed
+from server.store.port import StorageFailed, Store
 from server.store.sqlite import SqliteStore
-from server.views import ROUTES
+from server.views import ROUTES, end_sessions
 
 log = logging.getLogger("lobby.server")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HOUSEKEEPING_SEC = 30.0
 PRINCIPAL_CACHE_SEC = 30.0
+STORAGE_PROBE_SEC = 1.0
+"""How often a server whose storage refused a commit checks whether it takes writes again."""
+HEADER_TIMEOUT_SEC = 20.0
+"""A connection must send a whole request's headers within this long of opening (or of its
+last answer), or it is closed: a slow-header client (slowloris) cannot hold sockets open. It
+outlasts the 15 s for which HTTP clients keep an idle connection, so they close theirs first.
+aiohttp's keep-alive timeout does exactly this (it runs from the connection's start too): the
+server is run with ``keepalive_timeout=HEADER_TIMEOUT_SEC``."""
+OPEN_FILES_WANTED = 65_536
+"""Descriptors the server asks for: one per display, kiosk and terminal stream, plus files."""
+HTML_HEADERS = {
+    # The pages that set no policy of their own (the link index, the display's sign-in page)
+    # load nothing: no script at all, their own inline style only.
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none';"
+        " frame-ancestors 'none'"
+    ),
+}
+EVERY_RESPONSE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
+def raise_open_files_limit(wanted: int = OPEN_FILES_WANTED) -> int:
+    """Raise this process's soft limit on open files toward the hard one (a default of 1,024
+    would refuse the thousand-and-first display); returns the limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every answer says nosniff and no-referrer; every HTML page has a Content-Security-Policy
+    (its own, or the strict one above). Refusals get them too."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        _add_headers(exc)
+        raise
+    if not response.prepared:  # a WebSocket or a stream has sent its headers already
+        _add_headers(response)
+    return response
+
+
+def _add_headers(response: web.StreamResponse) -> None:
+    extra = dict(EVERY_RESPONSE_HEADERS)
+    if response.content_type == "text/html":
+        extra |= HTML_HEADERS
+    for name, value in extra.items():
+        response.headers.setdefault(name, value)
 
 
 @web.middleware
@@ -38,12 +101,12 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     token, source = token_from(request)
     stale_cookie = False
     if token:
-        principal = await _principal(request.app, token)
+        principal, ended = await _principal(request.app, token)
         is_api = request.path.startswith(("/api/", "/ws"))
         if principal is None and source == "cookie":
             stale_cookie = True  # an old session: carry on signed out and forget it
         elif principal is None and is_api:
-            raise api_error(401, "unauthorized", "token not recognised; sign in again")
+            raise api_error(401, "unauthorized", ended or "token not recognised; sign in again")
         # a page opened with a wrong ?token= renders its own "how to sign in" text
         if principal is not None:
             request[PRINCIPAL] = principal
@@ -54,7 +117,9 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
             exc.del_cookie(COOKIE)
         raise
     if token and source == "query" and request.get(PRINCIPAL) is not None:
-        response.set_cookie(COOKIE, token, httponly=True, samesite="Strict")
+        # Secure when the browser came over https, directly or by the office's public address
+        secure = request.secure or request.app[OFFICE].config.public_url.startswith("https://")
+        response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=secure)
     if stale_cookie:
         response.del_cookie(COOKIE)
     return response
@@ -75,8 +140,9 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         raise api_error(exc.status, code, exc.reason) from None
 
 
-async def _principal(app: web.Application, token: str) -> Principal | None:
-    """Who owns ``token``; remembered briefly so a busy kiosk is not a database read each time.
+async def _principal(app: web.Application, token: str) -> tuple[Principal | None, str | None]:
+    """Who owns ``token`` (or None, and why when a session ended); remembered briefly so a busy
+    kiosk is not a database read each time.
 
     Entries expire: a device re-added with ``lobby device add`` gets a new token, and the old
     one must stop working without a server restart.
@@ -85,15 +151,21 @@ async def _principal(app: web.Application, token: str) -> Principal | None:
     cache = app[PRINCIPALS]
     now = time.monotonic()
     cached = cache.get(digest)
-    if cached is not None and cached[1] > now:
-        return cached[0]
-    account = await app[OFFICE].store.account_for_token(digest)
-    if account is None:
-        cache.pop(digest, None)
-        return None
-    principal = Principal(account.name, account.role, account.kind, account.id)
-    cache[digest] = (principal, now + PRINCIPAL_CACHE_SEC)
-    return principal
+    if cached is None or cached[1] <= now:
+        account = await app[OFFICE].store.account_for_token(digest)
+        if account is None:
+            cache.pop(digest, None)
+            return None, None
+        principal = Principal(account.name, account.role, account.kind, account.id)
+        started = account.signed_in_at.timestamp() if account.signed_in_at else 0.0
+        cached = cache[digest] = (principal, now + PRINCIPAL_CACHE_SEC, started)
+    principal, _, started = cached
+    if principal.kind == "staff":
+        ended = app[SESSIONS].ended(digest, started)
+        if ended is not None:
+            await end_sessions(app, [digest])
+            return None, ended
+    return principal, None
 
 
 async def ticking(office: Office) -> None:
@@ -116,18 +188,59 @@ async def housekeeping(office: Office) -> None:
         await asyncio.sleep(HOUSEKEEPING_SEC)
 
 
+def storage_line(trouble: StorageFailed, db_path: str | Path) -> str:
+    """What the log says while commits fail: the cause first, in words an operator acts on."""
+    if trouble.full:
+        return (
+            f"the disk is full: nothing is saved and commands answer 503 storage_full until"
+            f" space is freed where {db_path} lives ({trouble.detail})"
+        )
+    return f"the storage refuses writes: commands answer 503 storage_error ({trouble.detail})"
+
+
+async def watching_storage(store: Store, db_path: str | Path) -> None:
+    """While commits fail: say so once, then probe until the storage takes writes again (the
+    disk was given space back), so the server recovers by itself with no command to try."""
+    reported: StorageFailed | None = None
+    while True:
+        await asyncio.sleep(STORAGE_PROBE_SEC)
+        trouble = store.trouble
+        if trouble is not None:
+            if reported is None or reported.code != trouble.code:
+                log.error("%s", storage_line(trouble, db_path))
+                reported = trouble
+            with contextlib.suppress(StorageFailed):
+                await store.probe()
+        if reported is not None and store.trouble is None:  # a probe or a command got through
+            log.warning("storage works again: commands are saved, /healthz is ready")
+            reported = None
+
+
 def create_app(
     config: OfficeConfig,
     db_path: str | Path,
     clock: Callable[[], datetime] | None = None,
     tick_sec: float = TICK_SEC,
+    *,
+    init: bool = False,
 ) -> web.Application:
-    app = web.Application(middlewares=[json_errors, authenticate], client_max_size=256 * 1024)
-    store = SqliteStore(db_path, layout=counter_layout(config))
+    """The server for ``config`` on the database at ``db_path``, which must exist and belong to
+    this office unless ``init`` (a new office: ``lobby serve --init``); the start refuses with
+    :class:`UnusableStore` otherwise."""
+    app = web.Application(
+        middlewares=[security_headers, json_errors, authenticate], client_max_size=256 * 1024
+    )
+    store = SqliteStore(
+        db_path, layout=counter_layout(config), office=config.name, create=init, init=init
+    )
     office = Office(config, store, clock)
     office.tick_sec = tick_sec
     app[OFFICE] = office
     app[PRINCIPALS] = {}
+    app[SIGN_IN_LIMITS] = SignInLimits()
+    security = config.security
+    app[CHECK_IN_LIMIT] = CheckInLimit(Attempts(security.check_ins_per_device_per_min, 60.0))
+    app[SESSIONS] = SessionPolicy(security.session_idle_min * 60, security.session_max_hours * 3600)
     app[SPEECH] = Speech(Path(db_path).parent / "speech-cache")
 
     def load() -> None:
@@ -138,6 +251,7 @@ def create_app(
             tasks = [
                 asyncio.create_task(housekeeping(office)),
                 asyncio.create_task(ticking(office)),
+                asyncio.create_task(watching_storage(store, db_path)),
             ]
             yield
             for task in tasks:
@@ -147,7 +261,9 @@ def create_app(
                     await task
             try:  # the next start then replays nothing
                 await office.save_snapshot()
-            except Exception:  # a shortcut only: the log already holds everything
+            except StorageFailed as failed:  # a shortcut only: the log already holds everything
+                log.warning("no snapshot saved at shutdown: %s", failed.detail)
+            except Exception:
                 log.exception("could not save a snapshot at shutdown")
 
     async def on_shutdown(app: web.Application) -> None:

@@ -88,11 +88,41 @@ class _Counter(msgspec.Struct, forbid_unknown_fields=True):
     services: Annotated[list[str], Meta(min_length=1)]
 
 
+class _Security(msgspec.Struct, forbid_unknown_fields=True):
+    demo: bool = False
+    session_idle_min: Annotated[float, Meta(gt=0, le=24 * 60)] = 240.0
+    session_max_hours: Annotated[float, Meta(gt=0, le=7 * 24)] = 12.0
+    check_ins_per_device_per_min: Annotated[int, Meta(ge=1, le=10_000)] = 20
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    """``[security]``: how long staff sessions last and how fast one kiosk may check in.
+
+    ``demo``: the demo office, whose staff sign in with the well-known demo passwords; any
+    other office refuses those (and any password shorter than the minimum) at sign-in.
+    ``check_ins_per_device_per_min``: a kiosk checks in a visitor every half minute or so at
+    its busiest; a burst of 20 in a minute is already a stuck key or a script.
+    """
+
+    demo: bool = False
+    session_idle_min: float = 240.0
+    session_max_hours: float = 12.0
+    check_ins_per_device_per_min: int = 20
+
+
+def _security(raw: _Security) -> SecurityConfig:
+    return SecurityConfig(
+        raw.demo, raw.session_idle_min, raw.session_max_hours, raw.check_ins_per_device_per_min
+    )
+
+
 class _File(msgspec.Struct, forbid_unknown_fields=True):
     office: _Office
     services: Annotated[list[_Service], Meta(min_length=1)]
     counters: Annotated[list[_Counter], Meta(min_length=1)]
     priority: _Priority = msgspec.field(default_factory=_Priority)
+    security: _Security = msgspec.field(default_factory=_Security)
 
 
 Texts = dict[str, str]
@@ -159,6 +189,7 @@ class OfficeConfig:
     speech_clips: Path | None = field(default=None, compare=False)
     gaps: tuple[str, ...] = field(default=(), compare=False)
     """Every office text missing in an office language (``lobby check-config`` lists them)."""
+    security: SecurityConfig = field(default_factory=SecurityConfig)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -320,6 +351,7 @@ def _build(data: _File, source: str) -> OfficeConfig:
             tuple(data.priority.needs), data.priority.appointment, data.priority.head_start_min
         ),
         source=source,
+        security=_security(data.security),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from server.auth import CheckInLimit, SessionPolicy, SignInLimits
 from server.office import Office
 from server.speech import Speech
 
@@ -11,3 +12,6 @@ OFFICE = web.AppKey("office", Office)
 # token hash -> who it belongs to; filled on first use, emptied on sign-out
 PRINCIPALS = web.AppKey("principals", dict)
 SPEECH = web.AppKey("speech", Speech)
+SIGN_IN_LIMITS = web.AppKey("sign_in_limits", SignInLimits)
+SESSIONS = web.AppKey("sessions", SessionPolicy)
+CHECK_IN_LIMIT = web.AppKey("check_in_limit", CheckInLimit)

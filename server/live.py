@@ -17,6 +17,8 @@ from server.publisher import audience_of
 from server.stream import Client
 
 HEARTBEAT_SEC = 20.0
+MAX_CLIENT_MESSAGE = 4096
+"""The stream reads nothing from clients but pings and a close: a larger message ends it."""
 
 
 def origin_allowed(request: web.Request) -> bool:
@@ -38,7 +40,9 @@ async def stream(request: web.Request) -> web.WebSocketResponse:
     since = int(since_raw) if since_raw.isascii() and since_raw.isdigit() else None
     # No per-message compression: messages are small, and deflating each one once per client
     # would cost more CPU than the lobby's network saves.
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SEC, compress=False)
+    ws = web.WebSocketResponse(
+        heartbeat=HEARTBEAT_SEC, compress=False, max_msg_size=MAX_CLIENT_MESSAGE
+    )
     await ws.prepare(request)
     # The snapshot is taken with no await before the client joins the hub: no patch can fall
     # between the two.

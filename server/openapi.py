@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from lobby.protocol import ErrorResponse, StreamPatch, StreamSnapshot, VisitStatus
+from server.validation import PATH_PARAMS
 from server.views import ROUTES
 
 STREAM = """Live office state for the caller's role (WebSocket). The first message is a
@@ -22,6 +23,7 @@ def build_openapi(title: str) -> dict[str, Any]:
     types: list[Any] = [ErrorResponse, StreamSnapshot, StreamPatch, VisitStatus]
     for route in ROUTES:
         types += [t for t in (route.body, route.response) if t is not None]
+        types += [t for _, _, t in route.also if t is not None]
     unique = list(dict.fromkeys(types))
     schemas, components = msgspec.json.schema_components(
         unique, ref_template="#/components/schemas/{name}"
@@ -45,6 +47,11 @@ def build_openapi(title: str) -> dict[str, Any]:
                 "4XX": {"description": "refused; nothing changed", "content": error},
             },
         }
+        for status, description, body in route.also:
+            operation["responses"][str(status)] = {
+                "description": description,
+                **({"content": {"application/json": {"schema": refs[body]}}} if body else {}),
+            }
         if route.method == "POST":
             operation["responses"]["503"] = {
                 "description": "not saved (storage_full: the disk is full; storage_error):"
@@ -62,9 +69,18 @@ def build_openapi(title: str) -> dict[str, Any]:
         params = re.findall(r"{(\w+)}", route.path)
         if params:
             operation["parameters"] = [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "schema": msgspec.json.schema(PATH_PARAMS[name]),
+                }
                 for name in params
             ]
+            operation["responses"]["404"] = {
+                "description": "no such " + ", ".join(params) + " (or not one at all)",
+                "content": error,
+            }
         paths.setdefault(route.path, {})[route.method.lower()] = operation
     paths["/ws"] = {
         "get": {

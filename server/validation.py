@@ -1,19 +1,35 @@
-"""Request bodies decoded and checked against the Structs in :mod:`lobby.protocol`.
+"""Request bodies decoded and checked against the Structs in :mod:`lobby.protocol`, and path
+parameters against the types in :data:`PATH_PARAMS`.
 
-The same Structs generate the OpenAPI document, so what is validated is what is documented.
+The same types generate the OpenAPI document, so what is validated is what is documented.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from aiohttp import web
 
+from server.config import Ident
 from server.errors import api_error
 
 T = TypeVar("T")
+TicketId = Annotated[int, msgspec.Meta(ge=1, le=10**12)]
+PATH_PARAMS: dict[str, Any] = {
+    "ticket_id": TicketId,
+    "counter_id": Ident,  # the configuration's own rule for ids
+    "service_id": Ident,
+    "device_id": TicketId,  # a positive integer, as the database numbers them
+}
+"""Every path parameter of the API and the type it must convert to; a route's ``{name}``."""
+_PATH_NOUNS = {
+    "ticket_id": "ticket",
+    "counter_id": "counter",
+    "service_id": "service",
+    "device_id": "device",
+}
 MAX_BODY = 64 * 1024
 _PATH = re.compile(r" - at `\$\.?([^`]*)`$")
 _UNKNOWN = re.compile(r"unknown field `([^`]+)`")
@@ -50,3 +66,17 @@ async def read_body(request: web.Request, kind: type[T]) -> T:
         raise api_error(422, "invalid", message, field) from None
     except msgspec.DecodeError as exc:
         raise api_error(400, "malformed_json", f"body is not valid JSON: {exc}") from None
+
+
+def path_param(request: web.Request, name: str) -> Any:
+    """The path parameter ``name`` converted to its type in :data:`PATH_PARAMS`.
+
+    One that does not fit (``/api/tickets/%C2%B3``: a superscript digit, too long, not an id)
+    cannot name anything this office holds, so it is a 404 like an unknown one, never a 500.
+    """
+    raw = request.match_info[name]
+    try:
+        return msgspec.convert(raw, PATH_PARAMS[name], strict=False)
+    except msgspec.ValidationError:
+        noun = _PATH_NOUNS.get(name, name)
+        raise api_error(404, "not_found", f"no {noun} with id {raw[:40]!r}", name) from None

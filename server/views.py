@@ -28,15 +28,16 @@ from server.auth import (
     require,
     token_from,
     verify_password,
+    weak_password,
 )
 from server.engine import Refused
 from server.errors import STATUS_BY_KIND, api_error
-from server.keys import OFFICE, PRINCIPALS
+from server.keys import CHECK_IN_LIMIT, OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS
 from server.office import Office
 from server.reports.figures import period_of, report
 from server.reports.tables import BREAKDOWN, breakdown, csv_text
 from server.store.port import RecordsBehind
-from server.validation import read_body
+from server.validation import path_param, read_body
 
 printers_log = logging.getLogger("lobby.printers")
 
@@ -57,6 +58,8 @@ class Route:
     body: type | None
     response: type | None
     status: int
+    also: tuple[tuple[int, str, type | None], ...] = ()
+    """Other answers than ``status`` and the 4xx refusals: (status, description, body type)."""
 
 
 ROUTES: list[Route] = []
@@ -71,9 +74,10 @@ def api(
     body: type | None = None,
     response: type | None = None,
     status: int = 200,
+    also: tuple[tuple[int, str, type | None], ...] = (),
 ) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
-        ROUTES.append(Route(method, path, handler, summary, roles, body, response, status))
+        ROUTES.append(Route(method, path, handler, summary, roles, body, response, status, also))
         return handler
 
     return register
@@ -90,10 +94,11 @@ def office_of(request: web.Request) -> Office:
 
 
 def ticket_id(request: web.Request) -> int:
-    raw = request.match_info["ticket_id"]
-    if not raw.isdigit() or len(raw) > 12:
-        raise api_error(404, "not_found", f"no ticket with id {raw!r}")
-    return int(raw)
+    return int(path_param(request, "ticket_id"))
+
+
+def path_counter(request: web.Request) -> str:
+    return str(path_param(request, "counter_id"))
 
 
 async def guarded(coro: Awaitable[Any]) -> Any:
@@ -117,7 +122,8 @@ def ticket_reply(
 
 
 def check_clerk_ticket(office: Office, principal: Principal, tid: int) -> None:
-    """A clerk acts on the visitor at a counter they hold; supervisors on any."""
+    """A clerk acts on a waiting visitor or the one at a counter they hold (a note or a flag
+    too: another counter's visitor is that clerk's to describe); supervisors on any."""
     ticket = office.engine.tickets.get(tid)
     if ticket is None:
         raise api_error(404, "not_found", f"no ticket with id {tid}")
@@ -140,35 +146,83 @@ def check_clerk_counter(office: Office, principal: Principal, counter_id: str) -
 # ------------------------------------------------------------------ public
 
 
-@api("GET", "/healthz", "Liveness check")
+@api(
+    "GET",
+    "/healthz",
+    "Ready check: 503 storage_full or storage_error while the storage refuses commits",
+    also=((503, "not ready: the storage refuses commits (the error says why)", p.ErrorResponse),),
+)
 async def healthz(request: web.Request) -> web.Response:
+    trouble = office_of(request).store.trouble
+    if trouble is not None:
+        raise api_error(503, trouble.code, trouble.message)
     return reply({"ok": True})
 
 
-@api("POST", "/api/login", "Staff sign-in", body=p.LoginRequest, response=p.LoginResponse)
+async def end_sessions(app: web.Application, digests: list[str]) -> None:
+    """Sign these sessions out: their tokens stop working at once, cached or not."""
+    for digest in digests:
+        await app[OFFICE].store.remove_session(digest)
+        app[PRINCIPALS].pop(digest, None)
+        app[SESSIONS].forget(digest)
+
+
+@api(
+    "POST",
+    "/api/login",
+    "Staff sign-in; 429 with Retry-After after too many wrong passwords",
+    body=p.LoginRequest,
+    response=p.LoginResponse,
+    also=((429, "too many wrong passwords for this name or from this address", p.ErrorResponse),),
+)
 async def login(request: web.Request) -> web.Response:
     body = await read_body(request, p.LoginRequest)
     office = office_of(request)
+    limits, address = request.app[SIGN_IN_LIMITS], request.remote or "unknown"
+    limits.check(body.name, address)  # before the password: a locked name confirms nothing
     found = await office.store.staff_password(body.name)
     stored_hash = found[1] if found else DUMMY_HASH
     ok = await asyncio.to_thread(verify_password, stored_hash, body.password)
     if not found or not ok:
+        limits.failed(body.name, address)
         raise api_error(401, "bad_credentials", "name or password is not right")
+    limits.succeeded(body.name)
     account = found[0]
+    weak = None if office.config.security.demo else weak_password(body.password)
+    if weak is not None:
+        raise api_error(
+            403,
+            "weak_password",
+            f"this password may not be used here ({weak}): ask an admin to set a new one"
+            f" with `lobby staff add {account.name} --role {account.role}`",
+        )
     token = new_token()
     await office.store.add_session(hash_token(token), account.id)
     return reply(p.LoginResponse(token=token, role=account.role, name=account.name))
 
 
-@api("POST", "/api/logout", "Staff sign-out: the session token stops working", roles=CLERKS)
+@api(
+    "POST",
+    "/api/logout",
+    "Staff sign-out: the session token stops working (everywhere: every session of the person)",
+    roles=CLERKS,
+    body=p.LogoutRequest,
+)
 async def logout(request: web.Request) -> web.Response:
     principal = require(request, *CLERKS)
+    body = await read_body(request, p.LogoutRequest)
     token, _ = token_from(request)
     if principal.kind != "staff" or not token:
         raise api_error(409, "conflict", "only a staff session can sign out")
-    digest = hash_token(token)
-    await office_of(request).store.remove_session(digest)
-    request.app[PRINCIPALS].pop(digest, None)
+    digests = [hash_token(token)]
+    if body.everywhere:
+        await office_of(request).store.remove_sessions_of(principal.id)
+        digests += [
+            digest
+            for digest, (who, *_) in request.app[PRINCIPALS].items()
+            if who.kind == "staff" and who.id == principal.id
+        ]
+    await end_sessions(request.app, digests)
     response = reply({"ok": True})
     response.del_cookie(COOKIE)
     return response
@@ -185,6 +239,10 @@ async def logout(request: web.Request) -> web.Response:
     body=p.CheckInRequest,
     response=p.TicketView,
     status=201,
+    also=(
+        (200, "a retry (same client_request_id): the ticket it created", p.TicketView),
+        (429, "this kiosk reached its check-ins per minute (Retry-After)", p.ErrorResponse),
+    ),
 )
 async def check_in(request: web.Request) -> web.Response:
     principal = require(request, "kiosk", *CLERKS)
@@ -195,6 +253,8 @@ async def check_in(request: web.Request) -> web.Response:
     if body.arrived_at is not None and principal.role != "kiosk":
         raise api_error(403, "forbidden", "only a kiosk sends an arrival time", "arrived_at")
     known = body.client_request_id in office.engine.request_ids
+    if principal.kind == "device" and not known:  # a retry is the same visitor, not another
+        request.app[CHECK_IN_LIMIT].admit(principal, office.now())
     token = secrets.token_urlsafe(12)
     ticket = await guarded(
         office.run(
@@ -236,9 +296,9 @@ def ticket_action(
 ) -> None:
     async def handler(request: web.Request) -> web.Response:
         principal = require(request, *roles)
+        tid = ticket_id(request)  # the path first: an id that cannot exist is a 404
         body: Any = None if body_type is None else await read_body(request, body_type)
         office = office_of(request)
-        tid = ticket_id(request)
         if own_counter:
             check_clerk_ticket(office, principal, tid)
         await guarded(office.act(decide(office, tid, body, principal)))
@@ -297,14 +357,12 @@ ticket_action(
     "Add a note that travels with the ticket",
     p.NoteRequest,
     lambda o, t, b, who: lambda now: o.engine.add_note(now, t, b.text, who.name),
-    own_counter=False,
 )
 ticket_action(
     "flag",
     "Flag the visit for a supervisor debrief",
     p.FlagRequest,
     lambda o, t, b, who: lambda now: o.engine.flag(now, t, b.reason, who.name),
-    own_counter=False,
 )
 ticket_action(
     "acknowledged",
@@ -332,11 +390,11 @@ def counter_action(
     async def handler(request: web.Request) -> web.Response:
         principal = require(request, *CLERKS)
         office = office_of(request)
-        counter_id = request.match_info["counter_id"]
-        check_clerk_counter(office, principal, counter_id)
+        counter = path_counter(request)
+        check_clerk_counter(office, principal, counter)
         await read_body(request, p.EmptyBody)
-        await guarded(office.act(decide(office, counter_id, principal)))
-        return counter_reply(request, counter_id, principal.role)
+        await guarded(office.act(decide(office, counter, principal)))
+        return counter_reply(request, counter, principal.role)
 
     handler.__name__ = f"counter_{path}"
     api(
@@ -369,10 +427,10 @@ counter_action(
 async def call_next(request: web.Request) -> web.Response:
     principal = require(request, *CLERKS)
     office = office_of(request)
-    counter_id = request.match_info["counter_id"]
-    check_clerk_counter(office, principal, counter_id)
+    counter = path_counter(request)
+    check_clerk_counter(office, principal, counter)
     await read_body(request, p.EmptyBody)
-    ticket = await guarded(office.run(lambda now: office.engine.call_next(now, counter_id)))
+    ticket = await guarded(office.run(lambda now: office.engine.call_next(now, counter)))
     return reply(p.CallNextResponse(ticket=office.ticket_view(ticket, principal.role)))
 
 
@@ -387,14 +445,14 @@ async def call_next(request: web.Request) -> web.Response:
 async def safety_alert(request: web.Request) -> web.Response:
     principal = require(request, *CLERKS)
     office = office_of(request)
-    counter_id = request.match_info["counter_id"]
-    if counter_id not in office.engine.counters:
-        raise api_error(404, "not_found", f"no counter with id {counter_id!r}")
+    counter = path_counter(request)
+    if counter not in office.engine.counters:
+        raise api_error(404, "not_found", f"no counter with id {counter!r}")
     body = await read_body(request, p.AlertRequest)
     alert = await guarded(
         office.run(
             lambda now: office.engine.raise_alert(
-                now, counter_id, principal.name, body.client_request_id
+                now, counter, principal.name, body.client_request_id
             )
         )
     )
@@ -413,6 +471,13 @@ async def alert_checklist(request: web.Request) -> web.Response:
     principal = require(request, *CLERKS)
     office = office_of(request)
     body = await read_body(request, p.ChecklistRequest)
+    alert = office.engine.alerts.get(body.alert_id)
+    if principal.role == "clerk" and alert is not None and alert.staff != principal.name:
+        raise api_error(
+            403,
+            "forbidden",
+            "only the clerk who raised an alert, or a supervisor, records its checklist",
+        )
     await guarded(
         office.act(
             lambda now: office.engine.update_checklist(
@@ -555,7 +620,7 @@ def service_override(path: str, is_open: bool | None, summary: str) -> None:
     async def handler(request: web.Request) -> web.Response:
         require(request, *SUPERVISORS)
         office = office_of(request)
-        service_id = request.match_info["service_id"]
+        service_id = str(path_param(request, "service_id"))
         await read_body(request, p.EmptyBody)
         await guarded(
             office.act(lambda now: office.engine.set_service_open(now, service_id, is_open))
@@ -575,3 +640,138 @@ def service_override(path: str, is_open: bool | None, summary: str) -> None:
 service_override("open", True, "Open a service outside its hours")
 service_override("close", False, "Close a service now (check-in refused, hours shown)")
 service_override("hours", None, "Follow the configured hours again")
+
+
+# ------------------------------------------------------------------ devices
+
+
+@api(
+    "GET",
+    "/api/devices",
+    "Kiosks and displays, and when each last hit the check-in limit",
+    roles=SUPERVISORS,
+    response=p.DevicesResponse,
+)
+async def devices(request: web.Request) -> web.Response:
+    require(request, *SUPERVISORS)
+    return await devices_reply(request)
+
+
+async def devices_reply(request: web.Request) -> web.Response:
+    limited = request.app[CHECK_IN_LIMIT].limited_at
+    listed = await office_of(request).store.devices()
+    return reply(
+        p.DevicesResponse(
+            [
+                p.DeviceView(d.id, d.name, d.role, d.created_at, present.iso(limited.get(d.id)))
+                for d in listed
+            ]
+        )
+    )
+
+
+@api(
+    "POST",
+    "/api/devices/{device_id}/revoke",
+    "Revoke a kiosk or display token: it stops working at once",
+    roles=SUPERVISORS,
+    response=p.DevicesResponse,
+)
+async def revoke_device(request: web.Request) -> web.Response:
+    require(request, *SUPERVISORS)
+    device_id = int(path_param(request, "device_id"))
+    await read_body(request, p.EmptyBody)
+    if await office_of(request).store.remove_device(device_id) is None:
+        raise api_error(404, "not_found", f"no device with id {device_id}")
+    cache = request.app[PRINCIPALS]
+    for digest in [
+        d for d, (who, *_) in cache.items() if who.kind == "device" and who.id == device_id
+    ]:
+        cache.pop(digest)
+    return await devices_reply(request)
+
+
+# ------------------------------------------------------------------ privacy
+
+
+async def privacy_request(request: web.Request) -> tuple[Principal, Office, list[int]]:
+    """Who asks (a supervisor), and the visits the request names."""
+    principal = require(request, *SUPERVISORS)
+    body = await read_body(request, p.PrivacyRequest)
+    office = office_of(request)
+    return principal, office, await visits_of(office, body)
+
+
+async def visits_of(office: Office, body: p.PrivacyRequest) -> list[int]:
+    """The visits a privacy request names: by name (every visit under it) or one ticket."""
+    if (body.name is None) == (body.ticket is None):
+        raise api_error(422, "invalid", "give either a name or a ticket", "name")
+    if body.ticket is not None:
+        if not await office.store.visit_events([body.ticket]):
+            raise api_error(404, "not_found", f"no ticket with id {body.ticket} in the log")
+        return [body.ticket]
+    assert body.name is not None
+    return await office.store.visits_named(body.name)
+
+
+def numbers(events: list[Any]) -> str:
+    """The visits as the audit log names them: ticket numbers and days, never a name."""
+    found = [
+        f"{e.event.data.get('number', '?')} of {e.event.at.date().isoformat()}"
+        for e in events
+        if e.event.kind == "ticket.checked_in"
+    ]
+    return ", ".join(found) or "none found"
+
+
+@api(
+    "POST",
+    "/api/privacy/export",
+    "Everything the log holds about a person (by name) or one visit; recorded in the audit log",
+    roles=SUPERVISORS,
+    body=p.PrivacyRequest,
+    response=p.PrivacyExport,
+)
+async def privacy_export(request: web.Request) -> web.Response:
+    principal, office, ids = await privacy_request(request)
+    logged = await office.store.visit_events(ids)
+    await office.store.record_privacy(principal.name, "export", numbers(logged))
+    by_visit: dict[int, list[p.LoggedEvent]] = {tid: [] for tid in ids}
+    for entry in logged:
+        by_visit[entry.event.data["id"]].append(
+            p.LoggedEvent(
+                entry.seq, present.iso(entry.event.at) or "", entry.event.kind, entry.event.data
+            )
+        )
+    return reply(p.PrivacyExport([p.VisitRecord(tid, events) for tid, events in by_visit.items()]))
+
+
+@api(
+    "POST",
+    "/api/privacy/erase",
+    "Erase a person's (by name) or one visit's private data now; recorded in the audit log",
+    roles=SUPERVISORS,
+    body=p.PrivacyRequest,
+    response=p.ErasedResponse,
+)
+async def privacy_erase(request: web.Request) -> web.Response:
+    principal, office, ids = await privacy_request(request)
+    detail = numbers(await office.store.visit_events(ids))
+    await office.act(lambda now: office.engine.erase(now, ids))
+    await office.store.record_privacy(principal.name, "erase", detail)
+    return reply(p.ErasedResponse(sorted(ids)))
+
+
+@api(
+    "GET",
+    "/api/privacy/audit",
+    "Every export and erasure of a person's data: when, by whom, which visits",
+    roles=SUPERVISORS,
+    response=p.AuditResponse,
+)
+async def privacy_audit(request: web.Request) -> web.Response:
+    require(request, *SUPERVISORS)
+    entries = await office_of(request).store.privacy_audit()
+    return reply(
+        p.AuditResponse([p.AuditEntryView(e.at, e.by, e.action, e.detail) for e in entries])
+    )

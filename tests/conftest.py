@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from lobby import protocol as p
 from lobby.client import LobbyClient, live
 from lobby.state import OfficeState
-from server.app import create_app
+from server.app import HEADER_TIMEOUT_SEC, create_app
 from server.auth import hash_token
 from server.config import OfficeConfig, load_config, parse_config
 from server.office import TICK_SEC
@@ -64,6 +64,7 @@ class RunningServer:
     clients: list[LobbyClient] = field(default_factory=list)
     clock: Callable[[], datetime] | None = None
     tick_sec: float = TICK_SEC
+    header_timeout: float = HEADER_TIMEOUT_SEC
 
     @property
     def url(self) -> str:
@@ -76,7 +77,9 @@ class RunningServer:
 
     async def start(self) -> None:
         self.runner = web.AppRunner(
-            create_app(self.config, self.db, self.clock, self.tick_sec), shutdown_timeout=1.0
+            create_app(self.config, self.db, self.clock, self.tick_sec),
+            shutdown_timeout=1.0,
+            keepalive_timeout=self.header_timeout,
         )
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", self.port).start()

@@ -103,6 +103,13 @@ ACCESS = [
     ("POST", "/api/counters/w9/open", "clerk", 404),
     ("POST", "/api/tickets/999/start", "clerk", 404),
     ("POST", "/api/tickets/abc/start", "clerk", 404),
+    # '³'.isdigit() is true and int('³') raises: the path's type decides, not str methods
+    ("POST", "/api/tickets/%C2%B3/start", "clerk", 404),
+    ("GET", "/api/tickets/%C2%B3", "clerk", 404),
+    ("POST", "/api/tickets/0/notes", "clerk", 404),
+    ("POST", "/api/tickets/99999999999999999999/flag", "clerk", 404),
+    ("POST", "/api/counters/%C2%B3/open", "clerk", 404),
+    ("POST", "/api/counters/W1/call-next", "clerk", 404),
     ("GET", "/api/no-such-thing", "clerk", 404),
     ("DELETE", "/api/tickets", "clerk", 405),
 ]

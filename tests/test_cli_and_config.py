@@ -60,14 +60,16 @@ def test_serve_with_a_wrong_config_prints_one_line_not_a_traceback(tmp_path: Pat
 
 def test_staff_add_reads_the_password_from_stdin_and_stores_a_hash(tmp_path: Path) -> None:
     db = tmp_path / "lobby.db"
-    result = run("staff", "add", "Dana", "--role", "supervisor", "--db", str(db), stdin="s3cret!\n")
+    result = run(
+        "staff", "add", "Dana", "--role", "supervisor", "--db", str(db), stdin="s3cret-of-dana!\n"
+    )
     assert result.returncode == 0, result.stderr
     with SqliteStore(db).offline() as accounts:
         found = accounts.staff_password("dana")
     assert found is not None
     account, stored = found
     assert account.role == "supervisor" and stored.startswith("$argon2")
-    assert "s3cret" not in stored and verify_password(stored, "s3cret!")
+    assert "s3cret" not in stored and verify_password(stored, "s3cret-of-dana!")
 
 
 def test_device_add_prints_the_token_once_on_its_last_line(tmp_path: Path) -> None:
@@ -116,3 +118,19 @@ def test_openapi_describes_the_stream_messages_and_the_storage_failure() -> None
     patch = spec["components"]["schemas"]["StreamPatch"]
     assert {"services", "counters", "tickets", "calls", "announce"} <= set(patch["properties"])
     assert "503" in spec["paths"]["/api/tickets"]["post"]["responses"]
+    assert "503" in spec["paths"]["/healthz"]["get"]["responses"]
+
+
+def test_openapi_types_every_path_parameter_and_documents_a_retried_check_in() -> None:
+    from server.openapi import build_openapi
+
+    spec = build_openapi("Test")
+    start = spec["paths"]["/api/tickets/{ticket_id}/start"]["post"]
+    (param,) = start["parameters"]
+    assert param["schema"] == {"type": "integer", "minimum": 1, "maximum": 10**12}
+    assert "404" in start["responses"]
+    (counter,) = spec["paths"]["/api/counters/{counter_id}/open"]["post"]["parameters"]
+    assert counter["schema"]["pattern"] == "^[a-z0-9][a-z0-9_-]{0,31}$"
+    responses = spec["paths"]["/api/tickets"]["post"]["responses"]
+    assert {"201", "200"} <= set(responses)
+    assert responses["200"]["content"] == responses["201"]["content"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -11,8 +12,9 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, expect
 
 from lobby import protocol as p
+from lobby.client import ApiError
 from server.config import OfficeConfig
-from server.keys import OFFICE
+from server.keys import CHECK_IN_LIMIT, OFFICE
 from tests.browser import WAIT_MS, screenshot
 
 # Fixtures: one Chromium for the module and a server in the same event loop.
@@ -356,3 +358,26 @@ async def test_kiosk_offline_check_ins_and_printer_causes_are_marked(
     await expect(page.locator("#printers")).to_contain_text(
         "Cover open (The ticket printer's cover is open.)"
     )
+
+
+async def test_a_kiosk_at_its_check_in_limit_shows_and_is_revoked_from_the_page(
+    server: RunningServer, browser: Browser
+) -> None:
+    server.app[CHECK_IN_LIMIT].per_device.limit = 2  # this office's limit, made small
+    page = await signed_in_desk(browser, server)
+    row = page.locator('#devices li[data-device="test-kiosk"]')
+    await expect(row).to_be_visible(timeout=WAIT_MS)
+    kiosk = server.kiosk()
+    for n in range(3):
+        with contextlib.suppress(ApiError):
+            await kiosk.check_in(visitor(f"page-flood-{n}"))
+    await expect(row).to_contain_text("hit the check-in limit", timeout=WAIT_MS)
+    await expect(row).to_have_class("device-row limited")
+    await screenshot(page, "supervisor-devices.png")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    await row.locator("button[data-action=revoke]").click()
+    await expect(row).to_have_count(0, timeout=WAIT_MS)
+    with pytest.raises(ApiError) as revoked:
+        await kiosk.check_in(visitor("page-after-revoke"))
+    assert revoked.value.status == 401

@@ -10,18 +10,39 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+import signal
 import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
+from playwright.async_api import expect
 
 from lobby.client import ApiError
 from server.config import OfficeConfig
 from server.keys import OFFICE
-from tests.conftest import RunningServer, following, running_server, until, visitor
+from tests.browser import WAIT_MS, chromium, screenshot
+from tests.conftest import (
+    CONFIG_PATH,
+    RunningServer,
+    following,
+    free_port,
+    running_server,
+    seed_accounts,
+    until,
+    visitor,
+)
+from tests.test_pages_supervisor import signed_in_desk
+
+LOBBY = [sys.executable, "-m", "lobby.cli"]
 
 
 @pytest.fixture
@@ -141,6 +162,96 @@ async def test_a_failed_commit_answers_every_command_in_flight(
         assert office.storage_problem is None
         ticket = await clerk.ticket_action(called.id, "start")
         assert ticket.state == "serving"
+
+
+async def healthz(server: RunningServer) -> str:
+    """``ok``, or the code of the error ``/healthz`` answers with."""
+    try:
+        await server.client().request("GET", "/healthz")
+    except ApiError as error:
+        assert error.status == 503
+        return error.code
+    return "ok"
+
+
+async def test_a_full_disk_is_reported_and_passes_by_itself_once_space_is_back(
+    small_disk: Path, office_config: OfficeConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The log, ``/healthz`` and the supervisor page say the disk is full; freeing space is
+    enough: no command has to come along for the server to be ready again."""
+    caplog.set_level(logging.INFO)
+    async with server_on(small_disk, office_config) as server, chromium() as browser:
+        page = await signed_in_desk(browser, server)
+        await expect(page.locator("#storage-band")).to_be_hidden()
+        kiosk = server.kiosk()
+        filler = fill(small_disk)
+        for attempt in range(200):
+            with contextlib.suppress(ApiError):
+                await kiosk.check_in(visitor(f"fill-{attempt:04d}"))
+                continue
+            break
+        assert await healthz(server) == "storage_full"
+        await until(lambda: "the disk is full" in caplog.text, what="the log says so")
+        band = page.locator("#storage-band")
+        await expect(band).to_contain_text("disk is full", timeout=WAIT_MS)
+        await screenshot(page, "supervisor-disk-full.png")
+
+        filler.unlink()
+        for _ in range(100):
+            if await healthz(server) == "ok":
+                break
+            await asyncio.sleep(0.1)
+        assert await healthz(server) == "ok", "ready again with no command to try"
+        assert "storage works again" in caplog.text
+        await expect(band).to_be_hidden(timeout=WAIT_MS)
+        await kiosk.check_in(visitor(f"fill-{attempt:04d}"))
+
+
+def test_sigterm_after_a_full_disk_stops_the_server_at_once(small_disk: Path) -> None:
+    """Shutdown finishes whatever state the writer is in: the disk is still full when asked."""
+    db = small_disk / "lobby.db"
+    tokens = seed_accounts(db)
+    port = free_port()
+    process = subprocess.Popen(
+        [*LOBBY, "serve", "--config", str(CONFIG_PATH), "--db", str(db), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def check_in(rid: str) -> int:
+        request = urllib.request.Request(
+            f"{base}/api/tickets",
+            data=msgspec.json.encode(visitor(rid)),
+            headers={"Authorization": f"Bearer {tokens['kiosk']}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        filler = fill(small_disk)
+        statuses = [check_in(f"term-{n:04d}") for n in range(5)]
+        assert 503 in statuses
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, errors
+    assert "Traceback" not in errors
+    assert "no snapshot saved at shutdown" in errors or "saved a snapshot" in errors
+    filler.unlink()
 
 
 async def test_a_burst_on_a_filling_disk_keeps_exactly_what_was_acknowledged(

@@ -46,6 +46,26 @@ class Account:
     name: str
     role: str
     kind: str  # "staff" or "device"
+    signed_in_at: datetime | None = None
+    """For a staff session: when it began (sessions end a while after it)."""
+
+
+@dataclass(frozen=True)
+class Device:
+    id: int
+    name: str
+    role: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One export or erasure of a person's data: who, when, what (never the person's name)."""
+
+    at: str
+    by: str
+    action: str
+    detail: str
 
 
 class Logged(NamedTuple):
@@ -79,13 +99,20 @@ class StorageFailed(Exception):
         return "The server could not save this, so nothing changed. Please try again shortly."
 
 
+class UnusableStore(Exception):
+    """The database cannot be served as it is: damaged, missing, of a newer version or of
+    another office. The message is one line for the operator, saying what to do; the server
+    refuses to start rather than serve an empty or broken office."""
+
+
 class Accounts(ABC):
     """Staff, devices and sessions as plain calls, for the command line and for setting up."""
 
     @abstractmethod
     def add_staff(self, name: str, role: str, password_hash: str) -> int:
         """Add a staff member, or give an existing one (same name, any case) a new role and
-        password; returns the id, which stays the same on an update."""
+        password, ending every session they had; returns the id, which stays the same on an
+        update."""
 
     @abstractmethod
     def staff_password(self, name: str) -> tuple[Account, str] | None:
@@ -96,10 +123,22 @@ class Accounts(ABC):
         """Add a kiosk or display, or re-issue one: its previous token stops working."""
 
     @abstractmethod
+    def devices(self) -> list[Device]:
+        """Every kiosk and display, by name."""
+
+    @abstractmethod
+    def remove_device(self, device_id: int) -> str | None:
+        """Revoke a device: its token stops working; returns its name, None if unknown."""
+
+    @abstractmethod
     def add_session(self, token_hash: str, staff_id: int) -> None: ...
 
     @abstractmethod
     def remove_session(self, token_hash: str) -> None: ...
+
+    @abstractmethod
+    def remove_sessions_of(self, staff_id: int) -> int:
+        """End every session of one staff member; returns how many there were."""
 
     @abstractmethod
     def account_for_token(self, token_hash: str) -> Account | None:
@@ -108,6 +147,25 @@ class Accounts(ABC):
 
 class Store(ABC):
     """The event log and the accounts of one office."""
+
+    # ------------------------------------------------------------- privacy
+    # What is held about one person, and the record of every look at it and every erasure.
+
+    @abstractmethod
+    async def visits_named(self, name: str) -> list[int]:
+        """The ids of the visits checked in under ``name`` (any case, outer spaces ignored)."""
+
+    @abstractmethod
+    async def visit_events(self, ticket_ids: list[int]) -> list[Logged]:
+        """Every logged event about these visits, in seq order."""
+
+    @abstractmethod
+    async def record_privacy(self, by: str, action: str, detail: str) -> None:
+        """Add an entry to the privacy audit log (durable before it returns)."""
+
+    @abstractmethod
+    async def privacy_audit(self) -> list[AuditEntry]:
+        """The privacy audit log, oldest first."""
 
     # ----------------------------------------------------------- lifecycle
 
@@ -179,6 +237,16 @@ class Store(ABC):
         are committed together: one flush for many callers.
         """
 
+    trouble: StorageFailed | None = None
+    """The last failed commit, until a commit or :meth:`probe` succeeds again: while it is set
+    the server reports not-ready (``/healthz``) and the supervisor page says why."""
+
+    @abstractmethod
+    async def probe(self) -> None:
+        """Try a small durable write (after a failed commit, with nothing else to commit):
+        clears :attr:`trouble` when the storage takes writes again, raises
+        :class:`StorageFailed` when it still does not."""
+
     @abstractmethod
     async def recover(self) -> int:
         """After a failed commit, go on from what is durable; returns the last durable seq.
@@ -224,10 +292,19 @@ class Store(ABC):
     async def add_device(self, name: str, role: str, token_hash: str) -> int: ...
 
     @abstractmethod
+    async def devices(self) -> list[Device]: ...
+
+    @abstractmethod
+    async def remove_device(self, device_id: int) -> str | None: ...
+
+    @abstractmethod
     async def add_session(self, token_hash: str, staff_id: int) -> None: ...
 
     @abstractmethod
     async def remove_session(self, token_hash: str) -> None: ...
+
+    @abstractmethod
+    async def remove_sessions_of(self, staff_id: int) -> int: ...
 
     @abstractmethod
     async def account_for_token(self, token_hash: str) -> Account | None: ...

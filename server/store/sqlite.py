@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import errno
 import json
+import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -28,16 +30,23 @@ from server.store.port import (
     PRIVATE_FIELDS,
     Account,
     Accounts,
+    AuditEntry,
+    Device,
     Logged,
     RecordReader,
     StorageFailed,
     Store,
+    UnusableStore,
 )
 from server.store.sqlite_records import SCHEMA as RECORDS_SCHEMA
 from server.store.sqlite_records import RecordWriter, read_records
 
 T = TypeVar("T")
+log = logging.getLogger("lobby.store")
 BATCH_LIMIT = 512
+PROBE_FREE_BYTES = 1 << 20
+"""A probe counts the disk as usable again only with this much free: a commit of a full batch
+needs some, and a disk with a few bytes back would fail the next one again."""
 SNAPSHOTS_KEPT = 3
 
 
@@ -117,6 +126,22 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     # 5: the visit records reports query (server/store/sqlite_records.py), built from the log
     # at the next serving start
     RECORDS_SCHEMA,
+    # 6: the office a database belongs to, so a server never serves another office's log;
+    # the audit log of every export and erasure of a person's data
+    """
+    CREATE TABLE office (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        name TEXT NOT NULL,
+        claimed_at TEXT NOT NULL
+    );
+    CREATE TABLE privacy_audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        by TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    """,
 ]
 
 
@@ -127,6 +152,8 @@ def connect(path: str | Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA busy_timeout=5000")
     conn.execute("PRAGMA foreign_keys=ON")
+    # What a purge erases is overwritten in the file, not left in freed space to be read back.
+    conn.execute("PRAGMA secure_delete=ON")
     return conn
 
 
@@ -157,6 +184,112 @@ def migrate(conn: sqlite3.Connection) -> int:
     return version
 
 
+# ------------------------------------------------------------ start-up checks
+# A start must never serve a broken office, nor quietly begin an empty one where a real one was
+# (a deleted file whose write-ahead log is still there, a wrong --db): every device token would
+# fail and the day's queue would be gone. Each refusal is one line saying what to do.
+
+LEFTOVER_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+def leftovers_of(path: Path) -> list[Path]:
+    """The files SQLite keeps beside a database, where they exist."""
+    return [p for p in (path.with_name(path.name + s) for s in LEFTOVER_SUFFIXES) if p.exists()]
+
+
+def prepare_path(path: Path, *, create: bool, init: bool) -> None:
+    """Refuse a database that is gone or empty unless a new one may be made here.
+
+    ``create``: a new database may be made where there is nothing at all (the command line's
+    first ``lobby staff add``). ``init``: the operator asked for a new office (``lobby serve
+    --init``), so leftovers of a lost database are set aside (renamed, never deleted) first.
+    """
+    exists = path.exists()
+    empty = exists and path.stat().st_size == 0
+    if exists and not empty:
+        return
+    left = leftovers_of(path)
+    if init:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        for old in [*left, *([path] if empty else [])]:
+            old.rename(old.with_name(f"{old.name}.set-aside-{stamp}"))
+        return
+    if empty:
+        raise UnusableStore(
+            f"{path} is empty (0 bytes), so the database was lost or truncated: restore it from"
+            " a backup, or start a new office with `lobby serve --init`"
+        )
+    if left:
+        raise UnusableStore(
+            f"{path} is missing but {left[0].name} is still beside it, so the database was"
+            " deleted or moved: restore it, or start a new office with `lobby serve --init`"
+            " (which sets the leftovers aside)"
+        )
+    if not create:
+        raise UnusableStore(
+            f"there is no database at {path}: give --db the office's database, or start a new"
+            " office with `lobby serve --init`"
+        )
+
+
+def check_database(conn: sqlite3.Connection, path: Path) -> None:
+    """A quick integrity check and the schema version, before anything reads or migrates."""
+    problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+    if problems != ["ok"]:
+        raise UnusableStore(
+            f"{path} is damaged ({problems[0]}): restore it from a backup; the server does not"
+            " start on a damaged database"
+        )
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise UnusableStore(
+            f"{path} has schema version {version}, newer than this Lobby knows"
+            f" ({len(MIGRATIONS)}): run the newer Lobby, or restore a backup made for this one"
+        )
+    if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        raise UnusableStore(f"{path} is an SQLite file but not a Lobby database")
+
+
+def claim_office(conn: sqlite3.Connection, path: Path, office: str) -> None:
+    """The database belongs to the first office that served it, and only to that one."""
+    conn.execute(
+        "INSERT INTO office (id, name, claimed_at) VALUES (1, ?, ?) ON CONFLICT DO NOTHING",
+        (office, _now()),
+    )
+    owner = conn.execute("SELECT name FROM office").fetchone()[0]
+    if owner != office:
+        raise UnusableStore(
+            f"{path} is the database of {owner!r}, not of {office!r} (office.name in the"
+            " configuration): give --db this office's database"
+        )
+
+
+def open_checked(
+    path: Path, *, office: str | None = None, create: bool = True, init: bool = False
+) -> sqlite3.Connection:
+    """A connection to a checked, migrated database, or :class:`UnusableStore` saying why not."""
+    prepare_path(path, create=create, init=init)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = connect(path)
+        check_database(conn, path)
+        migrate(conn)
+        if office is not None:
+            claim_office(conn, path, office)
+    except sqlite3.DatabaseError as exc:
+        if conn is not None:
+            conn.close()
+        raise UnusableStore(
+            f"{path} is damaged or not a Lobby database ({exc}): restore it from a backup"
+        ) from None
+    except BaseException:
+        if conn is not None:
+            conn.close()
+        raise
+    return conn
+
+
 def scrub_private(conn: sqlite3.Connection, ticket_ids: list[int]) -> None:
     """Erase the private fields of these tickets' logged events (see ``PRIVATE_FIELDS``)."""
     for kind, fields in PRIVATE_FIELDS.items():
@@ -166,6 +299,14 @@ def scrub_private(conn: sqlite3.Connection, ticket_ids: list[int]) -> None:
             " AND json_extract(data, '$.id') IN (SELECT value FROM json_each(?))",
             (kind, json.dumps(ticket_ids)),
         )
+
+
+def erase_old_pages(conn: sqlite3.Connection) -> None:
+    """After a purge, copy the write-ahead log into the database and empty it: the log still
+    holds the pages as they were before the purge, names and notes included, until then."""
+    busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if busy:  # a reader (the command line) holds old pages; the next purge tries again
+        log.warning("the write-ahead log could not be emptied after a purge (a reader is open)")
 
 
 def _now() -> str:
@@ -195,7 +336,9 @@ class SqliteAccounts(Accounts):
             " password_hash=excluded.password_hash RETURNING id",
             (name, role, password_hash, _now()),
         )
-        return int(cursor.fetchone()[0])
+        staff_id = int(cursor.fetchone()[0])
+        self.remove_sessions_of(staff_id)  # a new password: nobody stays signed in on the old
+        return staff_id
 
     def staff_password(self, name: str) -> tuple[Account, str] | None:
         row = self._conn.execute(
@@ -214,6 +357,16 @@ class SqliteAccounts(Accounts):
         )
         return int(cursor.fetchone()[0])
 
+    def devices(self) -> list[Device]:
+        rows = self._conn.execute("SELECT id, name, role, created_at FROM devices ORDER BY name")
+        return [Device(*row) for row in rows]
+
+    def remove_device(self, device_id: int) -> str | None:
+        row = self._conn.execute(
+            "DELETE FROM devices WHERE id = ? RETURNING name", (device_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
     def add_session(self, token_hash: str, staff_id: int) -> None:
         self._conn.execute(
             "INSERT INTO sessions (token_hash, staff_id, created_at) VALUES (?, ?, ?)",
@@ -223,14 +376,18 @@ class SqliteAccounts(Accounts):
     def remove_session(self, token_hash: str) -> None:
         self._conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
 
+    def remove_sessions_of(self, staff_id: int) -> int:
+        cursor = self._conn.execute("DELETE FROM sessions WHERE staff_id = ?", (staff_id,))
+        return int(cursor.rowcount)
+
     def account_for_token(self, token_hash: str) -> Account | None:
         row = self._conn.execute(
-            "SELECT s.id, s.name, s.role FROM sessions JOIN staff s ON s.id = sessions.staff_id"
-            " WHERE sessions.token_hash = ?",
+            "SELECT s.id, s.name, s.role, sessions.created_at FROM sessions"
+            " JOIN staff s ON s.id = sessions.staff_id WHERE sessions.token_hash = ?",
             (token_hash,),
         ).fetchone()
         if row is not None:
-            return Account(row[0], row[1], row[2], "staff")
+            return Account(row[0], row[1], row[2], "staff", datetime.fromisoformat(row[3]))
         row = self._conn.execute(
             "SELECT id, name, role FROM devices WHERE token_hash = ?", (token_hash,)
         ).fetchone()
@@ -261,12 +418,27 @@ class SqliteStore(Store):
 
     ``layout`` (counter -> services) lets the visit records measure idle while waiting; a
     store opened with another layout than its records were built with builds them again.
+
+    Opening checks the file first (:func:`open_checked`): ``office`` is the configured office
+    the database must belong to, ``create`` whether a new database may be made where there is
+    none, ``init`` whether the operator asked for a new office (``lobby serve --init``).
     """
 
-    def __init__(self, path: str | Path, layout: Layout | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        layout: Layout | None = None,
+        *,
+        office: str | None = None,
+        create: bool = True,
+        init: bool = False,
+    ) -> None:
         self.path = Path(path)
         self.layout = layout
         self._records: RecordWriter | None = None
+        self._office = office
+        self._create = create
+        self._init = init
         self._conn: sqlite3.Connection | None = None
         self._accounts: SqliteAccounts | None = None
         self._queue: queue.SimpleQueue[_Write | _Job | None] = queue.SimpleQueue()
@@ -274,6 +446,7 @@ class SqliteStore(Store):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_seq = 0
         self._failed: StorageFailed | None = None  # written and read on the writer thread
+        self.trouble: StorageFailed | None = None
 
     # ----------------------------------------------------------- lifecycle
 
@@ -285,14 +458,7 @@ class SqliteStore(Store):
         self._records = _open_records(self._conn, self.layout, self._last_seq)
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = connect(self.path)
-        try:
-            migrate(conn)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        return open_checked(self.path, office=self._office, create=self._create, init=self._init)
 
     @contextlib.contextmanager
     def records(self) -> Iterator[RecordReader]:
@@ -367,6 +533,28 @@ class SqliteStore(Store):
         self._last_seq = await self._call(reset)
         return self._last_seq
 
+    async def probe(self) -> None:
+        def write() -> None:
+            conn = self._conn
+            assert conn is not None
+            disk = os.statvfs(self.path.parent)
+            free = disk.f_bavail * disk.f_frsize
+            if free < PROBE_FREE_BYTES:
+                raise StorageFailed(f"{free} bytes free beside {self.path}", full=True)
+            try:  # rewriting the schema version is a real commit that changes nothing
+                conn.execute("BEGIN IMMEDIATE")
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                conn.execute(f"PRAGMA user_version={int(version)}")
+                conn.execute("COMMIT")
+            except (sqlite3.Error, OSError) as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                raise failure(exc) from exc
+
+        await self._call(write)
+        self.trouble = None
+
     async def events_since(self, seq: int, limit: int | None = None) -> list[Logged]:
         return await self._call(
             lambda: self._select("WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit or -1)),
@@ -377,6 +565,47 @@ class SqliteStore(Store):
         return await self._call(
             lambda: self._select("WHERE at_us >= ? AND at_us < ? ORDER BY seq", bounds)
         )
+
+    async def visits_named(self, name: str) -> list[int]:
+        def find() -> list[int]:
+            assert self._conn is not None
+            rows = self._conn.execute(
+                "SELECT json_extract(data, '$.id') FROM events WHERE kind = 'ticket.checked_in'"
+                " AND lower(trim(json_extract(data, '$.name'))) = lower(trim(?)) ORDER BY seq",
+                (name,),
+            )
+            return [int(row[0]) for row in rows]
+
+        return await self._call(find)
+
+    async def visit_events(self, ticket_ids: list[int]) -> list[Logged]:
+        return await self._call(
+            lambda: self._select(
+                "WHERE json_extract(data, '$.id') IN (SELECT value FROM json_each(?))"
+                " AND kind LIKE 'ticket.%' ORDER BY seq",
+                (json.dumps(ticket_ids),),
+            )
+        )
+
+    async def record_privacy(self, by: str, action: str, detail: str) -> None:
+        def record() -> None:
+            assert self._conn is not None
+            self._conn.execute(
+                "INSERT INTO privacy_audit (at, by, action, detail) VALUES (?, ?, ?, ?)",
+                (_now(), by, action, detail),
+            )
+
+        await self._call(record)
+
+    async def privacy_audit(self) -> list[AuditEntry]:
+        def read() -> list[AuditEntry]:
+            assert self._conn is not None
+            rows = self._conn.execute(
+                "SELECT at, by, action, detail FROM privacy_audit ORDER BY id"
+            )
+            return [AuditEntry(*row) for row in rows]
+
+        return await self._call(read)
 
     async def save_snapshot(self, seq: int, data: bytes) -> None:
         def save() -> None:
@@ -402,7 +631,7 @@ class SqliteStore(Store):
 
         await self._call(save)
 
-    def _select(self, where: str, params: tuple[int, ...]) -> list[Logged]:
+    def _select(self, where: str, params: tuple[object, ...]) -> list[Logged]:
         assert self._conn is not None
         rows = self._conn.execute(f"SELECT seq, at, kind, data FROM events {where}", params)
         return [Logged(seq, decode_event(at, kind, data)) for seq, at, kind, data in rows]
@@ -418,11 +647,20 @@ class SqliteStore(Store):
     async def add_device(self, name: str, role: str, token_hash: str) -> int:
         return await self._call(lambda: self._open_accounts().add_device(name, role, token_hash))
 
+    async def devices(self) -> list[Device]:
+        return await self._call(lambda: self._open_accounts().devices())
+
+    async def remove_device(self, device_id: int) -> str | None:
+        return await self._call(lambda: self._open_accounts().remove_device(device_id))
+
     async def add_session(self, token_hash: str, staff_id: int) -> None:
         await self._call(lambda: self._open_accounts().add_session(token_hash, staff_id))
 
     async def remove_session(self, token_hash: str) -> None:
         await self._call(lambda: self._open_accounts().remove_session(token_hash))
+
+    async def remove_sessions_of(self, staff_id: int) -> int:
+        return await self._call(lambda: self._open_accounts().remove_sessions_of(staff_id))
 
     async def account_for_token(self, token_hash: str) -> Account | None:
         return await self._call(lambda: self._open_accounts().account_for_token(token_hash))
@@ -507,6 +745,7 @@ class SqliteStore(Store):
         if self._failed is not None:  # decided on top of a commit that failed: refused too
             self._settle(loop, futures, None, self._failed)
             return
+        purged = False
         try:
             conn.execute("BEGIN IMMEDIATE")
             for write in batch:
@@ -521,8 +760,11 @@ class SqliteStore(Store):
                     if event.kind == "tickets.purged":
                         scrub_private(conn, event.data["ids"])
                         conn.execute("DELETE FROM snapshots")  # they may hold what was erased
+                        purged = True
             _write_records(self._records, batch)
             conn.execute("COMMIT")
+            if purged:
+                erase_old_pages(conn)
         except (sqlite3.Error, OSError) as exc:
             with contextlib.suppress(sqlite3.Error):
                 if conn.in_transaction:
@@ -530,9 +772,10 @@ class SqliteStore(Store):
             with contextlib.suppress(sqlite3.Error, OSError):
                 if self._records is not None:  # the fold ran ahead of what was committed
                     self._records.restore()
-            self._failed = failure(exc)
+            self._failed = self.trouble = failure(exc)
             self._settle(loop, futures, None, self._failed)
             return
+        self.trouble = None
         self._settle(loop, futures, None, None)
 
 

@@ -194,6 +194,7 @@
     render();
     if (first) {
       showOnly("dashboard");
+      loadDevices();
       const today = officeToday();
       setRange(today, today);
     }
@@ -725,11 +726,75 @@
     history.replaceState(null, "", url.pathname + url.search + url.hash);
   }
 
+  // Whether the server can save is not office state: while the disk is full nothing can be
+  // logged, so it cannot travel the stream. /healthz is the server's word on it.
+  const STORAGE_CHECK_MS = 5000;
+  async function checkStorage() {
+    let text = "";
+    try {
+      const response = await fetch("/healthz", { credentials: "omit", headers: { Accept: "application/json" } });
+      if (response.status === 503) {
+        const data = await response.json().catch(() => null);
+        const code = data && data.error && data.error.code;
+        text =
+          code === "storage_full"
+            ? "The server's disk is full: check-ins, calls and changes are not being saved. Free space on the server; it carries on by itself."
+            : "The server cannot save: check-ins, calls and changes are not being saved. Check the server's storage.";
+      }
+    } catch (err) {
+      text = ""; // the live link already says when the server cannot be reached
+    }
+    const band = $("storage-band");
+    band.textContent = text;
+    band.hidden = !text;
+  }
+
+  // Devices are accounts, not office state: listed from /api/devices, refreshed with the
+  // storage check, so a kiosk that hit the check-in limit shows within seconds.
+  function renderDevices(devices) {
+    const list = $("devices");
+    list.replaceChildren();
+    if (!devices.length) list.append(el("li", { className: "muted", text: "No kiosk or display yet." }));
+    for (const device of devices) {
+      const limited = device.limited_at ? "hit the check-in limit at " + clockText(device.limited_at) : "";
+      list.append(
+        el("li", { className: limited ? "device-row limited" : "device-row", dataset: { device: device.name } }, [
+          el("span", { className: "name", text: device.name }),
+          el("span", { className: "sub", text: device.role + (limited ? " · " + limited : "") }),
+          el("button", { type: "button", className: "small secondary", text: "Revoke", dataset: { action: "revoke" }, onclick: () => revokeDevice(device) }),
+        ])
+      );
+    }
+  }
+
+  async function loadDevices() {
+    try {
+      renderDevices((await api("GET", "/api/devices")).devices);
+    } catch (err) {
+      /* the storage band or the live link says what is wrong */
+    }
+  }
+
+  async function revokeDevice(device) {
+    if (!window.confirm("Revoke " + device.name + "? Its token stops working at once.")) return;
+    try {
+      renderDevices((await api("POST", "/api/devices/" + device.id + "/revoke", {})).devices);
+      toast(device.name + " is revoked.");
+    } catch (err) {
+      toast("Could not revoke " + device.name + ": " + err.message);
+    }
+  }
+
   // The stream is the only source: a refused connection means no (or an expired) session.
   function start() {
     stripToken();
     link = LobbyState.follow({ onChange: onChange, onLink: onLink, onRefused: () => signedOut || signOut("") });
     setInterval(tickClock, 1000);
+    checkStorage();
+    setInterval(() => {
+      checkStorage();
+      if (!signedOut && !$("dashboard").hidden) loadDevices();
+    }, STORAGE_CHECK_MS);
   }
 
   function wire() {
