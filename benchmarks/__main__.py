@@ -12,6 +12,7 @@ from pathlib import Path
 from benchmarks.busy_office import BusyOffice, busy_office_phases, print_busy_office
 from benchmarks.call_to_event import interleaved_calls
 from benchmarks.check_ins import Kiosks, alternate_check_ins
+from benchmarks.estimates import measure_estimates, print_estimates
 from benchmarks.figures import Phase, note
 from benchmarks.reports import print_reports, report_timings
 from benchmarks.servers import MACHINE, CpuMeter, ServerProcess, start_bare, start_lobby
@@ -226,6 +227,7 @@ def main() -> None:
         check_ins, calls, busy = asyncio.run(run(Path(tmp)))
         starts = year_starts(Path(tmp))
         reports = report_timings(Path(tmp))
+        estimates, estimate_seconds = measure_estimates(Path(tmp))
     load_after = os.getloadavg()[0]
     print_check_ins(check_ins)
     print_calls(calls)
@@ -233,6 +235,7 @@ def main() -> None:
     print_busy_office(busy)
     print_year_starts(starts)
     print_reports(reports)
+    print_estimates(estimates, estimate_seconds)
     print(
         f"\n(total {time.perf_counter() - began:.0f} s; 1-minute load average"
         f" {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores)"
