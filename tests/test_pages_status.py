@@ -56,6 +56,9 @@ async def test_visitor_follows_their_place_until_called_to_window_1(
     await expect(page.locator("#detail")).to_have_text(
         f"Estimated wait: about {low}\u2060–\u2060{high} minutes"  # the range never splits
     )
+    await expect(page.locator("#hint")).to_contain_text(
+        "We estimate on the long side: you may well be called sooner."
+    )
     await expect(page.locator("#service")).to_have_text("Permits and Licensing")
     await expect(page.locator("#info")).to_have_text("Bring a photo ID and proof of address.")
     await expect(page.locator("#notice")).to_have_text("Test notice")

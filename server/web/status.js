@@ -147,7 +147,8 @@
               : t("estimate_upto", { high: estimate.high_min })
           );
         }
-        show("hint", t("waiting_hint"));
+        // the range errs high on purpose: say so, so "up to 20" is not read as a promise
+        show("hint", (estimate ? t("estimate_note") + " " : "") + t("waiting_hint"));
         break;
       }
       case "called":
