@@ -92,7 +92,7 @@ class _Security(msgspec.Struct, forbid_unknown_fields=True):
     demo: bool = False
     session_idle_min: Annotated[float, Meta(gt=0, le=24 * 60)] = 240.0
     session_max_hours: Annotated[float, Meta(gt=0, le=7 * 24)] = 12.0
-    check_ins_per_device_per_min: Annotated[int, Meta(ge=1, le=10_000)] = 20
+    check_ins_per_device_per_min: Annotated[int, Meta(ge=1, le=1_000_000)] = 20
 
 
 @dataclass(frozen=True)
