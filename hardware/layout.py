@@ -93,6 +93,8 @@ def lay_out_ticket(printer: Escpos, content: TicketContent) -> None:
     printer.ln()
     write(content.position_text, height=2, bold=True)
     write(content.wait_text, height=2, bold=True)
+    if content.wait_note:
+        write(content.wait_note)
     if content.info_text and content.info_text.strip():
         printer.ln()
         write(content.info_text)

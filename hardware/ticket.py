@@ -37,6 +37,9 @@ class TicketContent:
     """Printed under the QR code, e.g. "Scan to follow your place in line"."""
     privacy_text: str
     """Reassurance printed last, e.g. "Your name is never shown on the screens"."""
+    wait_note: str | None = None
+    """Under the wait, what the range means, e.g. "We estimate on the long side: you may well
+    be called sooner."; None prints nothing."""
 
     def __post_init__(self) -> None:
         """Refuse a ticket that could not be served: without a number or link it is useless."""

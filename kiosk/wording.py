@@ -110,4 +110,5 @@ def ticket_content(
         status_url=ticket.status_url,
         qr_caption=t("scan_hint"),
         privacy_text=t("privacy_line"),
+        wait_note=t("estimate_note") if ticket.estimate is not None else None,
     )

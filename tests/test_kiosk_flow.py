@@ -348,6 +348,7 @@ async def test_the_button_says_what_the_ticket_says_when_services_share_a_counte
         printed = list(iter_text(read_escpos(printer.last_output, code_pages_of(printer.profile))))
         assert "About 1 person ahead" in printed
         assert f"Wait: about {low}–{high} minutes" in printed
+        assert "We estimate on the long side: you may well be called sooner." in " ".join(printed)
 
 
 async def test_not_sure_sends_the_visitor_to_the_front_desk(server: RunningServer) -> None:
