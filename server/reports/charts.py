@@ -191,7 +191,7 @@ def wait_distribution(report: Report) -> Chart:
         bar_w = plot_w / len(bins)
         for i, b in enumerate(bins):
             x = LEFT + i * bar_w
-            h = plot_h * b["count"] / most
+            h = max(2.0, plot_h * b["count"] / most) if b["count"] else 0.0
             fill = SOLID if b["within_target"] else chart.hatched
             if b["count"]:
                 chart.rect(x + 1.5, base - h, bar_w - 3, h, fill)
@@ -203,7 +203,16 @@ def wait_distribution(report: Report) -> Chart:
             if b["within_target"] and not bins[i + 1]["within_target"]:
                 target_x = x + bar_w
                 chart.line(target_x, base - plot_h - 12, target_x, base, dashed=True, width=1.5)
-                chart.text(target_x + 4, base - plot_h - 4, "target", size=10, anchor="start")
+                # the two sides named in words too: a short hatched bar hardly shows its hatching
+                top_y = base - plot_h - 4
+                chart.text(target_x - 4, top_y, "← within", size=10, anchor="end")
+                chart.text(
+                    target_x + 4,
+                    top_y,
+                    f"→ over the {s['target_wait_min']:g} min target",
+                    size=10,
+                    anchor="start",
+                )
         chart.line(LEFT, base, WIDTH - RIGHT, base)
         y += panel_h
     chart.legend(
