@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 
 from lobby import protocol as p
 from lobby.cli import main
+from server.keys import OFFICE
 from server.reports import stats
+from server.reports.figures import DaySummary, cache_key, keep_settled_days
 from tests.conftest import CONFIG_PATH, FakeClock, RunningServer, visitor
 from tests.test_pages import token_of
 
@@ -343,3 +346,35 @@ async def test_the_command_line_prints_the_pages_figures(
 
     assert main([*base, "--from", "2026-11-03", "--to", "2026-11-02"]) == 2
     assert "'to' is before 'from'" in capsys.readouterr().err
+
+
+async def test_housekeeping_summarises_settled_days_ahead_of_the_first_report(
+    clocked_server: tuple[RunningServer, FakeClock],
+) -> None:
+    server, clock = clocked_server
+    live = await hand_built_morning(server, clock)
+    office = server.app[OFFICE]
+    key = cache_key(office.config)
+
+    def waiting() -> list[str]:
+        with office.store.records() as reader:
+            return reader.unsummarised_days(key)
+
+    assert waiting() == [], "the day is not settled while the log is still on it"
+    supervisor = await server.staff("super")
+    clock.advance(days=1)
+    await server.kiosk().check_in(visitor("day-next-01"))  # the log moves on: the day settles
+    await supervisor.request("POST", "/api/day/close")
+    clock.advance(days=1)
+    await server.kiosk().check_in(visitor("day-next-02"))
+    assert waiting() == ["2026-11-03", "2026-11-02"]  # newest first; today never settles
+    # a round with no time to spare still summarises one day, the newest
+    assert keep_settled_days(office.store, office.config, office.now(), budget_sec=0) == 1
+    assert waiting() == ["2026-11-02"]
+    await office.housekeep()
+    assert waiting() == []
+    with office.store.records() as reader:
+        kept = reader.cached(key, {"2026-11-02"})
+    assert msgspec.msgpack.decode(kept["2026-11-02"], type=DaySummary).visits["day"]
+    again = await supervisor.request("GET", "/api/reports/summary", params=DAY)
+    assert again["overall"] == live["overall"] and again["staff"] == live["staff"]

@@ -14,6 +14,7 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
+from time import monotonic as time_now
 from typing import Any
 
 import msgspec
@@ -38,6 +39,8 @@ BIN_WIDTHS_MIN = (60, 30, 20, 15, 10, 5, 2, 1)
 """Widths a wait histogram may use: the widest that puts the target on an edge 3+ bins in."""
 BINS_TO_TARGETS = 3
 """A wait histogram runs to three times the target; longer waits share the last bin."""
+KEEP_BUDGET_SEC = 2.0
+"""How long one round of housekeeping may spend summarising settled days."""
 SUMMARY_FORMAT = 1
 """Part of the cache key: raise it when a summary holds something else."""
 
@@ -177,6 +180,29 @@ def period_summary(
         day += timedelta(days=1)
     reader.keep(key, fresh)
     return merge(days)
+
+
+def keep_settled_days(
+    store: Store, config: OfficeConfig, now: datetime, budget_sec: float = KEEP_BUDGET_SEC
+) -> int:
+    """Summarise settled days that have no kept summary yet, newest first, for about
+    ``budget_sec``; returns how many were kept.
+
+    Housekeeping calls it in a worker thread, so after an upgrade (or a change of a service's
+    target, which asks for new summaries) the history is summarised a slice at a time in the
+    background, and the first report over a year reads kept summaries instead of every row.
+    """
+    key = cache_key(config)
+    fresh: dict[str, bytes] = {}
+    with store.records() as reader:
+        began = time_now()
+        for day in reader.unsummarised_days(key):
+            summary = summarise_day(reader, config, date.fromisoformat(day), now)
+            fresh[day] = msgspec.msgpack.encode(summary)
+            if time_now() - began >= budget_sec:
+                break
+        reader.keep(key, fresh)
+    return len(fresh)
 
 
 # ------------------------------------------------------------------ figures
