@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -343,6 +344,27 @@ async def test_the_command_line_prints_the_pages_figures(
     assert services[0]["wait_p90_min"] == "6.0" and services[0]["transfers"] == "1"
     staff = (tmp_path / "by-staff.csv").read_text(encoding="utf-8").splitlines()
     assert staff[0].split(",")[0] == "staff" and staff[1].startswith("clerk,")
+
+    # the printable report as one file: the page the server serves, its stylesheet inside
+    html_file = tmp_path / "report.html"
+    assert await asyncio.to_thread(main, [*base, *period, "--html", str(html_file)]) == 0
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"{server.url}/supervisor/report",
+            params={**DAY, "token": supervisor.token or ""},
+        ) as answer,
+    ):
+        served = await answer.text()
+
+    def figures_of(page: str) -> str:  # without the stylesheet and the "as of" line
+        page = re.sub(r"<style>.*?</style>|<link [^>]*>", "", page, flags=re.S)
+        return re.sub(r'<p class="meta">.*?</p>', "", page)
+
+    written = html_file.read_text(encoding="utf-8")
+    assert "<style>" in written and "@media print" in written and "<script" not in written
+    assert "Daily report: Monday 2 November 2026" in written
+    assert figures_of(written) == figures_of(served)
 
     assert main([*base, "--from", "2026-11-03", "--to", "2026-11-02"]) == 2
     assert "'to' is before 'from'" in capsys.readouterr().err

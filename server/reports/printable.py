@@ -11,6 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
+from importlib import resources
 from typing import Any
 
 from server.reports import charts
@@ -424,8 +425,14 @@ def lists(parent: ET.Element, report: Report) -> None:
         _add(section, "p", "No visit was flagged for a debrief.", id="report-debrief")
 
 
-def report_page(report: Report) -> str:
-    """The whole printable document."""
+def report_file(report: Report) -> str:
+    """The printable document as one file to keep or send (``lobby report --html``): the
+    stylesheet the server serves beside the page is written into it."""
+    return report_page(report, (resources.files("server") / "web" / "report.css").read_text())
+
+
+def report_page(report: Report, stylesheet: str | None = None) -> str:
+    """The whole printable document, linking the served stylesheet unless given its text."""
     kind, period = period_words(report)
     html = ET.Element("html", {"lang": "en"})
     head = _add(html, "head")
@@ -433,7 +440,10 @@ def report_page(report: Report) -> str:
     _add(head, "meta", name="viewport", content="width=device-width, initial-scale=1")
     _add(head, "meta", name="robots", content="noindex, nofollow")
     _add(head, "title", f"{report['office']} · {kind} · {period}")
-    _add(head, "link", rel="stylesheet", href=STYLESHEET)
+    if stylesheet is None:
+        _add(head, "link", rel="stylesheet", href=STYLESHEET)
+    else:
+        _add(head, "style", stylesheet)
     body = _add(_add(html, "body"), "main", class_="report")
     top = _add(body, "header", class_="report-head")
     _add(top, "p", report["office"], class_="office", id="report-office")
