@@ -55,7 +55,7 @@ async def test_the_page_shows_every_breakdown_chart_and_the_advice(
 ) -> None:
     report = await october(month)
     assert report["open_days"] == len(working_days(date(2026, 10, 1))) == 22
-    context = await browser.new_context(viewport=DESK)
+    context = await browser.new_context(viewport=DESK, accept_downloads=True)
     page = await context.new_page()
     await page.goto(f"{month.url}/supervisor")
     await sign_in(page)
@@ -104,6 +104,15 @@ async def test_the_page_shows_every_breakdown_chart_and_the_advice(
         loaded = "(img) => img.complete && img.naturalWidth > 0"
         await page.wait_for_function(loaded, arg=await chart.element_handle(), timeout=WAIT_MS)
         assert await chart.get_attribute("alt")
+    # any breakdown as CSV: the staff, in name order
+    await page.select_option("#report-by", "staff")
+    async with page.expect_download() as download_info:
+        await page.click("#report-csv")
+    download = await download_info.value
+    assert download.suggested_filename == "lobby-report-2026-10-01-to-2026-10-31-by-staff.csv"
+    lines = (await download.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("staff,calls,served")
+    assert [line.split(",")[0] for line in lines[1:]] == sorted(STAFF.values())
     await expect(page.locator("#report-print")).to_have_attribute(
         "href", "/supervisor/report?from=2026-10-01&to=2026-10-31"
     )
