@@ -213,6 +213,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     header, rows = breakdown(figures, args.by)
     if args.csv:
         Path(args.csv).write_text(csv_text(header, rows), encoding="utf-8")
+    if args.html:
+        from server.reports.printable import report_file
+
+        Path(args.html).write_text(report_file(figures), encoding="utf-8")
     if args.format == "json":
         print(json.dumps(figures, indent=2, ensure_ascii=False))
     else:
@@ -389,6 +393,9 @@ def add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--by", choices=("service", "counter", "staff", "day", "hour"), default="service"
     )
     report.add_argument("--csv", metavar="FILE", help="also write the breakdown as CSV")
+    report.add_argument(
+        "--html", metavar="FILE", help="also write the printable report (as /supervisor/report)"
+    )
     report.add_argument("--format", choices=("table", "json"), default="table")
     report.set_defaults(func=cmd_report)
 

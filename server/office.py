@@ -29,6 +29,7 @@ from server import snapshot
 from server.config import OfficeConfig
 from server.engine import Engine, Event, Ticket
 from server.publisher import Outgoing, Publisher, audience_of
+from server.reports.figures import keep_settled_days
 from server.store.port import Logged, StorageFailed, Store
 from server.stream import Hub
 
@@ -282,6 +283,7 @@ class Office:
         purged = any(e.kind == "tickets.purged" for e in events)  # the snapshots went with it
         if purged or self._events_since_snapshot() >= SNAPSHOT_AFTER_EVENTS:
             await self.save_snapshot()
+        await asyncio.to_thread(keep_settled_days, self.store, self.config, self.now())
 
     def tick(self) -> None:
         """Push what the clock alone moved; skipped while a commit is in flight, so a tick never

@@ -22,14 +22,17 @@ from aiohttp import web
 
 from lobby.i18n import Catalogues
 from lobby.protocol import SurveyRequest
+from server.auth import PRINCIPAL
 from server.display_page import add_display_routes
 from server.engine import Refused, Ticket
 from server.errors import STATUS_BY_KIND, api_error
 from server.keys import OFFICE
 from server.live import HEARTBEAT_SEC, origin_allowed
 from server.office import Office
+from server.reports.printable import report_page
 from server.stream import Client
 from server.validation import read_body
+from server.views import SUPERVISORS, period_report
 
 WEB = resources.files("server") / "web"
 _encoder = msgspec.json.Encoder()
@@ -40,7 +43,11 @@ ASSETS = {
         "status.css": "text/css",
         "labels.json": "application/json",
     },
-    "supervisor": {"supervisor.js": "text/javascript", "supervisor.css": "text/css"},
+    "supervisor": {
+        "supervisor.js": "text/javascript",
+        "supervisor.css": "text/css",
+        "report.css": "text/css",
+    },
 }
 ASSET_HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 PAGE_HEADERS = {
@@ -170,6 +177,45 @@ async def supervisor_page(request: web.Request) -> web.Response:
     return _file_response("supervisor.html", "text/html", _streaming(PAGE_HEADERS, request))
 
 
+# The printable report runs no script at all: every figure on it is written by the server.
+REPORT_HEADERS = PAGE_HEADERS | {
+    "Content-Security-Policy": PAGE_HEADERS["Content-Security-Policy"].replace(
+        "script-src 'self'", "script-src 'none'"
+    )
+}
+
+
+def _report_notice(status: int, title: str, words: str) -> web.Response:
+    """What the printable report says instead of figures: one message and the way on."""
+    page = (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title>"
+        '<link rel="stylesheet" href="/supervisor/assets/report.css"></head>'
+        f'<body><main class="report signin-needed"><h1>{html.escape(title)}</h1>'
+        f'<p>{html.escape(words)}</p><p><a href="/supervisor">Open the supervisor dashboard</a>'
+        "</p></main></body></html>"
+    )
+    return web.Response(status=status, text=page, content_type="text/html", headers=REPORT_HEADERS)
+
+
+async def printable_report(request: web.Request) -> web.Response:
+    """The period's report as one printable page (``from`` and ``to`` as for the API)."""
+    principal = request.get(PRINCIPAL)
+    if principal is None or principal.role not in SUPERVISORS:
+        return _report_notice(
+            401,
+            "Sign in to see this report",
+            "Reports are for supervisors. Sign in on the supervisor dashboard, then open the"
+            " printable report from its Reports panel.",
+        )
+    try:
+        figures = await period_report(request)
+    except web.HTTPException as refused:
+        message = msgspec.json.decode(refused.text or "{}").get("error", {}).get("message", "")
+        return _report_notice(refused.status, "This report cannot be made", message)
+    return web.Response(text=report_page(figures), content_type="text/html", headers=REPORT_HEADERS)
+
+
 async def page_asset(request: web.Request) -> web.Response:
     page, name = request.match_info["page"], request.match_info["name"]
     content_type = ASSETS[page].get(name)
@@ -225,4 +271,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/status/{token}/json", status_json)
     app.router.add_get("/status/{token}/ws", status_stream)
     app.router.add_get("/supervisor", supervisor_page)
+    app.router.add_get("/supervisor/report", printable_report)
     add_display_routes(app)

@@ -22,6 +22,7 @@ PATH_PARAMS: dict[str, Any] = {
     "counter_id": Ident,  # the configuration's own rule for ids
     "service_id": Ident,
     "device_id": TicketId,  # a positive integer, as the database numbers them
+    "chart": Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z-]{0,39}$")],
 }
 """Every path parameter of the API and the type it must convert to; a route's ``{name}``."""
 _PATH_NOUNS = {
@@ -29,6 +30,7 @@ _PATH_NOUNS = {
     "counter_id": "counter",
     "service_id": "service",
     "device_id": "device",
+    "chart": "chart",
 }
 MAX_BODY = 64 * 1024
 _PATH = re.compile(r" - at `\$\.?([^`]*)`$")

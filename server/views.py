@@ -34,6 +34,7 @@ from server.engine import Refused
 from server.errors import STATUS_BY_KIND, api_error
 from server.keys import CHECK_IN_LIMIT, OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS
 from server.office import Office
+from server.reports.charts import CHARTS, svg_text
 from server.reports.figures import period_of, report
 from server.reports.tables import BREAKDOWN, breakdown, csv_text
 from server.store.port import RecordsBehind
@@ -597,6 +598,31 @@ async def report_csv(request: web.Request) -> web.Response:
         content_type="text/csv",
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@api(
+    "GET",
+    "/api/reports/charts/{chart}.svg",
+    "One chart of the period's report as SVG (name: " + ", ".join(CHARTS) + ")",
+    roles=SUPERVISORS,
+    response=None,
+)
+async def report_chart(request: web.Request) -> web.Response:
+    require(request, *SUPERVISORS)
+    name = request.match_info["chart"]
+    if name not in CHARTS:
+        raise api_error(404, "not_found", f"no chart named {name!r}; one of {', '.join(CHARTS)}")
+    figures = await period_report(request)
+    return web.Response(
+        text=svg_text(name, figures),
+        content_type="image/svg+xml",
+        charset="utf-8",
+        headers={
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        },
     )
 
 

@@ -256,7 +256,7 @@ async def test_report_shows_the_visit_and_downloads_csv(
     await expect(permits.locator("td").nth(7)).to_have_text("100%")
     await expect(page.locator("#report-debrief")).to_contain_text(ticket.number)
     await expect(page.locator("#report-debrief")).to_contain_text("Visitor was upset")
-    await expect(page.locator('#report-counters tr[data-counter="w1"]')).to_contain_text("Window 1")
+    await expect(page.locator('#report-counters tr[data-key="w1"]')).to_contain_text("Window 1")
 
     async with page.expect_download() as download_info:
         await page.click("#report-csv")

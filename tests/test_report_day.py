@@ -7,16 +7,20 @@ import asyncio
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 
 from lobby import protocol as p
 from lobby.cli import main
+from server.keys import OFFICE
 from server.reports import stats
+from server.reports.figures import DaySummary, cache_key, keep_settled_days
 from tests.conftest import CONFIG_PATH, FakeClock, RunningServer, visitor
 from tests.test_pages import token_of
 
@@ -99,6 +103,12 @@ async def csv_download(server: RunningServer, token: str | None, by: str) -> str
         return await answer.text()
 
 
+def level(met: int, counted: int, rate: float | None) -> dict:
+    """A service level block; below the 80 % goal is marked."""
+    below = rate is not None and rate < 0.8
+    return {"met": met, "counted": counted, "rate": rate, "below_goal": below}
+
+
 def dist(count: int, mean: float | None, median: float | None, p90: float | None) -> dict:
     return {"count": count, "mean": mean, "median": median, "p90": p90}
 
@@ -126,7 +136,7 @@ async def test_every_figure_of_a_hand_built_morning(
     assert overall["waited_before_leaving_min"] == dist(2, 19.5, 14.0, 25.0)
     # permits held to 10 min: P-001, P-002, P-003 met; P-004 closed unseen is a miss;
     # records held to 15: R-001 left after 25, a miss
-    assert overall["service_level"] == {"met": 3, "counted": 5, "rate": 0.6}
+    assert overall["service_level"] == level(3, 5, 0.6)
     assert overall["needs_met_rate"] == 0.5 and overall["needs_met_answered"] == 2
     assert overall["no_show_rate"] == 0.3333  # 1 of 3 called
     assert overall["walkaway_rate"] == 0.2  # 1 of 5
@@ -163,9 +173,9 @@ async def test_every_figure_of_a_hand_built_morning(
 
     permits, billing, records = (report["services"][s] for s in ("permits", "billing", "records"))
     assert (permits["check_ins"], billing["check_ins"], records["check_ins"]) == (4, 0, 1)
-    assert permits["service_level"] == {"met": 3, "counted": 4, "rate": 0.75}
-    assert records["service_level"] == {"met": 0, "counted": 1, "rate": 0.0}
-    assert billing["service_level"] == {"met": 0, "counted": 0, "rate": None}
+    assert permits["service_level"] == level(3, 4, 0.75)
+    assert records["service_level"] == level(0, 1, 0.0)
+    assert billing["service_level"] == level(0, 0, None)
     # each leg under the service that served it: the transfer is permits'
     assert (permits["transfers"], billing["transfers"]) == (1, 0)
     assert permits["service_time_min"] == dist(2, 4.5, 3.0, 6.0)
@@ -196,15 +206,60 @@ async def test_every_figure_of_a_hand_built_morning(
             "day": "2026-11-02",
             "check_ins": 5,
             "wait_mean_min": 3.33,
-            "service_level": {"met": 3, "counted": 5, "rate": 0.6},
+            "service_level": level(3, 5, 0.6),
         }
     ]
     nine = next(h for h in report["hours"] if h["hour"] == 9)
     assert nine["check_ins"] == 5
     assert nine["counters_open"] == 0.47  # w1 staffed 09:00-09:28: 28 of 60 minutes
-    assert report["weekday_hour"] == [
-        {"weekday": "Mon", "hour": 9, "check_ins": 5, "wait_mean_min": 3.33}
+    assert report["months"] == [
+        {
+            "month": "2026-11",
+            "check_ins": 5,
+            "wait_mean_min": 3.33,
+            "service_level": level(3, 5, 0.6),
+        }
     ]
+    assert report["weekday_hour"] == [
+        {
+            "weekday": "Mon",
+            "hour": 9,
+            "check_ins": 5,
+            "arrivals_per_day": 5.0,
+            "wait_mean_min": 3.33,
+        }
+    ]
+    assert overall["still_open"] == 0
+    # permits' waits 2, 6, 2 against its 10 min target: bins 2 min wide (the widest putting the
+    # target on an edge at least 3 bins in), to 30 min, then one for longer waits
+    bins = permits["wait_bins"]
+    assert len(bins) == 16 and bins[-1] == {
+        "from_min": 30,
+        "to_min": None,
+        "count": 0,
+        "share": 0.0,
+        "within_target": False,
+    }
+    assert [(b["from_min"], b["to_min"], b["count"]) for b in bins[:4]] == [
+        (0, 2, 2),  # 0 up to and including 2
+        (2, 4, 0),
+        (4, 6, 1),
+        (6, 8, 0),
+    ]
+    assert bins[0]["share"] == 0.6667 and bins[2]["share"] == 0.3333
+    assert [b["within_target"] for b in bins[4:6]] == [True, False]  # 8-10 within, 10-12 not
+    # records (target 15): 5 min bins; nobody was called, so every bin is empty
+    assert [b["to_min"] for b in records["wait_bins"]][:3] == [5, 10, 15]
+    assert {b["count"] for b in records["wait_bins"]} == {0}
+    assert records["wait_bins"][0]["share"] is None
+
+    # a period with a day nobody came (Sunday 1 November): per open day means the Monday only
+    supervisor = await server.staff("super")
+    both = await supervisor.request(
+        "GET", "/api/reports/summary", params={"from": "2026-11-01", "to": "2026-11-02"}
+    )
+    assert both["open_days"] == 1 and [d["day"] for d in both["days"]] == ["2026-11-02"]
+    assert next(h for h in both["hours"] if h["hour"] == 9)["arrivals_per_day"] == 5.0
 
 
 async def test_the_same_figures_after_a_restart_and_from_the_kept_summary(
@@ -292,5 +347,58 @@ async def test_the_command_line_prints_the_pages_figures(
     staff = (tmp_path / "by-staff.csv").read_text(encoding="utf-8").splitlines()
     assert staff[0].split(",")[0] == "staff" and staff[1].startswith("clerk,")
 
+    # the printable report as one file: the page the server serves, its stylesheet inside
+    html_file = tmp_path / "report.html"
+    assert await asyncio.to_thread(main, [*base, *period, "--html", str(html_file)]) == 0
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"{server.url}/supervisor/report",
+            params={**DAY, "token": supervisor.token or ""},
+        ) as answer,
+    ):
+        served = await answer.text()
+
+    def figures_of(page: str) -> str:  # without the stylesheet and the "as of" line
+        page = re.sub(r"<style>.*?</style>|<link [^>]*>", "", page, flags=re.S)
+        return re.sub(r'<p class="meta">.*?</p>', "", page)
+
+    written = html_file.read_text(encoding="utf-8")
+    assert "<style>" in written and "@media print" in written and "<script" not in written
+    assert "Daily report: Monday 2 November 2026" in written
+    assert figures_of(written) == figures_of(served)
+
     assert main([*base, "--from", "2026-11-03", "--to", "2026-11-02"]) == 2
     assert "'to' is before 'from'" in capsys.readouterr().err
+
+
+async def test_housekeeping_summarises_settled_days_ahead_of_the_first_report(
+    clocked_server: tuple[RunningServer, FakeClock],
+) -> None:
+    server, clock = clocked_server
+    live = await hand_built_morning(server, clock)
+    office = server.app[OFFICE]
+    key = cache_key(office.config)
+
+    def waiting() -> list[str]:
+        with office.store.records() as reader:
+            return reader.unsummarised_days(key)
+
+    assert waiting() == [], "the day is not settled while the log is still on it"
+    supervisor = await server.staff("super")
+    clock.advance(days=1)
+    await server.kiosk().check_in(visitor("day-next-01"))  # the log moves on: the day settles
+    await supervisor.request("POST", "/api/day/close")
+    clock.advance(days=1)
+    await server.kiosk().check_in(visitor("day-next-02"))
+    assert waiting() == ["2026-11-03", "2026-11-02"]  # newest first; today never settles
+    # a round with no time to spare still summarises one day, the newest
+    assert keep_settled_days(office.store, office.config, office.now(), budget_sec=0) == 1
+    assert waiting() == ["2026-11-02"]
+    await office.housekeep()
+    assert waiting() == []
+    with office.store.records() as reader:
+        kept = reader.cached(key, {"2026-11-02"})
+    assert msgspec.msgpack.decode(kept["2026-11-02"], type=DaySummary).visits["day"]
+    again = await supervisor.request("GET", "/api/reports/summary", params=DAY)
+    assert again["overall"] == live["overall"] and again["staff"] == live["staff"]

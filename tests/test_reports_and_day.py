@@ -45,7 +45,7 @@ async def test_a_scripted_morning_gives_the_defined_figures(
     permits = report["services"]["permits"]
     assert permits["check_ins"] == 2
     assert permits["wait_min"]["mean"] == 11.0  # (4 + 18) / 2
-    assert permits["service_level"] == {"met": 1, "counted": 2, "rate": 0.5}
+    assert permits["service_level"] == {"met": 1, "counted": 2, "rate": 0.5, "below_goal": True}
     assert permits["service_time_min"]["mean"] == 7.0
     assert permits["call_to_counter_min"]["mean"] == 1.0
     assert permits["needs_met_rate"] == 1.0

@@ -11,15 +11,17 @@ million rows; today is always summarised afresh.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
+from time import monotonic as time_now
 from typing import Any
 
 import msgspec
 
 from server.config import OfficeConfig
 from server.reports import stats
-from server.reports.staffing import advice
+from server.reports.staffing import GOAL, advice
 from server.store.port import (
     GROUP_SEPARATOR,
     LEG_MEASURES,
@@ -32,6 +34,13 @@ Tallies = dict[str, float]
 BREAKDOWNS = ("service", "counter", "staff", "day", "hour")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 OUTCOMES = ("done", "no_show", "walkaway", "closed_at_end_of_day", "waiting", "called", "serving")
+OPEN_STATES = ("waiting", "called", "serving")
+BIN_WIDTHS_MIN = (60, 30, 20, 15, 10, 5, 2, 1)
+"""Widths a wait histogram may use: the widest that puts the target on an edge 3+ bins in."""
+BINS_TO_TARGETS = 3
+"""A wait histogram runs to three times the target; longer waits share the last bin."""
+KEEP_BUDGET_SEC = 2.0
+"""How long one round of housekeeping may spend summarising settled days."""
 SUMMARY_FORMAT = 1
 """Part of the cache key: raise it when a summary holds something else."""
 
@@ -173,6 +182,29 @@ def period_summary(
     return merge(days)
 
 
+def keep_settled_days(
+    store: Store, config: OfficeConfig, now: datetime, budget_sec: float = KEEP_BUDGET_SEC
+) -> int:
+    """Summarise settled days that have no kept summary yet, newest first, for about
+    ``budget_sec``; returns how many were kept.
+
+    Housekeeping calls it in a worker thread, so after an upgrade (or a change of a service's
+    target, which asks for new summaries) the history is summarised a slice at a time in the
+    background, and the first report over a year reads kept summaries instead of every row.
+    """
+    key = cache_key(config)
+    fresh: dict[str, bytes] = {}
+    with store.records() as reader:
+        began = time_now()
+        for day in reader.unsummarised_days(key):
+            summary = summarise_day(reader, config, date.fromisoformat(day), now)
+            fresh[day] = msgspec.msgpack.encode(summary)
+            if time_now() - began >= budget_sec:
+                break
+        reader.keep(key, fresh)
+    return len(fresh)
+
+
 # ------------------------------------------------------------------ figures
 
 
@@ -196,6 +228,7 @@ def figures(
         "check_ins": int(v("check_ins")),
         "called": int(v("called_once")),
         "outcomes": {state: int(v(state)) for state in OUTCOMES},
+        "still_open": int(sum(v(state) for state in OPEN_STATES)),
         "wait_min": measure("wait_min"),
         "waited_before_leaving_min": measure("waited_before_leaving_min"),
         "needs_met_rate": stats.rate(v("needs_met_yes"), v("needs_met_answered")),
@@ -228,8 +261,15 @@ def figures(
 
 
 def _level(tallies: Mapping[str, float]) -> dict[str, Any]:
+    """Met of counted; ``below_goal`` marks a level under the share the office aims for."""
     met, counted = int(tallies.get("level_met", 0)), int(tallies.get("level_counted", 0))
-    return {"met": met, "counted": counted, "rate": stats.rate(met, counted)}
+    rate = stats.rate(met, counted)
+    return {
+        "met": met,
+        "counted": counted,
+        "rate": rate,
+        "below_goal": rate is not None and rate < GOAL,
+    }
 
 
 def _leg_row(legs: Mapping[str, float]) -> dict[str, Any]:
@@ -261,9 +301,11 @@ def build_report(
     overall = figures(
         _sum(by_service.values()), _sum(legs_by_service.values()), summary, service_ids
     )
+    waits = summary.histograms.get("wait_min", {})
     services = {
         s.id: {"name": s.name, "target_wait_min": s.target_wait_min}
         | figures(by_service.get(s.id, {}), legs_by_service.get(s.id, {}), summary, [s.id])
+        | {"wait_bins": wait_bins(waits.get(s.id, {}), s.target_wait_min)}
         for s in config.services
     }
     idle_by_counter = summary.idle.get("counter", {})
@@ -285,16 +327,11 @@ def build_report(
         for name, legs in sorted(summary.legs.get("staff", {}).items())
         if name
     }
-    open_days = len(summary.visits.get("day", {}))
-    days = [
-        {
-            "day": day,
-            "check_ins": int(t.get("check_ins", 0)),
-            "wait_mean_min": stats.mean(t.get("wait_sum_min", 0), t.get("called_once", 0)),
-            "service_level": _level(t),
-        }
-        for day, t in sorted(summary.visits.get("day", {}).items())
-    ]
+    by_day = {d: t for d, t in summary.visits.get("day", {}).items() if t.get("check_ins")}
+    open_days = len(by_day)
+    by_month: dict[str, Tallies] = {}
+    for day, tallies in by_day.items():
+        add_tallies(by_month.setdefault(day[:7], {}), tallies)
     hours = _hours(summary, config, open_days)
     start = datetime.combine(first, time(0), config.tz)
     end = datetime.combine(last + timedelta(days=1), time(0), config.tz)
@@ -311,9 +348,10 @@ def build_report(
         "services": services,
         "counters": counters,
         "staff": staff,
-        "days": days,
+        "days": _periods("day", by_day),
+        "months": _periods("month", by_month),
         "hours": hours,
-        "weekday_hour": _weekday_hour(summary),
+        "weekday_hour": _weekday_hour(summary, by_day),
         "staffing": advice(summary, config, open_days),
         "closed_at_end_of_day": reader.closed_at_end_of_day(first, last),
         "debrief": [
@@ -325,6 +363,48 @@ def build_report(
             for number, reason, at_us in reader.flagged(first, last)
         ],
     }
+
+
+def _periods(name: str, tallies: Mapping[str, Tallies]) -> list[dict[str, Any]]:
+    """Per office day (or month) with check-ins, in date order."""
+    return [
+        {
+            name: key,
+            "check_ins": int(t.get("check_ins", 0)),
+            "wait_mean_min": stats.mean(t.get("wait_sum_min", 0), t.get("called_once", 0)),
+            "service_level": _level(t),
+        }
+        for key, t in sorted(tallies.items())
+    ]
+
+
+def wait_bins(histogram: Mapping[int, int], target: float) -> list[dict[str, Any]]:
+    """A service's waits (arrival to first call) in bins of equal width, the target on an edge.
+
+    Each bin holds the waits above its ``from_min`` up to and including its ``to_min`` (the first
+    one from 0), so a wait of exactly the target is in the last bin within it, as the service
+    level counts it; the last bin (``to_min`` null) holds everything longer than three targets.
+    """
+    width = next(
+        (w for w in BIN_WIDTHS_MIN if target % w == 0 and target / w >= BINS_TO_TARGETS),
+        target / 4,
+    )
+    step = max(1, round(width * stats.RESOLUTION))
+    count = max(1, math.ceil(BINS_TO_TARGETS * target / width))
+    counts = [0] * (count + 1)
+    for value, many in histogram.items():
+        counts[min(count, max(0, -(-value // step) - 1))] += many
+    total = sum(counts)
+    return [
+        {
+            "from_min": round(i * width, 2),
+            "to_min": round((i + 1) * width, 2) if i < count else None,
+            "count": many,
+            "share": stats.rate(many, total),
+            "within_target": i < count and (i + 1) * step <= round(target * stats.RESOLUTION),
+        }
+        for i, many in enumerate(counts)
+    ]
 
 
 def _hours(summary: DaySummary, config: OfficeConfig, open_days: int) -> list[dict[str, Any]]:
@@ -350,7 +430,11 @@ def _hours(summary: DaySummary, config: OfficeConfig, open_days: int) -> list[di
     return rows
 
 
-def _weekday_hour(summary: DaySummary) -> list[dict[str, Any]]:
+def _weekday_hour(summary: DaySummary, open_days: Iterable[str]) -> list[dict[str, Any]]:
+    """Per weekday and hour of day; arrivals per day divide by that weekday's open days."""
+    weekdays = [0] * 7
+    for day in open_days:
+        weekdays[date.fromisoformat(day).weekday()] += 1
     rows = []
     for key, t in sorted(summary.visits.get("weekday_hour", {}).items(), key=lambda i: int(i[0])):
         weekday, hour = divmod(int(key), 100)
@@ -359,6 +443,7 @@ def _weekday_hour(summary: DaySummary) -> list[dict[str, Any]]:
                 "weekday": WEEKDAYS[weekday],
                 "hour": hour,
                 "check_ins": int(t.get("check_ins", 0)),
+                "arrivals_per_day": stats.mean(t.get("check_ins", 0), weekdays[weekday]),
                 "wait_mean_min": stats.mean(t.get("wait_sum_min", 0), t.get("called_once", 0)),
             }
         )

@@ -391,6 +391,11 @@ class RecordReader(ABC):
         """The days of the period (ISO dates) whose records can no longer change."""
 
     @abstractmethod
+    def unsummarised_days(self, key: str) -> list[str]:
+        """The settled days with visits that have no summary kept under ``key``, newest
+        first: what a report would otherwise summarise from the rows."""
+
+    @abstractmethod
     def cached(self, key: str, days: set[str]) -> dict[str, bytes]:
         """Summaries kept for these settled days under ``key`` (what they were computed
         with), by day; days without one are left out."""

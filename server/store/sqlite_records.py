@@ -502,6 +502,20 @@ class SqliteRecordReader(RecordReader):
             day += timedelta(days=1)
         return days
 
+    def unsummarised_days(self, key: str) -> list[str]:
+        days = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT DISTINCT day FROM visits WHERE day NOT IN"
+                " (SELECT day FROM day_summaries WHERE key = ?) ORDER BY day DESC",
+                (key,),
+            )
+        ]
+        if not days:
+            return []
+        settled = self.settled_days(date.fromisoformat(days[-1]), date.fromisoformat(days[0]))
+        return [day for day in days if day in settled]
+
     def cached(self, key: str, days: set[str]) -> dict[str, bytes]:
         if not days:
             return {}

@@ -522,12 +522,50 @@
     return figures.survey || { answers: 0, needs_met_rate: null, mean_rating: null };
   }
 
+  // Every figure below is the server's (server/reports/figures.py); the page only lays it out
+  // and writes it (a share as "87.5%", nobody to count as "–"). Charts are the server's SVG.
+  const CHARTS = [
+    ["wait", "Wait from arrival to first call, per service, against its target"],
+    ["service-level", "Called within target, by day, against the goal"],
+    ["weekday-hour", "Arrivals per day by weekday and hour"],
+    ["arrivals-counters", "Arrivals, counters open and counters advised, by hour of day"],
+  ];
+
+  function periodQuery(report) {
+    return "from=" + encodeURIComponent(report.first_day) + "&to=" + encodeURIComponent(report.last_day);
+  }
+
+  function reportTable(id, heads, rows, caption) {
+    const table = el("table", { className: "table report-table", id: id }, [
+      el("thead", {}, [el("tr", {}, heads.map((h, i) => el("th", { className: i ? "num" : "", scope: "col", text: h })))]),
+      el("tbody", {}, rows.map(([key, cells_]) =>
+        el("tr", key ? { dataset: { key: key } } : {}, cells_.map((text, i) =>
+          i ? el("td", { className: "num", text: text }) : el("th", { scope: "row", text: text })
+        ))
+      )),
+    ]);
+    const wrap = el("div", { className: "scroll" }, [table]);
+    if (caption) wrap.append(el("p", { className: "hint", text: caption }));
+    return wrap;
+  }
+
+  function levelCell(level) {
+    if (!level || !level.counted) return "–";
+    return pct(level.rate) + " (" + level.met + "/" + level.counted + ")";
+  }
+
+  const WORK_HEADS = ["Calls", "Served", "Done", "No-shows", "Transfers", "Needs met", "Service time", "Idle while waiting"];
+
+  function workCells(w) {
+    return [String(w.calls), String(w.served), String(w.done), String(w.no_shows), String(w.transfers),
+      pct(w.needs_met_rate), num(w.service_time_mean_min), secondsText(w.idle_while_waiting_sec)];
+  }
+
   function renderReport(report) {
     const body = $("report-body");
     body.replaceChildren();
     const all = report.overall;
     const outcomes = all.outcomes;
-    const stillOpen = outcomes.waiting + outcomes.called + outcomes.serving;
     const ack = all.acknowledgement_sec;
     const est = all.estimate_error;
     const level = all.service_level;
@@ -537,14 +575,14 @@
       el("div", { className: "figures", id: "report-figures" }, [
         figure("Check-ins", String(all.check_ins),
           outcomes.done + " served · " + outcomes.no_show + " no-show · " + outcomes.walkaway + " left · " +
-          outcomes.closed_at_end_of_day + " closed at end of day" + (stillOpen ? " · " + stillOpen + " still open" : "")),
+          outcomes.closed_at_end_of_day + " closed at end of day" + (all.still_open ? " · " + all.still_open + " still open" : "")),
         figure("Wait (arrival to call)", all.wait_min.count ? num(all.wait_min.mean) + " min" : "–",
           all.wait_min.count ? "of " + all.called + " called · median " + num(all.wait_min.median) + " · 90% within " + num(all.wait_min.p90) + " min" : "nobody called yet"),
         figure("Waited before leaving", all.waited_before_leaving_min.count ? num(all.waited_before_leaving_min.mean) + " min" : "–",
           all.waited_before_leaving_min.count ? "of " + all.waited_before_leaving_min.count + " never called (left or closed at end of day) · 90% within " + num(all.waited_before_leaving_min.p90) + " min" : "nobody left uncalled"),
         figure("Called within target", levelText(level),
           level && level.counted ? level.met + " of " + level.counted + " visits" : "no visit counted yet",
-          level && level.rate != null && level.rate < 0.8 ? "warn" : ""),
+          level && level.below_goal ? "warn" : ""),
         figure("Needs met (counter)", pct(all.needs_met_rate), "of " + all.needs_met_answered + " answered at the counter"),
         figure("Needs met (visitors)", survey.answers ? pct(survey.needs_met_rate) : "–",
           survey.answers
@@ -561,6 +599,16 @@
         figure("Service time", all.service_time_min.count ? num(all.service_time_min.mean) + " min" : "–",
           all.service_time_min.count ? "median " + num(all.service_time_min.median) + " min · shown, not scored" : "shown, not scored", "quiet"),
       ])
+    );
+
+    body.append(
+      el("h3", { text: "Charts" }),
+      el("div", { className: "report-charts", id: "report-charts" }, CHARTS.map(([name, words]) =>
+        el("img", {
+          className: "report-chart", dataset: { chart: name }, alt: words + " (the figures are in the tables below)",
+          src: "/api/reports/charts/" + name + ".svg?" + periodQuery(report),
+        })
+      ))
     );
 
     body.append(el("h3", { text: "By service" }));
@@ -597,21 +645,68 @@
       el("p", { className: "hint", text: "Minutes. Wait runs from arrival to the first call; a transfer does not restart it. Service time is shown, never ranked." })
     );
 
-    body.append(el("div", { className: "report-columns" }, [
-      el("div", {}, [
-        el("h3", { text: "Idle while waiting, per counter" }),
-        el("table", { className: "table", id: "report-counters" }, [
-          el("tbody", {}, Object.entries(report.counters).map(([id, c]) =>
-            el("tr", { dataset: { counter: id } }, [
-              el("td", { text: c.name }),
-              el("td", { className: "num" + (c.idle_while_waiting_sec > 0 ? " past-breach" : ""), text: secondsText(c.idle_while_waiting_sec) }),
-            ])
-          )),
+    body.append(
+      el("h3", { text: "By counter" }),
+      reportTable("report-counters", ["Counter", ...WORK_HEADS],
+        Object.entries(report.counters).map(([id, c]) => [id, [c.name, ...workCells(c)]])),
+      el("h3", { text: "By staff member" }),
+      reportTable("report-staff", ["Staff member", ...WORK_HEADS],
+        Object.entries(report.staff).map(([name, w]) => [name, [name, ...workCells(w)]]),
+        "In name order: volume and context, never a ranking (service time in minutes).")
+    );
+
+    const dayRows = (rows, key, words) => rows.map((d) => [d[key], [words(d), String(d.check_ins), num(d.wait_mean_min), levelCell(d.service_level)]]);
+    body.append(
+      el("div", { className: "report-columns" }, [
+        el("div", {}, [
+          el("h3", { text: "By day" }),
+          reportTable("report-days", ["Day", "Check-ins", "Wait mean", "Within target"],
+            dayRows(report.days, "day", (d) => dayText(d.day))),
         ]),
-      ]),
+        el("div", {}, report.months.length > 1 ? [
+          el("h3", { text: "By month" }),
+          reportTable("report-months", ["Month", "Check-ins", "Wait mean", "Within target"],
+            dayRows(report.months, "month", (d) => d.month)),
+        ] : []),
+      ])
+    );
+
+    const advised = new Map(report.staffing.hours.map((h) => [h.hour, h]));
+    const serviceIds = Object.keys(report.services);
+    body.append(
+      el("h3", { text: "By hour of day, with staffing advice" }),
+      reportTable("report-hours",
+        ["Hour", "Check-ins", "Arrivals per day", "Wait mean", "Within target", "Service time", "Counters open", "Counters advised",
+          ...serviceIds.map((id) => "for " + report.services[id].name)],
+        report.hours.map((h) => {
+          const advice = advised.get(h.hour) || { by_service: {} };
+          return [String(h.hour), [h.hour + ":00", String(h.check_ins), num(h.arrivals_per_day), num(h.wait_mean_min),
+            levelCell(h.service_level), num(h.service_time_mean_min), num(h.counters_open),
+            advice.advised == null ? "–" : String(advice.advised),
+            ...serviceIds.map((id) => (advice.by_service[id] == null ? "–" : String(advice.by_service[id])))]];
+        }),
+        "Staffing advice, not a measure. " + report.staffing.assumptions)
+    );
+
+    const hours = [...new Set(report.weekday_hour.map((c) => c.hour))].sort((a, b) => a - b);
+    const weekdays = [...new Set(report.weekday_hour.map((c) => c.weekday))];
+    const cell = new Map(report.weekday_hour.map((c) => [c.weekday + " " + c.hour, c]));
+    body.append(
+      el("h3", { text: "Weekday × hour: arrivals per day · mean wait" }),
+      reportTable("report-weekday-hour", ["Weekday", ...hours.map((h) => h + ":00")],
+        weekdays.map((day) => [day, [day, ...hours.map((h) => {
+          const c = cell.get(day + " " + h);
+          return c ? num(c.arrivals_per_day) + " · " + num(c.wait_mean_min) : "";
+        })]]),
+        "Per weekday and hour of arrival: check-ins per open day of that weekday, then the mean wait in minutes.")
+    );
+
+    body.append(el("div", { className: "report-columns" }, [
       el("div", {}, [
         el("h3", { text: "Closed at end of day" }),
         el("p", { id: "report-closed", text: report.closed_at_end_of_day.length ? report.closed_at_end_of_day.join(", ") : "None." }),
+      ]),
+      el("div", {}, [
         el("h3", { text: "Debrief list" }),
         report.debrief.length
           ? el("ul", { className: "debrief", id: "report-debrief" }, report.debrief.map((d) =>
@@ -620,6 +715,12 @@
           : el("p", { id: "report-debrief", text: "No visit was flagged for a debrief." }),
       ]),
     ]));
+  }
+
+  function dayText(iso) {
+    // an office day as "Mon 2 Nov": the date is the server's, only written out here
+    const [y, m, d] = iso.split("-").map(Number);
+    return new Date(Date.UTC(y, m - 1, d)).toLocaleDateString("en-US", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
   }
 
   async function loadReport() {
@@ -637,12 +738,15 @@
       lastReport = report;
       renderReport(report);
       $("report-csv").disabled = false;
+      $("report-print").href = "/supervisor/report?" + periodQuery(report);
+      $("report-print").hidden = false;
       $("report-status").textContent =
         (from === to ? from : from + " to " + to) + " · figures as of " + clockText(new Date(serverNow()));
     } catch (err) {
       lastReport = null;
       $("report-body").replaceChildren();
       $("report-csv").disabled = true;
+      $("report-print").hidden = true;
       $("report-status").textContent = err.message;
       $("report-status").className = "report-status error";
     }
@@ -659,7 +763,7 @@
     if (!lastReport) return;
     const link = el("a", {
       href: "/api/reports/summary.csv?from=" + encodeURIComponent(lastReport.first_day) +
-        "&to=" + encodeURIComponent(lastReport.last_day) + "&by=service",
+        "&to=" + encodeURIComponent(lastReport.last_day) + "&by=" + encodeURIComponent($("report-by").value),
     });
     document.body.append(link);
     link.click();
