@@ -43,6 +43,9 @@ HOUSEKEEPING_SEC = 30.0
 PRINCIPAL_CACHE_SEC = 30.0
 STORAGE_PROBE_SEC = 1.0
 """How often a server whose storage refused a commit checks whether it takes writes again."""
+SHUTDOWN_DRAIN_SEC = 30.0
+"""At a stop, how long to wait for commits already handed to the store (a housekeeping purge
+of a year of private data, say) before saving the snapshot the next start loads."""
 HEADER_TIMEOUT_SEC = 20.0
 """A connection must send a whole request's headers within this long of opening (or of its
 last answer), or it is closed: a slow-header client (slowloris) cannot hold sockets open. It
@@ -259,6 +262,7 @@ def create_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await office.drain(SHUTDOWN_DRAIN_SEC)  # a commit cut short by the stop, say
             try:  # the next start then replays nothing
                 await office.save_snapshot()
             except StorageFailed as failed:  # a shortcut only: the log already holds everything

@@ -14,6 +14,7 @@ durable, so a snapshot always stands for exactly the log up to its seq.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -62,7 +63,12 @@ class Batch:
     @property
     def durable(self) -> bool:
         write = self.last_write
-        return write is not None and write.done() and write.exception() is None
+        return (
+            write is not None
+            and write.done()
+            and not write.cancelled()
+            and write.exception() is None
+        )
 
 
 class Office:
@@ -171,8 +177,10 @@ class Office:
         batch.add(events, seqs[-1], done)
         self._in_flight += 1
         try:
-            await done
-            await batch.published
+            # shielded: a caller that goes away (a cancelled request, a shutdown) must not
+            # cancel the write itself, which the store commits all the same
+            await asyncio.shield(done)
+            await asyncio.shield(batch.published)
         except StorageFailed as failure:
             if self.storage_problem is None:
                 log.error("a commit failed, rebuilding from the log: %s", failure.detail)
@@ -288,7 +296,7 @@ class Office:
     def tick(self) -> None:
         """Push what the clock alone moved; skipped while a commit is in flight, so a tick never
         shows a change the log does not hold yet (the next one comes soon)."""
-        if self._in_flight or self.storage_problem is not None:
+        if self._in_flight or self._batch or self._decided or self.storage_problem is not None:
             return
         now = self.now()
         self.engine.advance(now)
@@ -300,6 +308,12 @@ class Office:
         if outgoing is not None:
             self.publisher.publish(outgoing)
             self._broadcast(outgoing, every_visit)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) until everything handed to the store is durable
+        and published: at shutdown, so the snapshot saved then stands for the whole log."""
+        with contextlib.suppress(TimeoutError, StorageFailed):
+            await asyncio.wait_for(self.wait_committed(self.store.last_seq), timeout)
 
     async def wait_committed(self, seq: int) -> None:
         """Wait until ``seq`` is durable (and so published: the hub publishes after commit)."""

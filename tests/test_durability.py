@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from lobby import protocol as p
 from lobby.client import ApiError, LobbyClient, ServerUnreachable
-from tests.conftest import CONFIG_PATH, RunningServer, free_port, seed_accounts
+from server.engine import Event, Ticket
+from server.keys import OFFICE
+from tests.conftest import CONFIG_PATH, RunningServer, free_port, seed_accounts, visitor
 
 LOBBY = [sys.executable, "-m", "lobby.cli"]
 
@@ -86,3 +90,30 @@ async def test_concurrent_retries_of_one_check_in_make_one_ticket(server: Runnin
     assert len({t.id for t in tickets}) == 1
     state = await (await server.staff("super")).state()
     assert [t.number for t in state.tickets] == ["B-001"]
+
+
+async def test_a_command_cancelled_mid_commit_is_kept_and_stops_nothing(
+    server: RunningServer,
+) -> None:
+    """A caller that goes away while its check-in is being committed (a dropped request, a
+    stop) does not cancel the write: the visit is kept and published, and the office goes on
+    publishing everything after it."""
+    office = server.app[OFFICE]
+    engine = office.engine
+
+    def check_in(now: datetime) -> tuple[Ticket, list[Event]]:
+        return engine.check_in(
+            now, service="permits", request_id="cancelled-0001", status_token="cancelled-tok"
+        )
+
+    caller = asyncio.create_task(office.run(check_in))
+    await asyncio.sleep(0)  # decided, applied and handed to the store
+    caller.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await caller
+    boss = await server.staff("super")
+    after = await server.kiosk().check_in(visitor("after-cancel-01"))
+    state = await boss.state()
+    numbers = sorted(t.number for t in state.tickets)
+    assert numbers == ["P-001", "P-002"] and after.number == "P-002"
+    assert office.published_seq == office.store.last_seq
