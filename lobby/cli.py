@@ -222,6 +222,43 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """A verified online copy of the database, taken while the office serves."""
+    from server.store.sqlite_copy import CopyRefused, backup
+
+    try:
+        copied = backup(Path(args.db), args.dest)
+    except CopyRefused as refused:
+        return _fail(str(refused))
+    print(copied.line("backed up", Path(args.db)))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """A backup back in place of the database; refused while a server serves it."""
+    from server.store.sqlite_copy import CopyRefused, restore
+
+    try:
+        copied, kept = restore(Path(args.src), Path(args.db))
+    except CopyRefused as refused:
+        return _fail(str(refused))
+    print(copied.line("restored", Path(args.src)))
+    if kept:
+        print(f"the database it replaced is kept as {kept[0]}")
+    return 0
+
+
+def add_copy_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    backup = sub.add_parser("backup", help="a verified copy of the database (while it serves)")
+    backup.add_argument("dest", help="the copy's file, or a folder for a file named by the time")
+    backup.add_argument("--db", default=DEFAULT_DB)
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="put a backup back (the server must be stopped)")
+    restore.add_argument("src", help="the backup file")
+    restore.add_argument("--db", default=DEFAULT_DB)
+    restore.set_defaults(func=cmd_restore)
+
+
 def cmd_kiosk(args: argparse.Namespace) -> int:
     from kiosk.app import main as kiosk_main
 
@@ -353,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo_setup)
 
     add_report_parser(sub)
+    add_copy_parsers(sub)
     add_simulate_parser(sub)
 
     kiosk = sub.add_parser("kiosk", help="run the check-in kiosk")

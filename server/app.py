@@ -35,6 +35,7 @@ from server.reports.records import counter_layout
 from server.speech import Speech
 from server.store.port import StorageFailed, Store
 from server.store.sqlite import SqliteStore
+from server.store.sqlite_copy import serving
 from server.views import ROUTES, end_sessions
 
 log = logging.getLogger("lobby.server")
@@ -269,6 +270,11 @@ def create_app(
     async def on_shutdown(app: web.Application) -> None:
         await office.hub.close_all()
 
+    async def locked(app: web.Application) -> AsyncIterator[None]:
+        with serving(db_path):  # a second server, or a restore, is refused while this one runs
+            yield
+
+    app.cleanup_ctx.append(locked)
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(on_shutdown)
     openapi = build_openapi(config.name)
