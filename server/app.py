@@ -29,6 +29,7 @@ from server.config import OfficeConfig
 from server.errors import api_error
 from server.keys import CHECK_IN_LIMIT, OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS, SPEECH
 from server.live import stream
+from server.metrics import add_metrics
 from server.office import TICK_SEC, Office
 from server.openapi import build_openapi
 from server.reports.records import counter_layout
@@ -287,4 +288,5 @@ def create_app(
     app.router.add_get("/api/openapi.json", openapi_json)
     app.router.add_get("/ws", stream)
     pages.add_routes(app)
+    add_metrics(app, office)
     return app

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -81,6 +82,8 @@ class Office:
         self._decided: deque[Batch] = deque()
         """Batches decided and waiting for their writes to be durable, oldest first."""
         self.tick_sec = TICK_SEC
+        self.commit_observers: list[Callable[[float], None]] = []
+        """Told how long each command's commit took, in seconds (the metrics' histogram)."""
         self.storage_problem: StorageFailed | None = None
         """Set from a failed commit until the engine again holds exactly what the log holds."""
         self._recovery: asyncio.Future[None] | None = None
@@ -166,11 +169,14 @@ class Office:
             await self.wait_committed(self.store.last_seq)
             return result
         seqs, done = self.store.append(events)
+        handed = time.perf_counter()
         batch = self._batch_for(now)
         batch.add(events, seqs[-1], done)
         self._in_flight += 1
         try:
             await done
+            for observe in self.commit_observers:
+                observe(time.perf_counter() - handed)
             await batch.published
         except StorageFailed as failure:
             if self.storage_problem is None:
