@@ -59,22 +59,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from server.app import HEADER_TIMEOUT_SEC, create_app, raise_open_files_limit
     from server.config import ConfigError, load_config
+    from server.logs import configure as configure_logging
     from server.store.port import UnusableStore
 
     try:
         config = load_config(args.config)
     except ConfigError as exc:
         return _fail(str(exc))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    configure_logging(args.log_format)
     base = f"http://{args.host}:{args.port}"
-    print(
-        f"Lobby for {config.name}\n  API and pages: {base}/\n  Lobby display: {base}/display"
-        f"\n  Supervisor:    {base}/supervisor\n  Database:      {args.db}"
-        f"\n  Open files:    {raise_open_files_limit()} allowed (one per screen connected)",
-        flush=True,
-    )
-    _print_demo_hints(Path(args.db), base)
+    open_files = raise_open_files_limit()
+    if args.log_format == "json":  # every line a JSON object: the banner is one line too
+        logging.getLogger("lobby.server").info(
+            "serving %s at %s",
+            config.name,
+            base,
+            extra={"url": base, "db": str(args.db), "open_files": open_files},
+        )
+    else:
+        _print_banner(config, Path(args.db), base, open_files)
     app = create_app(config, args.db, init=args.init)
     try:
         web.run_app(
@@ -83,6 +86,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except UnusableStore as refused:
         return _fail(f"not starting: {refused}")
     return 0
+
+
+def _print_banner(config: OfficeConfig, db: Path, base: str, open_files: int) -> None:
+    print(
+        f"Lobby for {config.name}\n  API and pages: {base}/\n  Lobby display: {base}/display"
+        f"\n  Supervisor:    {base}/supervisor\n  Database:      {db}"
+        f"\n  Open files:    {open_files} allowed (one per screen connected)",
+        flush=True,
+    )
+    _print_demo_hints(db, base)
 
 
 def _print_demo_hints(db: Path, base: str) -> None:
@@ -334,6 +347,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--init",
         action="store_true",
         help="start a new office when --db holds no database (leftovers are set aside)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="json: one JSON object per line, for a log collector (docs/operations.md)",
     )
     serve.set_defaults(func=cmd_serve)
 

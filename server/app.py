@@ -29,6 +29,7 @@ from server.config import OfficeConfig
 from server.errors import api_error
 from server.keys import CHECK_IN_LIMIT, OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS, SPEECH
 from server.live import stream
+from server.logs import request_lines
 from server.metrics import add_metrics
 from server.office import TICK_SEC, Office
 from server.openapi import build_openapi
@@ -230,7 +231,8 @@ def create_app(
     this office unless ``init`` (a new office: ``lobby serve --init``); the start refuses with
     :class:`UnusableStore` otherwise."""
     app = web.Application(
-        middlewares=[security_headers, json_errors, authenticate], client_max_size=256 * 1024
+        middlewares=[request_lines, security_headers, json_errors, authenticate],
+        client_max_size=256 * 1024,
     )
     store = SqliteStore(
         db_path, layout=counter_layout(config), office=config.name, create=init, init=init

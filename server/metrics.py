@@ -27,6 +27,7 @@ from prometheus_client.registry import Collector
 
 from server.auth import require
 from server.keys import OFFICE
+from server.logs import route_of
 from server.office import Office
 from server.publisher import Outgoing
 
@@ -176,8 +177,7 @@ async def timing(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     finally:
-        route = request.match_info.route.resource
-        pattern = route.canonical if route is not None else "unmatched"
+        pattern = route_of(request)
         if pattern not in LONG_LIVED:
             request.app[METRICS].requests.labels(request.method, pattern).observe(
                 time.perf_counter() - started

@@ -29,6 +29,7 @@ from server import presenters as present
 from server import snapshot
 from server.config import OfficeConfig
 from server.engine import Engine, Event, Ticket
+from server.logs import log_events
 from server.publisher import Outgoing, Publisher, audience_of
 from server.store.port import Logged, StorageFailed, Store
 from server.stream import Hub
@@ -216,6 +217,7 @@ class Office:
             batch = self._decided.popleft()
             assert batch.outgoing is not None
             self._committed(batch.outgoing)
+            log_events(self.engine, batch.events, batch.seq)
             if not batch.published.done():
                 batch.published.set_result(None)
 
