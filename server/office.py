@@ -268,6 +268,7 @@ class Office:
         self._batch, self._decided = None, deque()
         newer = [logged.event for logged in replayed if logged.seq > published]
         self._committed(self.publisher.resync(durable, now, newer))
+        log_events(self.engine, newer, durable)
         for batch in batches:
             if not batch.published.done():
                 batch.published.set_result(None)
