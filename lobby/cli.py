@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import getpass
 import logging
+import ssl
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,8 +67,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         config = load_config(args.config)
     except ConfigError as exc:
         return _fail(str(exc))
+    try:
+        tls = _tls_context(args.tls_cert, args.tls_key)
+    except Refused as refused:
+        return _fail(str(refused))
     configure_logging(args.log_format)
-    base = f"http://{args.host}:{args.port}"
+    base = f"{'https' if tls else 'http'}://{args.host}:{args.port}"
     open_files = raise_open_files_limit()
     if args.log_format == "json":  # every line a JSON object: the banner is one line too
         logging.getLogger("lobby.server").info(
@@ -81,11 +86,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(config, args.db, init=args.init)
     try:
         web.run_app(
-            app, host=args.host, port=args.port, print=None, keepalive_timeout=HEADER_TIMEOUT_SEC
+            app,
+            host=args.host,
+            port=args.port,
+            print=None,
+            keepalive_timeout=HEADER_TIMEOUT_SEC,
+            ssl_context=tls,
         )
     except UnusableStore as refused:
         return _fail(f"not starting: {refused}")
     return 0
+
+
+def _tls_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
+    """The server's TLS settings from a certificate chain and its key (PEM files), or None
+    for plain HTTP; a file that is missing or does not fit is one line, never a traceback."""
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise Refused("--tls-cert and --tls-key go together: give both PEM files")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except FileNotFoundError as missing:
+        raise Refused(f"not starting: no such file {missing.filename}") from None
+    except (ssl.SSLError, OSError) as exc:
+        raise Refused(
+            f"not starting: {cert} and {key} are not a PEM certificate chain and its key ({exc})"
+        ) from None
+    return context
 
 
 def _print_banner(config: OfficeConfig, db: Path, base: str, open_files: int) -> None:
@@ -348,6 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start a new office when --db holds no database (leftovers are set aside)",
     )
+    serve.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS: the certificate chain")
+    serve.add_argument("--tls-key", metavar="PEM", help="serve HTTPS: the certificate's key")
     serve.add_argument(
         "--log-format",
         choices=("text", "json"),
