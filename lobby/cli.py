@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import getpass
 import logging
+import ssl
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,30 +60,72 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from server.app import HEADER_TIMEOUT_SEC, create_app, raise_open_files_limit
     from server.config import ConfigError, load_config
+    from server.logs import configure as configure_logging
     from server.store.port import UnusableStore
 
     try:
         config = load_config(args.config)
     except ConfigError as exc:
         return _fail(str(exc))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    base = f"http://{args.host}:{args.port}"
-    print(
-        f"Lobby for {config.name}\n  API and pages: {base}/\n  Lobby display: {base}/display"
-        f"\n  Supervisor:    {base}/supervisor\n  Database:      {args.db}"
-        f"\n  Open files:    {raise_open_files_limit()} allowed (one per screen connected)",
-        flush=True,
-    )
-    _print_demo_hints(Path(args.db), base)
+    try:
+        tls = _tls_context(args.tls_cert, args.tls_key)
+    except Refused as refused:
+        return _fail(str(refused))
+    configure_logging(args.log_format)
+    base = f"{'https' if tls else 'http'}://{args.host}:{args.port}"
+    open_files = raise_open_files_limit()
+    if args.log_format == "json":  # every line a JSON object: the banner is one line too
+        logging.getLogger("lobby.server").info(
+            "serving %s at %s",
+            config.name,
+            base,
+            extra={"url": base, "db": str(args.db), "open_files": open_files},
+        )
+    else:
+        _print_banner(config, Path(args.db), base, open_files)
     app = create_app(config, args.db, init=args.init)
     try:
         web.run_app(
-            app, host=args.host, port=args.port, print=None, keepalive_timeout=HEADER_TIMEOUT_SEC
+            app,
+            host=args.host,
+            port=args.port,
+            print=None,
+            keepalive_timeout=HEADER_TIMEOUT_SEC,
+            ssl_context=tls,
         )
     except UnusableStore as refused:
         return _fail(f"not starting: {refused}")
     return 0
+
+
+def _tls_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
+    """The server's TLS settings from a certificate chain and its key (PEM files), or None
+    for plain HTTP; a file that is missing or does not fit is one line, never a traceback."""
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise Refused("--tls-cert and --tls-key go together: give both PEM files")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except FileNotFoundError as missing:
+        raise Refused(f"not starting: no such file {missing.filename}") from None
+    except (ssl.SSLError, OSError) as exc:
+        raise Refused(
+            f"not starting: {cert} and {key} are not a PEM certificate chain and its key ({exc})"
+        ) from None
+    return context
+
+
+def _print_banner(config: OfficeConfig, db: Path, base: str, open_files: int) -> None:
+    print(
+        f"Lobby for {config.name}\n  API and pages: {base}/\n  Lobby display: {base}/display"
+        f"\n  Supervisor:    {base}/supervisor\n  Database:      {db}"
+        f"\n  Open files:    {open_files} allowed (one per screen connected)",
+        flush=True,
+    )
+    _print_demo_hints(db, base)
 
 
 def _print_demo_hints(db: Path, base: str) -> None:
@@ -226,6 +269,43 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """A verified online copy of the database, taken while the office serves."""
+    from server.store.sqlite_copy import CopyRefused, backup
+
+    try:
+        copied = backup(Path(args.db), args.dest)
+    except CopyRefused as refused:
+        return _fail(str(refused))
+    print(copied.line("backed up", Path(args.db)))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """A backup back in place of the database; refused while a server serves it."""
+    from server.store.sqlite_copy import CopyRefused, restore
+
+    try:
+        copied, kept = restore(Path(args.src), Path(args.db))
+    except CopyRefused as refused:
+        return _fail(str(refused))
+    print(copied.line("restored", Path(args.src)))
+    if kept:
+        print(f"the database it replaced is kept as {kept[0]}")
+    return 0
+
+
+def add_copy_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    backup = sub.add_parser("backup", help="a verified copy of the database (while it serves)")
+    backup.add_argument("dest", help="the copy's file, or a folder for a file named by the time")
+    backup.add_argument("--db", default=DEFAULT_DB)
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="put a backup back (the server must be stopped)")
+    restore.add_argument("src", help="the backup file")
+    restore.add_argument("--db", default=DEFAULT_DB)
+    restore.set_defaults(func=cmd_restore)
+
+
 def cmd_kiosk(args: argparse.Namespace) -> int:
     from kiosk.app import main as kiosk_main
 
@@ -302,6 +382,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start a new office when --db holds no database (leftovers are set aside)",
     )
+    serve.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS: the certificate chain")
+    serve.add_argument("--tls-key", metavar="PEM", help="serve HTTPS: the certificate's key")
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="json: one JSON object per line, for a log collector (docs/operations.md)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     check = sub.add_parser(
@@ -357,6 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo_setup)
 
     add_report_parser(sub)
+    add_copy_parsers(sub)
     add_simulate_parser(sub)
 
     kiosk = sub.add_parser("kiosk", help="run the check-in kiosk")

@@ -29,12 +29,15 @@ from server.config import OfficeConfig
 from server.errors import api_error
 from server.keys import CHECK_IN_LIMIT, OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS, SPEECH
 from server.live import stream
+from server.logs import request_lines
+from server.metrics import add_metrics
 from server.office import TICK_SEC, Office
 from server.openapi import build_openapi
 from server.reports.records import counter_layout
 from server.speech import Speech
 from server.store.port import StorageFailed, Store
 from server.store.sqlite import SqliteStore
+from server.store.sqlite_copy import serving
 from server.views import ROUTES, end_sessions
 
 log = logging.getLogger("lobby.server")
@@ -231,7 +234,8 @@ def create_app(
     this office unless ``init`` (a new office: ``lobby serve --init``); the start refuses with
     :class:`UnusableStore` otherwise."""
     app = web.Application(
-        middlewares=[security_headers, json_errors, authenticate], client_max_size=256 * 1024
+        middlewares=[request_lines, security_headers, json_errors, authenticate],
+        client_max_size=256 * 1024,
     )
     store = SqliteStore(
         db_path, layout=counter_layout(config), office=config.name, create=init, init=init
@@ -273,6 +277,11 @@ def create_app(
     async def on_shutdown(app: web.Application) -> None:
         await office.hub.close_all()
 
+    async def locked(app: web.Application) -> AsyncIterator[None]:
+        with serving(db_path):  # a second server, or a restore, is refused while this one runs
+            yield
+
+    app.cleanup_ctx.append(locked)
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(on_shutdown)
     openapi = build_openapi(config.name)
@@ -285,4 +294,5 @@ def create_app(
     app.router.add_get("/api/openapi.json", openapi_json)
     app.router.add_get("/ws", stream)
     pages.add_routes(app)
+    add_metrics(app, office)
     return app

@@ -93,6 +93,7 @@ class _Security(msgspec.Struct, forbid_unknown_fields=True):
     session_idle_min: Annotated[float, Meta(gt=0, le=24 * 60)] = 240.0
     session_max_hours: Annotated[float, Meta(gt=0, le=7 * 24)] = 12.0
     check_ins_per_device_per_min: Annotated[int, Meta(ge=1, le=1_000_000)] = 20
+    metrics_from_loopback: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,17 +104,24 @@ class SecurityConfig:
     other office refuses those (and any password shorter than the minimum) at sign-in.
     ``check_ins_per_device_per_min``: a kiosk checks in a visitor every half minute or so at
     its busiest; a burst of 20 in a minute is already a stuck key or a script.
+    ``metrics_from_loopback``: ``/metrics`` answers requests from this machine itself (no
+    proxy between) without a sign-in, for a Prometheus on the same box (server/metrics.py).
     """
 
     demo: bool = False
     session_idle_min: float = 240.0
     session_max_hours: float = 12.0
     check_ins_per_device_per_min: int = 20
+    metrics_from_loopback: bool = False
 
 
 def _security(raw: _Security) -> SecurityConfig:
     return SecurityConfig(
-        raw.demo, raw.session_idle_min, raw.session_max_hours, raw.check_ins_per_device_per_min
+        raw.demo,
+        raw.session_idle_min,
+        raw.session_max_hours,
+        raw.check_ins_per_device_per_min,
+        raw.metrics_from_loopback,
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from server import presenters as present
 from server import snapshot
 from server.config import OfficeConfig
 from server.engine import Engine, Event, Ticket
+from server.logs import log_events
 from server.publisher import Outgoing, Publisher, audience_of
 from server.reports.figures import keep_settled_days
 from server.store.port import Logged, StorageFailed, Store
@@ -88,6 +90,8 @@ class Office:
         self._decided: deque[Batch] = deque()
         """Batches decided and waiting for their writes to be durable, oldest first."""
         self.tick_sec = TICK_SEC
+        self.commit_observers: list[Callable[[float], None]] = []
+        """Told how long each command's commit took, in seconds (the metrics' histogram)."""
         self.storage_problem: StorageFailed | None = None
         """Set from a failed commit until the engine again holds exactly what the log holds."""
         self._recovery: asyncio.Future[None] | None = None
@@ -173,6 +177,7 @@ class Office:
             await self.wait_committed(self.store.last_seq)
             return result
         seqs, done = self.store.append(events)
+        handed = time.perf_counter()
         batch = self._batch_for(now)
         batch.add(events, seqs[-1], done)
         self._in_flight += 1
@@ -180,6 +185,8 @@ class Office:
             # shielded: a caller that goes away (a cancelled request, a shutdown) must not
             # cancel the write itself, which the store commits all the same
             await asyncio.shield(done)
+            for observe in self.commit_observers:
+                observe(time.perf_counter() - handed)
             await asyncio.shield(batch.published)
         except StorageFailed as failure:
             if self.storage_problem is None:
@@ -219,6 +226,7 @@ class Office:
             batch = self._decided.popleft()
             assert batch.outgoing is not None
             self._committed(batch.outgoing)
+            log_events(self.engine, batch.events, batch.seq)
             if not batch.published.done():
                 batch.published.set_result(None)
 
@@ -269,6 +277,7 @@ class Office:
         self._batch, self._decided = None, deque()
         newer = [logged.event for logged in replayed if logged.seq > published]
         self._committed(self.publisher.resync(durable, now, newer))
+        log_events(self.engine, newer, durable)
         for batch in batches:
             if not batch.published.done():
                 batch.published.set_result(None)

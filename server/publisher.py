@@ -95,6 +95,8 @@ class Publisher:
         self.published: dict[str, OfficeState] = {a: OfficeState() for a in AUDIENCES}
         self.announced: deque[tuple[int, p.CallView]] = deque(maxlen=64)
         self._last_tick: datetime | None = None
+        self.listeners: list[Callable[[Outgoing], None]] = []
+        """Told of every patch once it is published (the metrics count its events)."""
 
     @property
     def seq(self) -> int:
@@ -188,6 +190,8 @@ class Publisher:
                 self.published[audience].apply(patch)
         for call in out.announce:
             self.announced.append((out.seq, call))
+        for listener in self.listeners:
+            listener(out)
 
     def _outgoing(
         self,

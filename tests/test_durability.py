@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 from lobby import protocol as p
 from lobby.client import ApiError, LobbyClient, ServerUnreachable
@@ -20,11 +21,15 @@ from tests.conftest import CONFIG_PATH, RunningServer, free_port, seed_accounts,
 LOBBY = [sys.executable, "-m", "lobby.cli"]
 
 
-async def start_server_process(db: Path, port: int) -> subprocess.Popen[bytes]:
+async def start_server_process(
+    db: Path, port: int, *extra: str, output: IO[bytes] | None = None
+) -> subprocess.Popen[bytes]:
+    """``lobby serve`` in its own process, ready; ``output`` receives its stdout and stderr."""
+    serve = ["serve", "--config", str(CONFIG_PATH), "--db", str(db), "--port", str(port)]
     process = subprocess.Popen(
-        [*LOBBY, "serve", "--config", str(CONFIG_PATH), "--db", str(db), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [*LOBBY, *serve, *extra],
+        stdout=output or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if output else subprocess.DEVNULL,
     )
     async with LobbyClient(f"http://127.0.0.1:{port}") as probe:
         for _ in range(200):
