@@ -1,0 +1,145 @@
+"""Group commit on a writer thread of its own: what every store's serving face shares.
+
+One thread owns the store's connection while the server runs. Commands hand it their events;
+it commits whatever queued up during the previous commit as one transaction (one flush for
+many callers), so 32 kiosks checking in at once cost one disk flush, not 32, while each caller
+is still answered only after its own events are durable. Keeping the database on its own thread
+also keeps the event loop free while the disk or the network works. Reads and account calls
+queue on the same thread, in order with the writes.
+
+A store subclasses :class:`QueuedWriter` and says how one batch is committed
+(:meth:`QueuedWriter._commit`); the queue, the batching and the settling of futures are here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from server.engine import Event
+
+T = TypeVar("T")
+BATCH_LIMIT = 512
+
+
+class Write:
+    """Events with their seqs, and the future their caller awaits."""
+
+    __slots__ = ("events", "future", "seqs")
+
+    def __init__(self, seqs: list[int], events: list[Event], future: asyncio.Future[None]):
+        self.seqs = seqs
+        self.events = events
+        self.future = future
+
+
+class Job:
+    """A read or an account call, run on the writer thread in order with the writes."""
+
+    __slots__ = ("fn", "future")
+
+    def __init__(self, fn: Callable[[], Any], future: asyncio.Future[Any]):
+        self.fn = fn
+        self.future = future
+
+
+class QueuedWriter(ABC):
+    """The writer thread, its queue and the event loop it answers on."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Write | Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @abstractmethod
+    def _commit(self, loop: asyncio.AbstractEventLoop, batch: list[Write]) -> None:
+        """Commit ``batch`` in one transaction and settle its futures (on the writer thread)."""
+
+    def _start_writer(self, name: str) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    async def _stop_writer(self) -> None:
+        """Let the writer finish what was handed over, then end it."""
+        if self._thread is not None:
+            self._queue.put(None)
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
+
+    def _hand_over(self, seqs: list[int], events: list[Event]) -> asyncio.Future[None]:
+        assert self._loop is not None, "store not started"
+        future: asyncio.Future[None] = self._loop.create_future()
+        self._queue.put(Write(seqs, events, future))
+        return future
+
+    async def _call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the writer thread, in order with the writes."""
+        assert self._loop is not None, "store not started"
+        future: asyncio.Future[T] = self._loop.create_future()
+        self._queue.put(Job(fn, future))
+        return await future
+
+    def _run(self) -> None:
+        assert self._loop is not None
+        loop = self._loop
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, Job):
+                self._run_job(loop, item)
+                continue
+            batch = [item]
+            stop = False
+            while len(batch) < BATCH_LIMIT:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                if isinstance(more, Job):
+                    self._commit(loop, batch)
+                    batch = []
+                    self._run_job(loop, more)
+                    continue
+                batch.append(more)
+            if batch:
+                self._commit(loop, batch)
+            if stop:
+                return
+
+    @staticmethod
+    def _settle(
+        loop: asyncio.AbstractEventLoop,
+        futures: list[asyncio.Future[Any]],
+        result: Any,
+        error: BaseException | None,
+    ) -> None:
+        """Settle futures from the writer thread with one wake-up of the event loop, in order
+        (a whole commit's writers at once)."""
+
+        def settle() -> None:
+            for future in futures:
+                if future.done():
+                    continue
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(result)
+
+        loop.call_soon_threadsafe(settle)
+
+    def _run_job(self, loop: asyncio.AbstractEventLoop, job: Job) -> None:
+        try:
+            result = job.fn()
+        except BaseException as exc:  # handed to the awaiting coroutine
+            self._settle(loop, [job.future], None, exc)
+        else:
+            self._settle(loop, [job.future], result, None)
