@@ -35,11 +35,11 @@ class Refused(Exception):
 def _accounts(db: str | Path) -> Iterator[Accounts]:
     """The database's accounts for a command; a missing, damaged or foreign database is one
     line, never a traceback (a first ``lobby staff add`` creates the database)."""
+    from server.app import store_for
     from server.store.port import UnusableStore
-    from server.store.sqlite import SqliteStore
 
     try:
-        with SqliteStore(db).offline() as accounts:
+        with store_for(db).offline() as accounts:
             yield accounts
     except UnusableStore as refused:
         raise Refused(str(refused)) from None
@@ -57,7 +57,7 @@ def _read_password(prompt: str = "Password: ") -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from server.app import HEADER_TIMEOUT_SEC, create_app, raise_open_files_limit
+    from server.app import HEADER_TIMEOUT_SEC, create_app, raise_open_files_limit, shown
     from server.config import ConfigError, load_config
     from server.store.port import UnusableStore
 
@@ -70,7 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     base = f"http://{args.host}:{args.port}"
     print(
         f"Lobby for {config.name}\n  API and pages: {base}/\n  Lobby display: {base}/display"
-        f"\n  Supervisor:    {base}/supervisor\n  Database:      {args.db}"
+        f"\n  Supervisor:    {base}/supervisor\n  Database:      {shown(args.db)}"
         f"\n  Open files:    {raise_open_files_limit()} allowed (one per screen connected)",
         flush=True,
     )

@@ -420,7 +420,6 @@ class SqliteStore(QueuedWriter, Store):
         self._init = init
         self._conn: sqlite3.Connection | None = None
         self._accounts: SqliteAccounts | None = None
-        self._last_seq = 0
         self._failed: StorageFailed | None = None  # written and read on the writer thread
         self.trouble: StorageFailed | None = None
 
@@ -480,16 +479,6 @@ class SqliteStore(QueuedWriter, Store):
             conn.close()
 
     # ------------------------------------------------------------- the log
-
-    @property
-    def last_seq(self) -> int:
-        return self._last_seq
-
-    def append(self, events: list[Event]) -> tuple[list[int], asyncio.Future[None]]:
-        assert self._loop is not None, "store not started"
-        seqs = list(range(self._last_seq + 1, self._last_seq + 1 + len(events)))
-        self._last_seq += len(events)
-        return seqs, self._hand_over(seqs, events)
 
     async def recover(self) -> int:
         def reset() -> int:
@@ -604,35 +593,6 @@ class SqliteStore(QueuedWriter, Store):
         assert self._conn is not None
         rows = self._conn.execute(f"SELECT seq, at, kind, data FROM events {where}", params)
         return [Logged(seq, decode_event(at, kind, data)) for seq, at, kind, data in rows]
-
-    # ------------------------------------------------------------ accounts
-
-    async def add_staff(self, name: str, role: str, password_hash: str) -> int:
-        return await self._call(lambda: self._open_accounts().add_staff(name, role, password_hash))
-
-    async def staff_password(self, name: str) -> tuple[Account, str] | None:
-        return await self._call(lambda: self._open_accounts().staff_password(name))
-
-    async def add_device(self, name: str, role: str, token_hash: str) -> int:
-        return await self._call(lambda: self._open_accounts().add_device(name, role, token_hash))
-
-    async def devices(self) -> list[Device]:
-        return await self._call(lambda: self._open_accounts().devices())
-
-    async def remove_device(self, device_id: int) -> str | None:
-        return await self._call(lambda: self._open_accounts().remove_device(device_id))
-
-    async def add_session(self, token_hash: str, staff_id: int) -> None:
-        await self._call(lambda: self._open_accounts().add_session(token_hash, staff_id))
-
-    async def remove_session(self, token_hash: str) -> None:
-        await self._call(lambda: self._open_accounts().remove_session(token_hash))
-
-    async def remove_sessions_of(self, staff_id: int) -> int:
-        return await self._call(lambda: self._open_accounts().remove_sessions_of(staff_id))
-
-    async def account_for_token(self, token_hash: str) -> Account | None:
-        return await self._call(lambda: self._open_accounts().account_for_token(token_hash))
 
     def _open_accounts(self) -> SqliteAccounts:
         assert self._accounts is not None, "store not open"

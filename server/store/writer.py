@@ -8,7 +8,9 @@ also keeps the event loop free while the disk or the network works. Reads and ac
 queue on the same thread, in order with the writes.
 
 A store subclasses :class:`QueuedWriter` and says how one batch is committed
-(:meth:`QueuedWriter._commit`); the queue, the batching and the settling of futures are here.
+(:meth:`QueuedWriter._commit`) and where its accounts are (:meth:`QueuedWriter._open_accounts`);
+the seqs, the queue, the batching, the settling of futures and the serving face of the
+accounts are here.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from server.engine import Event
+from server.store.port import Account, Accounts, Device
 
 T = TypeVar("T")
 BATCH_LIMIT = 512
@@ -54,10 +57,59 @@ class QueuedWriter(ABC):
         self._queue: queue.SimpleQueue[Write | Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_seq = 0
 
     @abstractmethod
     def _commit(self, loop: asyncio.AbstractEventLoop, batch: list[Write]) -> None:
         """Commit ``batch`` in one transaction and settle its futures (on the writer thread)."""
+
+    @abstractmethod
+    def _open_accounts(self) -> Accounts:
+        """The account calls on the writer's connection (only called on the writer thread)."""
+
+    # ------------------------------------------------------------- the log
+
+    @property
+    def last_seq(self) -> int:
+        return self._last_seq
+
+    def append(self, events: list[Event]) -> tuple[list[int], asyncio.Future[None]]:
+        assert self._loop is not None, "store not started"
+        seqs = list(range(self._last_seq + 1, self._last_seq + 1 + len(events)))
+        self._last_seq += len(events)
+        return seqs, self._hand_over(seqs, events)
+
+    # ------------------------------------------------------------ accounts
+    # The serving face of :class:`Accounts`: the same calls, in order with the writes.
+
+    async def add_staff(self, name: str, role: str, password_hash: str) -> int:
+        return await self._call(lambda: self._open_accounts().add_staff(name, role, password_hash))
+
+    async def staff_password(self, name: str) -> tuple[Account, str] | None:
+        return await self._call(lambda: self._open_accounts().staff_password(name))
+
+    async def add_device(self, name: str, role: str, token_hash: str) -> int:
+        return await self._call(lambda: self._open_accounts().add_device(name, role, token_hash))
+
+    async def devices(self) -> list[Device]:
+        return await self._call(lambda: self._open_accounts().devices())
+
+    async def remove_device(self, device_id: int) -> str | None:
+        return await self._call(lambda: self._open_accounts().remove_device(device_id))
+
+    async def add_session(self, token_hash: str, staff_id: int) -> None:
+        await self._call(lambda: self._open_accounts().add_session(token_hash, staff_id))
+
+    async def remove_session(self, token_hash: str) -> None:
+        await self._call(lambda: self._open_accounts().remove_session(token_hash))
+
+    async def remove_sessions_of(self, staff_id: int) -> int:
+        return await self._call(lambda: self._open_accounts().remove_sessions_of(staff_id))
+
+    async def account_for_token(self, token_hash: str) -> Account | None:
+        return await self._call(lambda: self._open_accounts().account_for_token(token_hash))
+
+    # ------------------------------------------------------ the writer thread
 
     def _start_writer(self, name: str) -> None:
         self._loop = asyncio.get_running_loop()
