@@ -49,9 +49,6 @@ CREATED = "2026-10-01T08:00:00-05:00"
 
 
 class Backend(Protocol):
-    records: bool
-    """Whether the store keeps the visit records reports query."""
-
     def store(self) -> Store:
         """A new, unopened store object on this backend's database."""
         ...
@@ -66,8 +63,6 @@ class Backend(Protocol):
 
 
 class SqliteBackend:
-    records = True
-
     def __init__(self, path: Path) -> None:
         self.path = path
 
@@ -164,8 +159,6 @@ def postgres_schema() -> Iterator[str]:
 
 
 class PostgresBackend:
-    records = False
-
     def __init__(self, url: str) -> None:
         self.url = url
 

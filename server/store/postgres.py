@@ -8,9 +8,8 @@ as SQLite's does, with the same group commit: whatever queued during a commit go
 next transaction together. PostgreSQL's own ``synchronous_commit`` (on by default) makes each
 commit durable before its callers are answered.
 
-The visit records reports query are not kept here yet: :meth:`PostgresStore.records` refuses
-with a message saying reports need the SQLite store for now, rather than answer from rows it
-never wrote.
+The visit records reports query (``server/store/postgres_records.py``) are written in the
+same transaction as the events they come from, as in the SQLite store.
 """
 
 from __future__ import annotations
@@ -37,11 +36,12 @@ from server.store.port import (
     Device,
     Logged,
     RecordReader,
-    RecordsBehind,
     StorageFailed,
     Store,
     UnusableStore,
 )
+from server.store.postgres_records import SCHEMA as RECORDS_SCHEMA
+from server.store.postgres_records import RecordWriter, open_records, read_records
 from server.store.writer import QueuedWriter, Write
 
 log = logging.getLogger("lobby.store")
@@ -101,6 +101,9 @@ MIGRATIONS: list[str] = [
         detail TEXT NOT NULL
     );
     """,
+    # 2: the visit records reports query (server/store/postgres_records.py), built from the
+    # log at the next serving start
+    RECORDS_SCHEMA,
 ]
 
 
@@ -133,11 +136,11 @@ def failure(error: psycopg.Error) -> StorageFailed:
 # ------------------------------------------------------------ opening, checked
 
 
-def connect(url: str) -> psycopg.Connection[Any]:
-    """A connection in autocommit mode (every transaction is explicit), or :class:`UnusableStore`
-    when no server answers."""
+def connect(url: str, *, autocommit: bool = True) -> psycopg.Connection[Any]:
+    """A connection, in autocommit mode unless asked (every transaction is then explicit), or
+    :class:`UnusableStore` when no server answers."""
     try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=10)
+        return psycopg.connect(url, autocommit=autocommit, connect_timeout=10)
     except psycopg.Error as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise UnusableStore(
@@ -320,17 +323,14 @@ class PostgresAccounts(Accounts):
         return None
 
 
-class ReportsNeedSqlite(RecordsBehind):
-    """This store keeps no visit records, so a report would count nothing: refused."""
-
-
 class PostgresStore(QueuedWriter, Store):
     """The log and accounts of one office in a PostgreSQL schema.
 
     ``office``, ``create`` and ``init`` are as for the SQLite store: the office the database
     must belong to, whether a new schema may be made where there is none (``init``, a new
-    office, implies it). ``layout`` is accepted for the same call shape; it serves only the
-    visit records, which this store does not keep yet.
+    office, implies it). ``layout`` (counter -> services) lets the visit records measure idle
+    while waiting; a store opened with another layout than its records were built with builds
+    them again.
     """
 
     def __init__(
@@ -349,6 +349,7 @@ class PostgresStore(QueuedWriter, Store):
         self._create = create or init
         self._conn: psycopg.Connection[Any] | None = None
         self._accounts: PostgresAccounts | None = None
+        self._records: RecordWriter | None = None
         self._failed: StorageFailed | None = None  # written and read on the writer thread
         self.trouble: StorageFailed | None = None
 
@@ -361,17 +362,18 @@ class PostgresStore(QueuedWriter, Store):
         self._conn = open_checked(self.url, office=self._office, create=self._create)
         self._accounts = PostgresAccounts(self._conn)
         self._last_seq = self._max_seq()
+        self._records = open_records(self._conn, self.layout, self._last_seq)
 
     def _max_seq(self) -> int:
         assert self._conn is not None
         row = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         return 0 if row is None else int(row[0])
 
-    def records(self) -> contextlib.AbstractContextManager[RecordReader]:
-        raise ReportsNeedSqlite(
-            "reports need the SQLite store for now: this office runs on PostgreSQL, which does"
-            " not keep the visit records reports are computed from yet"
-        )
+    @contextlib.contextmanager
+    def records(self) -> Iterator[RecordReader]:
+        conn = connect(self.url, autocommit=False)
+        with read_records(conn) as reader:
+            yield reader
 
     def replay_since(self, seq: int) -> Iterator[Event]:
         assert self._conn is not None and self._thread is None, "replay between open and start"
@@ -404,6 +406,7 @@ class PostgresStore(QueuedWriter, Store):
             self._conn.close()
             self._conn = None
             self._accounts = None
+            self._records = None
 
     @contextlib.contextmanager
     def offline(self) -> Iterator[Accounts]:
@@ -428,12 +431,16 @@ class PostgresStore(QueuedWriter, Store):
             except psycopg.Error as exc:
                 raise failure(exc) from exc
             self._accounts = PostgresAccounts(conn)
+            if self._records is not None:
+                self._records.conn = conn
         return conn
 
     async def recover(self) -> int:
         def reset() -> int:
             self._failed = None
             self._usable()
+            assert self._records is not None
+            self._records.restore()  # the fold ran ahead of what was committed
             return self._max_seq()
 
         # A job runs after every write queued before it, so all of those have failed by now.
@@ -556,10 +563,14 @@ class PostgresStore(QueuedWriter, Store):
                             scrub_private(conn, event.data["ids"])
                             conn.execute("DELETE FROM snapshots")  # they may hold what was erased
                             purged = True
+                _write_records(self._records, batch)
             if purged:
                 erase_old_rows(conn)
         except (psycopg.Error, StorageFailed) as exc:
             failed = exc if isinstance(exc, StorageFailed) else failure(exc)
+            with contextlib.suppress(psycopg.Error):
+                if self._records is not None and not self._records.conn.broken:
+                    self._records.restore()  # the fold ran ahead of what was committed
             self._failed = self.trouble = failed
             self._settle(loop, futures, None, failed)
             return
@@ -575,3 +586,12 @@ def erase_old_rows(conn: psycopg.Connection[Any]) -> None:
             conn.execute(f"VACUUM {table}")
         except psycopg.Error as exc:  # the purge is committed; the next one tries again
             log.warning("could not vacuum %s after a purge: %s", table, exc)
+
+
+def _write_records(records: RecordWriter | None, batch: list[Write]) -> None:
+    """The records of a batch of writes, in the batch's own transaction."""
+    assert records is not None, "store not open"
+    changes = records.fold.fold(event for write in batch for event in write.events)
+    seqs = [write.seqs[-1] for write in batch if write.seqs]
+    if seqs:
+        records.write(changes, seqs[-1])
