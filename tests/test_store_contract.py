@@ -325,11 +325,6 @@ async def test_a_version_one_database_keeps_its_events_and_accounts(backend: Bac
 # ------------------------------------------------------------ visit records
 
 
-def needs_records(backend: Backend) -> None:
-    if not backend.records:
-        pytest.skip("this store keeps no visit records yet; its own tests check it refuses them")
-
-
 def _visit_day(ticket_id: int) -> list[Event]:
     at = NINE + timedelta(minutes=ticket_id)
     return [
@@ -342,7 +337,6 @@ def _visit_day(ticket_id: int) -> list[Event]:
 async def test_visit_records_are_written_with_their_events_and_read_back(
     backend: Backend,
 ) -> None:
-    needs_records(backend)
     store = backend.store()
     async with store.running():
         await durable(store, _visit_day(1) + _visit_day(2))
@@ -363,7 +357,6 @@ async def test_visit_records_are_written_with_their_events_and_read_back(
 
 
 async def test_a_purge_erases_the_debrief_reason_from_the_records(backend: Backend) -> None:
-    needs_records(backend)
     store = backend.store()
     async with store.running():
         await durable(store, _visit_day(1))
@@ -374,7 +367,6 @@ async def test_a_purge_erases_the_debrief_reason_from_the_records(backend: Backe
 
 
 async def test_records_are_built_from_an_older_log_at_the_first_start(backend: Backend) -> None:
-    needs_records(backend)
     backend.version_one(_visit_day(1), ("super", "supervisor", "x"), ("kiosk", "kiosk", "y"))
     store = backend.store()
     async with store.running():

@@ -41,8 +41,8 @@ from server.store.port import (
     UnusableStore,
 )
 from server.store.postgres_records import SCHEMA as RECORDS_SCHEMA
-from server.store.postgres_records import RecordWriter, open_records, read_records
-from server.store.writer import QueuedWriter, Write
+from server.store.postgres_records import RecordWriter, read_records
+from server.store.writer import QueuedWriter, Write, caught_up, write_records
 
 log = logging.getLogger("lobby.store")
 URL_PREFIXES = ("postgresql://", "postgres://")
@@ -362,7 +362,7 @@ class PostgresStore(QueuedWriter, Store):
         self._conn = open_checked(self.url, office=self._office, create=self._create)
         self._accounts = PostgresAccounts(self._conn)
         self._last_seq = self._max_seq()
-        self._records = open_records(self._conn, self.layout, self._last_seq)
+        self._records = caught_up(RecordWriter(self._conn, self.layout), self._last_seq)
 
     def _max_seq(self) -> int:
         assert self._conn is not None
@@ -563,7 +563,7 @@ class PostgresStore(QueuedWriter, Store):
                             scrub_private(conn, event.data["ids"])
                             conn.execute("DELETE FROM snapshots")  # they may hold what was erased
                             purged = True
-                _write_records(self._records, batch)
+                write_records(self._records, batch)
             if purged:
                 erase_old_rows(conn)
         except (psycopg.Error, StorageFailed) as exc:
@@ -586,12 +586,3 @@ def erase_old_rows(conn: psycopg.Connection[Any]) -> None:
             conn.execute(f"VACUUM {table}")
         except psycopg.Error as exc:  # the purge is committed; the next one tries again
             log.warning("could not vacuum %s after a purge: %s", table, exc)
-
-
-def _write_records(records: RecordWriter | None, batch: list[Write]) -> None:
-    """The records of a batch of writes, in the batch's own transaction."""
-    assert records is not None, "store not open"
-    changes = records.fold.fold(event for write in batch for event in write.events)
-    seqs = [write.seqs[-1] for write in batch if write.seqs]
-    if seqs:
-        records.write(changes, seqs[-1])

@@ -236,19 +236,6 @@ class RecordWriter:
             )
 
 
-def open_records(
-    conn: psycopg.Connection[Any], layout: Layout | None, last_seq: int
-) -> RecordWriter:
-    """The visit records' writer, caught up with the log: built from it when they were never
-    built, lag behind it, or were built with another layout of counters."""
-    records = RecordWriter(conn, layout)
-    if records.up_to_date(last_seq):
-        records.restore()
-    else:
-        records.rebuild(last_seq)
-    return records
-
-
 # ------------------------------------------------------------------ reading
 
 _US_PER_MIN = 60_000_000

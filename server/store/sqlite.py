@@ -35,7 +35,7 @@ from server.store.port import (
 )
 from server.store.sqlite_records import SCHEMA as RECORDS_SCHEMA
 from server.store.sqlite_records import RecordWriter, read_records
-from server.store.writer import QueuedWriter, Write
+from server.store.writer import QueuedWriter, Write, caught_up, write_records
 
 T = TypeVar("T")
 log = logging.getLogger("lobby.store")
@@ -430,7 +430,7 @@ class SqliteStore(QueuedWriter, Store):
         self._accounts = SqliteAccounts(self._conn)
         row = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         self._last_seq = int(row[0])
-        self._records = _open_records(self._conn, self.layout, self._last_seq)
+        self._records = caught_up(RecordWriter(self._conn, self.layout), self._last_seq)
 
     def _connect(self) -> sqlite3.Connection:
         return open_checked(self.path, office=self._office, create=self._create, init=self._init)
@@ -623,7 +623,7 @@ class SqliteStore(QueuedWriter, Store):
                         scrub_private(conn, event.data["ids"])
                         conn.execute("DELETE FROM snapshots")  # they may hold what was erased
                         purged = True
-            _write_records(self._records, batch)
+            write_records(self._records, batch)
             conn.execute("COMMIT")
             if purged:
                 erase_old_pages(conn)
@@ -639,23 +639,3 @@ class SqliteStore(QueuedWriter, Store):
             return
         self.trouble = None
         self._settle(loop, futures, None, None)
-
-
-def _open_records(conn: sqlite3.Connection, layout: Layout | None, last_seq: int) -> RecordWriter:
-    """The visit records' writer, caught up with the log: built from it when they were never
-    built, lag behind it, or were built with another layout of counters."""
-    records = RecordWriter(conn, layout)
-    if records.up_to_date(last_seq):
-        records.restore()
-    else:
-        records.rebuild(last_seq)
-    return records
-
-
-def _write_records(records: RecordWriter | None, batch: list[Write]) -> None:
-    """The records of a batch of writes, in the batch's own transaction."""
-    assert records is not None, "store not open"
-    changes = records.fold.fold(event for write in batch for event in write.events)
-    seqs = [write.seqs[-1] for write in batch if write.seqs]
-    if seqs:
-        records.write(changes, seqs[-1])

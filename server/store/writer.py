@@ -20,12 +20,14 @@ import queue
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from server.engine import Event
+from server.reports.records import Changes, RecordFold
 from server.store.port import Account, Accounts, Device
 
 T = TypeVar("T")
+R = TypeVar("R", bound="RecordRows")
 BATCH_LIMIT = 512
 
 
@@ -195,3 +197,40 @@ class QueuedWriter(ABC):
             self._settle(loop, [job.future], None, exc)
         else:
             self._settle(loop, [job.future], result, None)
+
+
+# ------------------------------------------------------------ visit records
+
+
+class RecordRows(Protocol):
+    """A store's writer of the visit records (``server.reports.records`` rows) on its
+    connection."""
+
+    fold: RecordFold
+
+    def up_to_date(self, last_seq: int) -> bool: ...
+
+    def restore(self) -> None: ...
+
+    def rebuild(self, last_seq: int) -> None: ...
+
+    def write(self, changes: Changes, seq: int) -> None: ...
+
+
+def caught_up(records: R, last_seq: int) -> R:
+    """The visit records' writer, caught up with the log: built from it when they were never
+    built, lag behind it, or were built with another layout of counters."""
+    if records.up_to_date(last_seq):
+        records.restore()
+    else:
+        records.rebuild(last_seq)
+    return records
+
+
+def write_records(records: RecordRows | None, batch: list[Write]) -> None:
+    """The records of a batch of writes, in the batch's own transaction."""
+    assert records is not None, "store not open"
+    changes = records.fold.fold(event for write in batch for event in write.events)
+    seqs = [write.seqs[-1] for write in batch if write.seqs]
+    if seqs:
+        records.write(changes, seqs[-1])
