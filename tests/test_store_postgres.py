@@ -91,6 +91,20 @@ def test_a_simulated_day_reports_the_same_figures_as_on_sqlite(url: str, tmp_pat
     assert on_postgres == on_sqlite
 
 
+async def test_a_persons_visits_are_found_by_name_and_looks_at_them_audited(url: str) -> None:
+    store = PostgresStore(url)
+    async with store.running():
+        named = Event("ticket.checked_in", NINE, {**check_in(1).data, "name": " Amina Warsame"})
+        noted = Event("ticket.noted", NINE, {"id": 1, "text": "asked about a refund"})
+        _, done = store.append([named, check_in(2), noted, check_in(10)])
+        await done
+        assert await store.visits_named("amina warsame ") == [1]
+        assert [e.seq for e in await store.visit_events([1])] == [1, 3]
+        await store.record_privacy("super", "export", "visit 1")
+        [entry] = await store.privacy_audit()
+        assert (entry.by, entry.action, entry.detail) == ("super", "export", "visit 1")
+
+
 async def test_a_lost_connection_fails_the_commit_and_the_store_carries_on(url: str) -> None:
     named = f"{url}&application_name=lobby-lost-connection"
     store = PostgresStore(named)

@@ -581,7 +581,7 @@ class PostgresStore(QueuedWriter, Store):
 def erase_old_rows(conn: psycopg.Connection[Any]) -> None:
     """After a purge, vacuum the tables it rewrote: PostgreSQL keeps the rows as they were
     before an update (names and notes included) until a vacuum frees them for reuse."""
-    for table in ("events", "snapshots"):
+    for table in ("events", "snapshots", "visits"):
         try:
             conn.execute(f"VACUUM {table}")
         except psycopg.Error as exc:  # the purge is committed; the next one tries again
