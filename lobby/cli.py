@@ -195,20 +195,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     import json
     from datetime import datetime
 
+    from server.app import store_for
     from server.config import ConfigError, load_config
     from server.reports.figures import period_of, report
     from server.reports.tables import breakdown, csv_text, text_table
-    from server.store.port import RecordsBehind
-    from server.store.sqlite import SqliteStore
+    from server.store.port import RecordsBehind, UnusableStore
+    from server.store.postgres import is_postgres
 
-    if not Path(args.db).exists():
+    if not is_postgres(args.db) and not Path(args.db).exists():
         return _fail(f"no database at {args.db}")
     try:
         config = load_config(args.config)
         now = datetime.now(config.tz)
         first, last = period_of(args.start, args.end, now.date())
-        figures = report(SqliteStore(args.db), config, first, last, now)
-    except (ConfigError, ValueError, RecordsBehind) as exc:
+        figures = report(store_for(args.db), config, first, last, now)
+    except (ConfigError, ValueError, RecordsBehind, UnusableStore) as exc:
         return _fail(str(exc))
     header, rows = breakdown(figures, args.by)
     if args.csv:

@@ -8,6 +8,7 @@ is not answering.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ from server.simulation.scenario import draw, load_scenario
 from server.store.port import StorageFailed, UnusableStore
 from server.store.postgres import PostgresStore
 from server.store.sqlite import SqliteStore
-from tests.conftest import RunningServer, free_port, seed_accounts, visitor
+from tests.conftest import CONFIG_PATH, RunningServer, free_port, seed_accounts, visitor
 from tests.store_backends import postgres_admin, postgres_schema
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "examples" / "scenarios"
@@ -132,9 +133,13 @@ async def test_a_lost_connection_fails_the_commit_and_the_store_carries_on(url: 
         assert [e.seq for e in await store.events_since(0)] == [1, 2]
 
 
-async def test_an_office_runs_on_postgresql(url: str, office_config: OfficeConfig) -> None:
-    """`lobby device add --db URL`, then a server on the URL: check in, call, report, restart."""
+async def test_an_office_runs_on_postgresql(
+    url: str, office_config: OfficeConfig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`lobby device add --db URL`, then a server on the URL: check in, call, report, restart;
+    then `lobby report --db URL`."""
     assert main(["device", "add", "lobby-tv", "--role", "display", "--db", url]) == 0
+    capsys.readouterr()
     running = RunningServer(office_config, url, free_port(), seed_accounts(url))
     await running.start()
     try:
@@ -154,3 +159,12 @@ async def test_an_office_runs_on_postgresql(url: str, office_config: OfficeConfi
             await client.close()
         await running.stop()
     assert not Path("postgresql:").exists(), "nothing is made on disk from the URL"
+    assert main(["report", "--db", url, "--config", str(CONFIG_PATH), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["overall"]["check_ins"] == 1
+
+
+def test_a_report_on_a_schema_no_office_used_is_one_line(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", "--db", url, "--config", str(CONFIG_PATH)]) == 2
+    assert "there is no Lobby database in" in capsys.readouterr().err

@@ -36,6 +36,7 @@ from server.store.port import (
     Device,
     Logged,
     RecordReader,
+    RecordsBehind,
     StorageFailed,
     Store,
     UnusableStore,
@@ -372,6 +373,19 @@ class PostgresStore(QueuedWriter, Store):
     @contextlib.contextmanager
     def records(self) -> Iterator[RecordReader]:
         conn = connect(self.url, autocommit=False)
+        try:  # a report never migrates: a database no server has opened since is refused
+            check_database(conn, self.url, create=False)
+            behind = _version(conn) < len(MIGRATIONS)
+            conn.rollback()
+        except BaseException:
+            conn.close()
+            raise
+        if behind:
+            conn.close()
+            raise RecordsBehind(
+                "the visit records are not built from the whole log yet; start the server once"
+                " (it builds them), then ask again"
+            )
         with read_records(conn) as reader:
             yield reader
 
