@@ -36,11 +36,11 @@ class Refused(Exception):
 def _accounts(db: str | Path) -> Iterator[Accounts]:
     """The database's accounts for a command; a missing, damaged or foreign database is one
     line, never a traceback (a first ``lobby staff add`` creates the database)."""
+    from server.app import store_for
     from server.store.port import UnusableStore
-    from server.store.sqlite import SqliteStore
 
     try:
-        with SqliteStore(db).offline() as accounts:
+        with store_for(db).offline() as accounts:
             yield accounts
     except UnusableStore as refused:
         raise Refused(str(refused)) from None
@@ -58,7 +58,7 @@ def _read_password(prompt: str = "Password: ") -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from server.app import HEADER_TIMEOUT_SEC, create_app, raise_open_files_limit
+    from server.app import HEADER_TIMEOUT_SEC, create_app, raise_open_files_limit, shown
     from server.config import ConfigError, load_config
     from server.logs import configure as configure_logging
     from server.store.port import UnusableStore
@@ -79,7 +79,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "serving %s at %s",
             config.name,
             base,
-            extra={"url": base, "db": str(args.db), "open_files": open_files},
+            extra={"url": base, "db": shown(args.db), "open_files": open_files},
         )
     else:
         _print_banner(config, Path(args.db), base, open_files)
@@ -119,9 +119,11 @@ def _tls_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
 
 
 def _print_banner(config: OfficeConfig, db: Path, base: str, open_files: int) -> None:
+    from server.app import shown
+
     print(
         f"Lobby for {config.name}\n  API and pages: {base}/\n  Lobby display: {base}/display"
-        f"\n  Supervisor:    {base}/supervisor\n  Database:      {db}"
+        f"\n  Supervisor:    {base}/supervisor\n  Database:      {shown(str(db))}"
         f"\n  Open files:    {open_files} allowed (one per screen connected)",
         flush=True,
     )
@@ -238,20 +240,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     import json
     from datetime import datetime
 
+    from server.app import store_for
     from server.config import ConfigError, load_config
     from server.reports.figures import period_of, report
     from server.reports.tables import breakdown, csv_text, text_table
-    from server.store.port import RecordsBehind
-    from server.store.sqlite import SqliteStore
+    from server.store.port import RecordsBehind, UnusableStore
+    from server.store.postgres import is_postgres
 
-    if not Path(args.db).exists():
+    if not is_postgres(args.db) and not Path(args.db).exists():
         return _fail(f"no database at {args.db}")
     try:
         config = load_config(args.config)
         now = datetime.now(config.tz)
         first, last = period_of(args.start, args.end, now.date())
-        figures = report(SqliteStore(args.db), config, first, last, now)
-    except (ConfigError, ValueError, RecordsBehind) as exc:
+        figures = report(store_for(args.db), config, first, last, now)
+    except (ConfigError, ValueError, RecordsBehind, UnusableStore) as exc:
         return _fail(str(exc))
     header, rows = breakdown(figures, args.by)
     if args.csv:

@@ -33,9 +33,10 @@ from server.logs import request_lines
 from server.metrics import add_metrics
 from server.office import TICK_SEC, Office
 from server.openapi import build_openapi
-from server.reports.records import counter_layout
+from server.reports.records import Layout, counter_layout
 from server.speech import Speech
 from server.store.port import StorageFailed, Store
+from server.store.postgres import PostgresStore, is_postgres, where
 from server.store.sqlite import SqliteStore
 from server.store.sqlite_copy import serving
 from server.views import ROUTES, end_sessions
@@ -194,6 +195,26 @@ async def housekeeping(office: Office) -> None:
         await asyncio.sleep(HOUSEKEEPING_SEC)
 
 
+def store_for(
+    db: str | Path,
+    layout: Layout | None = None,
+    *,
+    office: str | None = None,
+    create: bool = True,
+    init: bool = False,
+) -> Store:
+    """The store ``--db`` names: a ``postgresql://`` URL is the PostgreSQL store, anything else
+    an SQLite file."""
+    if is_postgres(db):
+        return PostgresStore(str(db), layout, office=office, create=create, init=init)
+    return SqliteStore(db, layout, office=office, create=create, init=init)
+
+
+def shown(db: str | Path) -> str:
+    """The database as logs and messages name it (a URL's password left out)."""
+    return where(str(db)) if is_postgres(db) else str(db)
+
+
 def storage_line(trouble: StorageFailed, db_path: str | Path) -> str:
     """What the log says while commits fail: the cause first, in words an operator acts on."""
     if trouble.full:
@@ -237,7 +258,7 @@ def create_app(
         middlewares=[request_lines, security_headers, json_errors, authenticate],
         client_max_size=256 * 1024,
     )
-    store = SqliteStore(
+    store = store_for(
         db_path, layout=counter_layout(config), office=config.name, create=init, init=init
     )
     office = Office(config, store, clock)
@@ -248,17 +269,19 @@ def create_app(
     security = config.security
     app[CHECK_IN_LIMIT] = CheckInLimit(Attempts(security.check_ins_per_device_per_min, 60.0))
     app[SESSIONS] = SessionPolicy(security.session_idle_min * 60, security.session_max_hours * 3600)
-    app[SPEECH] = Speech(Path(db_path).parent / "speech-cache")
+    # beside an SQLite file; an office on PostgreSQL keeps it under var/ where it is started
+    folder = Path("var") if is_postgres(db_path) else Path(db_path).parent
+    app[SPEECH] = Speech(folder / "speech-cache")
 
     def load() -> None:
-        log.info("replayed %d events from %s", office.load(), db_path)
+        log.info("replayed %d events from %s", office.load(), shown(db_path))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with store.running(before_start=load):
             tasks = [
                 asyncio.create_task(housekeeping(office)),
                 asyncio.create_task(ticking(office)),
-                asyncio.create_task(watching_storage(store, db_path)),
+                asyncio.create_task(watching_storage(store, shown(db_path))),
             ]
             yield
             for task in tasks:

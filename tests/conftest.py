@@ -18,11 +18,10 @@ from argon2 import PasswordHasher
 from lobby import protocol as p
 from lobby.client import LobbyClient, live
 from lobby.state import OfficeState
-from server.app import HEADER_TIMEOUT_SEC, create_app
+from server.app import HEADER_TIMEOUT_SEC, create_app, store_for
 from server.auth import hash_token
 from server.config import OfficeConfig, load_config, parse_config
 from server.office import TICK_SEC
-from server.store.sqlite import SqliteStore
 
 TESTS = Path(__file__).parent
 CONFIG_PATH = TESTS / "office.toml"
@@ -41,10 +40,11 @@ _FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 _HASHES = {name: _FAST.hash(password) for name, password in STAFF.items()}
 
 
-def seed_accounts(db: Path) -> dict[str, str]:
-    """Staff with password == name, and one kiosk and one display token."""
+def seed_accounts(db: Path | str) -> dict[str, str]:
+    """Staff with password == name, and one kiosk and one display token (an SQLite file or a
+    PostgreSQL URL)."""
     tokens = {"kiosk": "kiosk-token-for-tests", "display": "display-token-for-tests"}
-    with SqliteStore(db).offline() as accounts:
+    with store_for(db).offline() as accounts:
         for name in STAFF:
             accounts.add_staff(name, ROLES[name], _HASHES[name])
         for role, token in tokens.items():
@@ -57,7 +57,7 @@ class RunningServer:
     """A server in this test's event loop; ``restart()`` stops it and starts it on the same file."""
 
     config: OfficeConfig
-    db: Path
+    db: Path | str
     port: int
     tokens: dict[str, str]
     runner: web.AppRunner | None = None

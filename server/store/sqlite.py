@@ -1,10 +1,7 @@
 """The SQLite store: one file, WAL, every commit durable (``synchronous=FULL``).
 
-One writer thread owns the connection while the server runs. Commands hand it their events; it
-commits them in batches (group commit: one fsync for everything that queued up meanwhile), so 32
-kiosks checking in at once cost one disk flush, not 32, while each caller is still answered only
-after its own events are durable. Keeping SQLite on its own thread also keeps the event loop free
-while the disk works. Reads and account calls queue on the same thread, in order with the writes.
+One writer thread owns the connection while the server runs and commits in batches (group
+commit, ``server.store.writer``: one fsync for everything that queued up meanwhile).
 """
 
 from __future__ import annotations
@@ -15,13 +12,11 @@ import errno
 import json
 import logging
 import os
-import queue
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from server.engine import Event
 from server.reports.records import Layout
@@ -40,10 +35,10 @@ from server.store.port import (
 )
 from server.store.sqlite_records import SCHEMA as RECORDS_SCHEMA
 from server.store.sqlite_records import RecordWriter, read_records
+from server.store.writer import QueuedWriter, Write, caught_up, write_records
 
 T = TypeVar("T")
 log = logging.getLogger("lobby.store")
-BATCH_LIMIT = 512
 PROBE_FREE_BYTES = 1 << 20
 """A probe counts the disk as usable again only with this much free: a commit of a full batch
 needs some, and a disk with a few bytes back would fail the next one again."""
@@ -396,24 +391,7 @@ class SqliteAccounts(Accounts):
         return None
 
 
-class _Write:
-    __slots__ = ("events", "future", "seqs")
-
-    def __init__(self, seqs: list[int], events: list[Event], future: asyncio.Future[None]):
-        self.seqs = seqs
-        self.events = events
-        self.future = future
-
-
-class _Job:
-    __slots__ = ("fn", "future")
-
-    def __init__(self, fn: Callable[[], Any], future: asyncio.Future[Any]):
-        self.fn = fn
-        self.future = future
-
-
-class SqliteStore(Store):
+class SqliteStore(QueuedWriter, Store):
     """The log and accounts in one SQLite file; the file's folder is created when missing.
 
     ``layout`` (counter -> services) lets the visit records measure idle while waiting; a
@@ -433,6 +411,7 @@ class SqliteStore(Store):
         create: bool = True,
         init: bool = False,
     ) -> None:
+        super().__init__()
         self.path = Path(path)
         self.layout = layout
         self._records: RecordWriter | None = None
@@ -441,10 +420,6 @@ class SqliteStore(Store):
         self._init = init
         self._conn: sqlite3.Connection | None = None
         self._accounts: SqliteAccounts | None = None
-        self._queue: queue.SimpleQueue[_Write | _Job | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._last_seq = 0
         self._failed: StorageFailed | None = None  # written and read on the writer thread
         self.trouble: StorageFailed | None = None
 
@@ -455,7 +430,7 @@ class SqliteStore(Store):
         self._accounts = SqliteAccounts(self._conn)
         row = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         self._last_seq = int(row[0])
-        self._records = _open_records(self._conn, self.layout, self._last_seq)
+        self._records = caught_up(RecordWriter(self._conn, self.layout), self._last_seq)
 
     def _connect(self) -> sqlite3.Connection:
         return open_checked(self.path, office=self._office, create=self._create, init=self._init)
@@ -485,15 +460,10 @@ class SqliteStore(Store):
 
     def start(self) -> None:
         assert self._conn is not None, "store not open"
-        self._loop = asyncio.get_running_loop()
-        self._thread = threading.Thread(target=self._run, name="lobby-store", daemon=True)
-        self._thread.start()
+        self._start_writer("lobby-store")
 
     async def close(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            await asyncio.to_thread(self._thread.join)
-            self._thread = None
+        await self._stop_writer()
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -509,18 +479,6 @@ class SqliteStore(Store):
             conn.close()
 
     # ------------------------------------------------------------- the log
-
-    @property
-    def last_seq(self) -> int:
-        return self._last_seq
-
-    def append(self, events: list[Event]) -> tuple[list[int], asyncio.Future[None]]:
-        assert self._loop is not None, "store not started"
-        seqs = list(range(self._last_seq + 1, self._last_seq + 1 + len(events)))
-        self._last_seq += len(events)
-        future: asyncio.Future[None] = self._loop.create_future()
-        self._queue.put(_Write(seqs, events, future))
-        return seqs, future
 
     async def recover(self) -> int:
         def reset() -> int:
@@ -636,111 +594,15 @@ class SqliteStore(Store):
         rows = self._conn.execute(f"SELECT seq, at, kind, data FROM events {where}", params)
         return [Logged(seq, decode_event(at, kind, data)) for seq, at, kind, data in rows]
 
-    # ------------------------------------------------------------ accounts
-
-    async def add_staff(self, name: str, role: str, password_hash: str) -> int:
-        return await self._call(lambda: self._open_accounts().add_staff(name, role, password_hash))
-
-    async def staff_password(self, name: str) -> tuple[Account, str] | None:
-        return await self._call(lambda: self._open_accounts().staff_password(name))
-
-    async def add_device(self, name: str, role: str, token_hash: str) -> int:
-        return await self._call(lambda: self._open_accounts().add_device(name, role, token_hash))
-
-    async def devices(self) -> list[Device]:
-        return await self._call(lambda: self._open_accounts().devices())
-
-    async def remove_device(self, device_id: int) -> str | None:
-        return await self._call(lambda: self._open_accounts().remove_device(device_id))
-
-    async def add_session(self, token_hash: str, staff_id: int) -> None:
-        await self._call(lambda: self._open_accounts().add_session(token_hash, staff_id))
-
-    async def remove_session(self, token_hash: str) -> None:
-        await self._call(lambda: self._open_accounts().remove_session(token_hash))
-
-    async def remove_sessions_of(self, staff_id: int) -> int:
-        return await self._call(lambda: self._open_accounts().remove_sessions_of(staff_id))
-
-    async def account_for_token(self, token_hash: str) -> Account | None:
-        return await self._call(lambda: self._open_accounts().account_for_token(token_hash))
-
     def _open_accounts(self) -> SqliteAccounts:
         assert self._accounts is not None, "store not open"
         return self._accounts
 
     # ------------------------------------------------------ the writer thread
 
-    async def _call(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` on the writer thread, in order with the writes."""
-        assert self._loop is not None, "store not started"
-        future: asyncio.Future[T] = self._loop.create_future()
-        self._queue.put(_Job(fn, future))
-        return await future
-
-    def _run(self) -> None:
-        assert self._conn is not None and self._loop is not None
-        conn, loop = self._conn, self._loop
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            if isinstance(item, _Job):
-                self._run_job(loop, item)
-                continue
-            batch = [item]
-            stop = False
-            while len(batch) < BATCH_LIMIT:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                if isinstance(more, _Job):
-                    self._commit(conn, loop, batch)
-                    batch = []
-                    self._run_job(loop, more)
-                    continue
-                batch.append(more)
-            if batch:
-                self._commit(conn, loop, batch)
-            if stop:
-                return
-
-    @staticmethod
-    def _settle(
-        loop: asyncio.AbstractEventLoop,
-        futures: list[asyncio.Future[Any]],
-        result: Any,
-        error: BaseException | None,
-    ) -> None:
-        """Settle futures from the writer thread with one wake-up of the event loop, in order
-        (a whole commit's writers at once)."""
-
-        def settle() -> None:
-            for future in futures:
-                if future.done():
-                    continue
-                if error is not None:
-                    future.set_exception(error)
-                else:
-                    future.set_result(result)
-
-        loop.call_soon_threadsafe(settle)
-
-    def _run_job(self, loop: asyncio.AbstractEventLoop, job: _Job) -> None:
-        try:
-            result = job.fn()
-        except BaseException as exc:  # handed to the awaiting coroutine
-            self._settle(loop, [job.future], None, exc)
-        else:
-            self._settle(loop, [job.future], result, None)
-
-    def _commit(
-        self, conn: sqlite3.Connection, loop: asyncio.AbstractEventLoop, batch: list[_Write]
-    ) -> None:
+    def _commit(self, loop: asyncio.AbstractEventLoop, batch: list[Write]) -> None:
+        conn = self._conn
+        assert conn is not None
         futures = [write.future for write in batch]
         if self._failed is not None:  # decided on top of a commit that failed: refused too
             self._settle(loop, futures, None, self._failed)
@@ -761,7 +623,7 @@ class SqliteStore(Store):
                         scrub_private(conn, event.data["ids"])
                         conn.execute("DELETE FROM snapshots")  # they may hold what was erased
                         purged = True
-            _write_records(self._records, batch)
+            write_records(self._records, batch)
             conn.execute("COMMIT")
             if purged:
                 erase_old_pages(conn)
@@ -777,23 +639,3 @@ class SqliteStore(Store):
             return
         self.trouble = None
         self._settle(loop, futures, None, None)
-
-
-def _open_records(conn: sqlite3.Connection, layout: Layout | None, last_seq: int) -> RecordWriter:
-    """The visit records' writer, caught up with the log: built from it when they were never
-    built, lag behind it, or were built with another layout of counters."""
-    records = RecordWriter(conn, layout)
-    if records.up_to_date(last_seq):
-        records.restore()
-    else:
-        records.rebuild(last_seq)
-    return records
-
-
-def _write_records(records: RecordWriter | None, batch: list[_Write]) -> None:
-    """The records of a batch of writes, in the batch's own transaction."""
-    assert records is not None, "store not open"
-    changes = records.fold.fold(event for write in batch for event in write.events)
-    seqs = [write.seqs[-1] for write in batch if write.seqs]
-    if seqs:
-        records.write(changes, seqs[-1])

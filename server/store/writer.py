@@ -1,0 +1,236 @@
+"""Group commit on a writer thread of its own: what every store's serving face shares.
+
+One thread owns the store's connection while the server runs. Commands hand it their events;
+it commits whatever queued up during the previous commit as one transaction (one flush for
+many callers), so 32 kiosks checking in at once cost one disk flush, not 32, while each caller
+is still answered only after its own events are durable. Keeping the database on its own thread
+also keeps the event loop free while the disk or the network works. Reads and account calls
+queue on the same thread, in order with the writes.
+
+A store subclasses :class:`QueuedWriter` and says how one batch is committed
+(:meth:`QueuedWriter._commit`) and where its accounts are (:meth:`QueuedWriter._open_accounts`);
+the seqs, the queue, the batching, the settling of futures and the serving face of the
+accounts are here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from server.engine import Event
+from server.reports.records import Changes, RecordFold
+from server.store.port import Account, Accounts, Device
+
+T = TypeVar("T")
+R = TypeVar("R", bound="RecordRows")
+BATCH_LIMIT = 512
+
+
+class Write:
+    """Events with their seqs, and the future their caller awaits."""
+
+    __slots__ = ("events", "future", "seqs")
+
+    def __init__(self, seqs: list[int], events: list[Event], future: asyncio.Future[None]):
+        self.seqs = seqs
+        self.events = events
+        self.future = future
+
+
+class Job:
+    """A read or an account call, run on the writer thread in order with the writes."""
+
+    __slots__ = ("fn", "future")
+
+    def __init__(self, fn: Callable[[], Any], future: asyncio.Future[Any]):
+        self.fn = fn
+        self.future = future
+
+
+class QueuedWriter(ABC):
+    """The writer thread, its queue and the event loop it answers on."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Write | Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_seq = 0
+
+    @abstractmethod
+    def _commit(self, loop: asyncio.AbstractEventLoop, batch: list[Write]) -> None:
+        """Commit ``batch`` in one transaction and settle its futures (on the writer thread)."""
+
+    @abstractmethod
+    def _open_accounts(self) -> Accounts:
+        """The account calls on the writer's connection (only called on the writer thread)."""
+
+    # ------------------------------------------------------------- the log
+
+    @property
+    def last_seq(self) -> int:
+        return self._last_seq
+
+    def append(self, events: list[Event]) -> tuple[list[int], asyncio.Future[None]]:
+        assert self._loop is not None, "store not started"
+        seqs = list(range(self._last_seq + 1, self._last_seq + 1 + len(events)))
+        self._last_seq += len(events)
+        return seqs, self._hand_over(seqs, events)
+
+    # ------------------------------------------------------------ accounts
+    # The serving face of :class:`Accounts`: the same calls, in order with the writes.
+
+    async def add_staff(self, name: str, role: str, password_hash: str) -> int:
+        return await self._call(lambda: self._open_accounts().add_staff(name, role, password_hash))
+
+    async def staff_password(self, name: str) -> tuple[Account, str] | None:
+        return await self._call(lambda: self._open_accounts().staff_password(name))
+
+    async def add_device(self, name: str, role: str, token_hash: str) -> int:
+        return await self._call(lambda: self._open_accounts().add_device(name, role, token_hash))
+
+    async def devices(self) -> list[Device]:
+        return await self._call(lambda: self._open_accounts().devices())
+
+    async def remove_device(self, device_id: int) -> str | None:
+        return await self._call(lambda: self._open_accounts().remove_device(device_id))
+
+    async def add_session(self, token_hash: str, staff_id: int) -> None:
+        await self._call(lambda: self._open_accounts().add_session(token_hash, staff_id))
+
+    async def remove_session(self, token_hash: str) -> None:
+        await self._call(lambda: self._open_accounts().remove_session(token_hash))
+
+    async def remove_sessions_of(self, staff_id: int) -> int:
+        return await self._call(lambda: self._open_accounts().remove_sessions_of(staff_id))
+
+    async def account_for_token(self, token_hash: str) -> Account | None:
+        return await self._call(lambda: self._open_accounts().account_for_token(token_hash))
+
+    # ------------------------------------------------------ the writer thread
+
+    def _start_writer(self, name: str) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    async def _stop_writer(self) -> None:
+        """Let the writer finish what was handed over, then end it."""
+        if self._thread is not None:
+            self._queue.put(None)
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
+
+    def _hand_over(self, seqs: list[int], events: list[Event]) -> asyncio.Future[None]:
+        assert self._loop is not None, "store not started"
+        future: asyncio.Future[None] = self._loop.create_future()
+        self._queue.put(Write(seqs, events, future))
+        return future
+
+    async def _call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the writer thread, in order with the writes."""
+        assert self._loop is not None, "store not started"
+        future: asyncio.Future[T] = self._loop.create_future()
+        self._queue.put(Job(fn, future))
+        return await future
+
+    def _run(self) -> None:
+        assert self._loop is not None
+        loop = self._loop
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, Job):
+                self._run_job(loop, item)
+                continue
+            batch = [item]
+            stop = False
+            while len(batch) < BATCH_LIMIT:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                if isinstance(more, Job):
+                    self._commit(loop, batch)
+                    batch = []
+                    self._run_job(loop, more)
+                    continue
+                batch.append(more)
+            if batch:
+                self._commit(loop, batch)
+            if stop:
+                return
+
+    @staticmethod
+    def _settle(
+        loop: asyncio.AbstractEventLoop,
+        futures: list[asyncio.Future[Any]],
+        result: Any,
+        error: BaseException | None,
+    ) -> None:
+        """Settle futures from the writer thread with one wake-up of the event loop, in order
+        (a whole commit's writers at once)."""
+
+        def settle() -> None:
+            for future in futures:
+                if future.done():
+                    continue
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(result)
+
+        loop.call_soon_threadsafe(settle)
+
+    def _run_job(self, loop: asyncio.AbstractEventLoop, job: Job) -> None:
+        try:
+            result = job.fn()
+        except BaseException as exc:  # handed to the awaiting coroutine
+            self._settle(loop, [job.future], None, exc)
+        else:
+            self._settle(loop, [job.future], result, None)
+
+
+# ------------------------------------------------------------ visit records
+
+
+class RecordRows(Protocol):
+    """A store's writer of the visit records (``server.reports.records`` rows) on its
+    connection."""
+
+    fold: RecordFold
+
+    def up_to_date(self, last_seq: int) -> bool: ...
+
+    def restore(self) -> None: ...
+
+    def rebuild(self, last_seq: int) -> None: ...
+
+    def write(self, changes: Changes, seq: int) -> None: ...
+
+
+def caught_up(records: R, last_seq: int) -> R:
+    """The visit records' writer, caught up with the log: built from it when they were never
+    built, lag behind it, or were built with another layout of counters."""
+    if records.up_to_date(last_seq):
+        records.restore()
+    else:
+        records.rebuild(last_seq)
+    return records
+
+
+def write_records(records: RecordRows | None, batch: list[Write]) -> None:
+    """The records of a batch of writes, in the batch's own transaction."""
+    assert records is not None, "store not open"
+    changes = records.fold.fold(event for write in batch for event in write.events)
+    seqs = [write.seqs[-1] for write in batch if write.seqs]
+    if seqs:
+        records.write(changes, seqs[-1])
