@@ -10,6 +10,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import time
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -199,8 +200,9 @@ class OfficeConfig:
     """Every office text missing in an office language (``lobby check-config`` lists them)."""
     security: SecurityConfig = field(default_factory=SecurityConfig)
 
-    @property
+    @cached_property
     def tz(self) -> ZoneInfo:
+        """Asked for on every command (the office's "now"): looked up once."""
         return ZoneInfo(self.timezone)
 
     def service(self, service_id: str) -> ServiceConfig | None:
