@@ -355,6 +355,8 @@ class OfficeView(msgspec.Struct):
     notices: dict[str, str] = msgspec.field(default_factory=dict)
     """``notice`` in every office language: the configured one's translations, or a
     supervisor's notice (typed in one language) in all."""
+    data_practices: dict[str, str] = msgspec.field(default_factory=dict)
+    """The office's own data-practices notice, by language; empty: the kiosk's standard one."""
 
 
 class StateSnapshot(msgspec.Struct, omit_defaults=True):

@@ -52,6 +52,9 @@ class _Office(msgspec.Struct, forbid_unknown_fields=True):
     public_url: str = "http://127.0.0.1:8080"
     retention_days: Annotated[int, Meta(ge=1, le=3650)] = 30
     notice: Notice500 = ""
+    data_practices: Notice500 = ""
+    """What the kiosk tells a visitor before they give their name; empty: Lobby's own words
+    (the name is optional, who sees it, when it is erased)."""
     idle_nudge_sec: Annotated[int, Meta(ge=0, le=3600)] = 60
     speech_clips: str = ""
     """A folder of recorded clips for languages espeak-ng cannot speak (``server/clips.py``),
@@ -195,6 +198,8 @@ class OfficeConfig:
     priority: PriorityRule
     source: str = field(default="", compare=False)
     notices: Texts = field(default_factory=dict, compare=False)
+    data_practices: Texts = field(default_factory=dict, compare=False)
+    """The office's own data-practices notice in every office language; empty: the kiosk's."""
     speech_clips: Path | None = field(default=None, compare=False)
     gaps: tuple[str, ...] = field(default=(), compare=False)
     """Every office text missing in an office language (``lobby check-config`` lists them)."""
@@ -343,6 +348,7 @@ def _build(data: _File, source: str) -> OfficeConfig:
         )
     o = data.office
     notices = localize(o.notice, "office.notice")
+    practices = localize(o.data_practices, "office.data_practices") if o.data_practices else {}
     return OfficeConfig(
         name=o.name,
         timezone=o.timezone,
@@ -351,6 +357,7 @@ def _build(data: _File, source: str) -> OfficeConfig:
         retention_days=o.retention_days,
         notice=notices[localize.languages[0]],
         notices=notices,
+        data_practices=practices,
         speech_clips=_beside(source, o.speech_clips) if o.speech_clips else None,
         gaps=tuple(localize.gaps),
         idle_nudge_sec=o.idle_nudge_sec,

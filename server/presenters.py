@@ -282,6 +282,7 @@ def office_view(engine: Engine, role: str) -> p.OfficeView:
         languages=list(config.languages),
         notice=engine.notice,
         notices=notices(engine),
+        data_practices=dict(config.data_practices),
         retention_days=config.retention_days,
         public_url=config.public_url,
         safety_checklist=list(config.safety_checklist) if role in STAFF_ROLES else [],

@@ -519,3 +519,27 @@ def test_a_server_address_without_http_is_refused_before_start(capsys) -> None: 
     args = argparse.Namespace(server="127.0.0.1:8080", token="t", printer="dummy", idle_timeout=60)
     assert main(args) == 2
     assert "--server must be an http:// or https:// URL" in capsys.readouterr().err
+
+
+OWN_PRACTICES = {
+    "en": "Give your name only if you wish. Our records office keeps it for 30 days.",
+    "es": "Dé su nombre solo si lo desea. Nuestra oficina lo guarda 30 días.",
+}
+
+
+async def test_the_offices_own_data_practices_notice_is_shown_in_the_visitors_language(
+    tmp_path: Path,
+) -> None:
+    text_of = CONFIG_PATH.read_text(encoding="utf-8")
+    en, es = OWN_PRACTICES["en"], OWN_PRACTICES["es"]
+    notice = f'data_practices = {{ en = "{en}", es = "{es}" }}\n'
+    config = parse_config(text_of.replace("[security]", notice + "\n[security]", 1), "own.toml")
+    assert config.data_practices["so"] == OWN_PRACTICES["en"], "a gap falls back to the first"
+    assert any("data_practices" in gap for gap in config.gaps)
+    async with running_server(tmp_path, config) as server:
+        for language in ("es", "en"):
+            app = kiosk_app(server)
+            async with running(app) as pilot:
+                await choose_language(pilot, language)
+                await open_details(pilot)
+                assert text(app, "#privacy-body") == OWN_PRACTICES[language]

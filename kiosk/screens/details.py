@@ -33,7 +33,9 @@ class DetailsScreen(KioskScreen):
             yield Static(t("details_title"), id="details-title", markup=False)
             with Vertical(id="privacy") as privacy:
                 privacy.border_title = t("privacy_title")
-                yield Static(t("privacy_body", days=days), id="privacy-body", markup=False)
+                own = kiosk.office.data_practices.get(kiosk.language) if kiosk.office else None
+                body = own or t("privacy_body", days=days)  # the office's words, if it gave any
+                yield Static(body, id="privacy-body", markup=False)
             yield Label(t("name_label"), classes="field-label", markup=False)
             yield Input(
                 self.details.name,
