@@ -499,16 +499,9 @@ class SqliteStore(QueuedWriter, Store):
             free = disk.f_bavail * disk.f_frsize
             if free < PROBE_FREE_BYTES:
                 raise StorageFailed(f"{free} bytes free beside {self.path}", full=True)
-            try:  # rewriting the schema version is a real commit that changes nothing
-                conn.execute("BEGIN IMMEDIATE")
+            with _transaction(conn):  # rewriting the schema version: a commit, no change
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 conn.execute(f"PRAGMA user_version={int(version)}")
-                conn.execute("COMMIT")
-            except (sqlite3.Error, OSError) as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                raise failure(exc) from exc
 
         await self._call(write)
         self.trouble = None
@@ -569,8 +562,7 @@ class SqliteStore(QueuedWriter, Store):
         def save() -> None:
             conn = self._conn
             assert conn is not None
-            try:  # one transaction: the new one in, the oldest out
-                conn.execute("BEGIN IMMEDIATE")
+            with _transaction(conn):  # the new one in, the oldest out
                 conn.execute(
                     "INSERT OR REPLACE INTO snapshots (seq, saved_at, data) VALUES (?, ?, ?)",
                     (seq, _now(), data),
@@ -580,12 +572,6 @@ class SqliteStore(QueuedWriter, Store):
                     " (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)",
                     (SNAPSHOTS_KEPT,),
                 )
-                conn.execute("COMMIT")
-            except (sqlite3.Error, OSError) as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                raise failure(exc) from exc
 
         await self._call(save)
 
@@ -639,3 +625,18 @@ class SqliteStore(QueuedWriter, Store):
             return
         self.trouble = None
         self._settle(loop, futures, None, None)
+
+
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction: committed whole, or rolled back and raised as
+    :class:`StorageFailed` (a full disk says so)."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        yield
+        conn.execute("COMMIT")
+    except (sqlite3.Error, OSError) as exc:
+        with contextlib.suppress(sqlite3.Error):
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        raise failure(exc) from exc
