@@ -338,12 +338,11 @@ class Office:
         so a page's "last updated" stays true)."""
         watched = self.hub.watched_tickets()
         staff = outgoing.patches.get("staff")
-        if watched and not every_visit and staff is not None:
-            moved = {t.id for t in staff.tickets}
-            every_visit = staff.office is not None  # the notice changed
-            watched = watched if every_visit else watched & moved
-        elif not every_visit:
-            watched = set()
+        if not every_visit:
+            if staff is None:
+                watched = set()
+            elif staff.office is None:  # the notice moves every visit's page
+                watched &= {t.id for t in staff.tickets}
         for ticket_id in watched:
             ticket = self.engine.tickets.get(ticket_id)
             if ticket is not None:
