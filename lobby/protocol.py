@@ -344,6 +344,53 @@ class CallNextResponse(msgspec.Struct):
     ticket: TicketView
 
 
+class EmergencyScreen(msgspec.Struct, omit_defaults=True):
+    """One screen expected to show an emergency, and when it said it does (supervisors only)."""
+
+    screen: str
+    """``display:<device>``, ``kiosk:<device>`` or ``counter:<counter id>``."""
+    name: str
+    acknowledged_at: str | None = None
+    late: bool = False
+    """Not acknowledged within ``EMERGENCY_ACK_SEC`` of the start: the supervisor page lists it."""
+
+
+class EmergencyView(msgspec.Struct, omit_defaults=True):
+    """The office's emergency mode while it lasts (``OfficeView.emergency``): what every screen
+    shows in place of the queue. Every text comes in every office language, in the office's
+    order, so a screen only cycles through them; a drill says so in ``heading``."""
+
+    id: int
+    """The seq of the event that started it: what a screen's acknowledgement names."""
+    kind: str
+    """A configured kind, e.g. ``evacuate``, ``shelter`` or ``drill``."""
+    drill: bool
+    started_at: str
+    started_by: str
+    heading: dict[str, str]
+    """"Emergency" or "DRILL" wording, by language."""
+    instruction: dict[str, str]
+    """What visitors must do, by language."""
+    checklist: list[str] = msgspec.field(default_factory=list)
+    """What staff must do, in the office's first language (counters and supervisors)."""
+    screens: list[EmergencyScreen] = msgspec.field(default_factory=list)
+    """Supervisors only: each expected screen and whether it acknowledged."""
+
+
+EMERGENCY_ACK_SEC = 10
+"""How long a screen may take to acknowledge an emergency before it is listed as late."""
+
+
+class EmergencyStartRequest(Body):
+    kind: str
+    request_id: str | None = None
+
+
+class EmergencyAckRequest(Body):
+    emergency: int
+    """``EmergencyView.id`` of the emergency the screen is showing."""
+
+
 class OfficeView(msgspec.Struct):
     name: str
     timezone: str
@@ -357,6 +404,8 @@ class OfficeView(msgspec.Struct):
     supervisor's notice (typed in one language) in all."""
     data_practices: dict[str, str] = msgspec.field(default_factory=dict)
     """The office's own data-practices notice, by language; empty: the kiosk's standard one."""
+    emergency: EmergencyView | None = None
+    """Set while the office is in emergency mode (or a drill): screens show it instead."""
 
 
 class StateSnapshot(msgspec.Struct, omit_defaults=True):
@@ -400,6 +449,9 @@ EventKind = Literal[
     "alert.checklist",
     "services.hours",
     "office.notice",
+    "emergency.started",
+    "emergency.acknowledged",
+    "emergency.ended",
     "printer.status",
     "service.override",
     "tick",
@@ -462,3 +514,5 @@ class VisitStatus(msgspec.Struct, tag="visit", tag_field="type"):
     info: str
     notice: str
     languages: list[str]
+    emergency: EmergencyView | None = None
+    """Set during an emergency or drill: the page shows it above everything else."""
