@@ -191,6 +191,8 @@ class RecordFold:
         self.legs: dict[int, Leg] = {}  # visit id -> its current leg
         self.waiting: dict[str, int] = {}
         self.changes = Changes()
+        self._loaded: set[int] = set()
+        """Visits loaded back for this batch (a survey after the visit): let go after it."""
         self._moved = True
         """Whether a counter's state or a queue's emptiness changed since idle was checked."""
 
@@ -227,9 +229,14 @@ class RecordFold:
                 if self._moved:
                     self._refresh_idle(event.at)
         changes, self.changes = self.changes, Changes()
-        for visit_id in [v for v, visit in self.visits.items() if visit.state not in OPEN_VISIT]:
-            del self.visits[visit_id]
-            del self.legs[visit_id]
+        # Only a visit this batch touched or loaded can have closed: looking at those alone
+        # keeps a commit's cost to its own events, however long the line has grown.
+        looked_at, self._loaded = self._loaded | changes.visits.keys(), set()
+        for visit_id in looked_at:
+            visit = self.visits.get(visit_id)
+            if visit is not None and visit.state not in OPEN_VISIT:
+                del self.visits[visit_id]
+                del self.legs[visit_id]
         return changes
 
     def _touch(self, visit: Visit, leg: Leg) -> None:
@@ -245,6 +252,7 @@ class RecordFold:
         loaded = self.loader(visit_id)
         if loaded is not None:
             self.visits[visit_id], self.legs[visit_id] = loaded
+            self._loaded.add(visit_id)
         return loaded
 
     def _counter(self, counter_id: str) -> CounterState:
