@@ -16,8 +16,7 @@ machine itself with no proxy in between (a Prometheus on the same box).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from ipaddress import ip_address
 
 from aiohttp import web
@@ -27,11 +26,10 @@ from prometheus_client.registry import Collector
 
 from server.auth import require
 from server.keys import OFFICE
-from server.logs import route_of
+from server.logs import ANSWERED
 from server.office import Office
 from server.publisher import Outgoing
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
@@ -169,22 +167,14 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
-@web.middleware
-async def timing(request: web.Request, handler: Handler) -> web.StreamResponse:
+def time_request(request: web.Request, route: str, status: int, seconds: float) -> None:
     """Each answered request's time, by its route's pattern (never its path: a status page's
     path is its visitor's secret)."""
-    started = time.perf_counter()
-    try:
-        return await handler(request)
-    finally:
-        pattern = route_of(request)
-        if pattern not in LONG_LIVED:
-            request.app[METRICS].requests.labels(request.method, pattern).observe(
-                time.perf_counter() - started
-            )
+    if route not in LONG_LIVED:
+        request.app[METRICS].requests.labels(request.method, route).observe(seconds)
 
 
 def add_metrics(app: web.Application, office: Office) -> None:
     app[METRICS] = Metrics(office)
-    app.middlewares.append(timing)
+    app.setdefault(ANSWERED, []).append(time_request)
     app.router.add_get("/metrics", metrics)
