@@ -14,6 +14,7 @@ disagree.
 from __future__ import annotations
 
 import bisect
+import math
 from array import array
 from collections import deque
 from dataclasses import dataclass, field
@@ -253,7 +254,7 @@ class Engine:
             for s in self.services
         }
         # asked again within one command (a view per audience and the reply); cleared on apply
-        self._estimates: dict[tuple[str, datetime, int | None], WaitEstimate] = {}
+        self._estimates: dict[tuple[str, datetime, int | None], tuple[WaitEstimate, float]] = {}
         self._ahead: dict[tuple[str, tuple[datetime, int] | None], int] = {}
         self.serving: dict[str, tuple[Counter, ...]] = {
             s: tuple(c for c in self.counters.values() if s in c.services) for s in self.services
@@ -444,6 +445,13 @@ class Engine:
         self, service_id: str, now: datetime, ticket: Ticket | None = None
     ) -> WaitEstimate:
         """The wait range for a waiting ``ticket``, or for a visitor checking in now."""
+        return self.estimate_and_steady(service_id, now, ticket)[0]
+
+    def estimate_and_steady(
+        self, service_id: str, now: datetime, ticket: Ticket | None = None
+    ) -> tuple[WaitEstimate, float]:
+        """The estimate, and the minutes the clock alone leaves it as it is (see ``Range``):
+        the publisher need not look at it again before then while the forecast holds."""
         now = self._fixed(now)
         memo = (service_id, now, ticket.id if ticket is not None else None)
         known = self._estimates.get(memo)
@@ -461,11 +469,11 @@ class Engine:
             depth = self.people_ahead(service_id, key) + 1.0
             call = depth * minutes
         shown = wait_range(max(0.0, call - since), depth, minutes, cv)
-        estimate = WaitEstimate(shown.low, shown.high, shown.point)
+        steady = shown.steady_min if call > since else math.inf  # a call already due stays
         if len(self._estimates) > 10_000:
             self._estimates.clear()
-        self._estimates[memo] = estimate
-        return estimate
+        known = self._estimates[memo] = (WaitEstimate(shown.low, shown.high, shown.point), steady)
+        return known
 
     def position(self, ticket: Ticket) -> int | None:
         if ticket.state != "waiting":

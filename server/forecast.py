@@ -225,6 +225,9 @@ class Range:
     low: int
     high: int
     point: float
+    steady_min: float = math.inf
+    """How many minutes closer the call may come before ``low`` or ``high`` changes: a
+    publisher looks at this range again only then (or when the forecast is remade)."""
 
 
 def wait_range(call_in_min: float, depth: float, service_min: float, cv: float) -> Range:
@@ -237,9 +240,19 @@ def wait_range(call_in_min: float, depth: float, service_min: float, cv: float) 
     """
     spread = cv * service_min * math.sqrt(max(depth, 0.0))
     point = call_in_min * (1 + UNSEEN_SHARE)
-    low = max(0, math.floor(call_in_min - LOW_Z * spread))
-    high = max(low + MIN_WIDTH, math.ceil(point + HIGH_Z * spread))
-    return Range(low, high, round(point, 2))
+    bottom = call_in_min - LOW_Z * spread
+    top = point + HIGH_Z * spread
+    low = max(0, math.floor(bottom))
+    high = max(low + MIN_WIDTH, math.ceil(top))
+    # As the call comes closer, ``bottom`` falls one for one and ``top`` by 1 + UNSEEN_SHARE:
+    # each rounds to a new whole minute when it reaches the one below (a clamped ``low`` or
+    # ``high`` may not move then; looking again early does no harm).
+    steady = min(
+        bottom - math.floor(bottom) if bottom > 0 else math.inf,
+        (top - (math.ceil(top) - 1)) / (1 + UNSEEN_SHARE),
+        call_in_min if call_in_min > 0 else math.inf,
+    )
+    return Range(low, high, round(point, 2), steady)
 
 
 def typical_minutes(recent: list[float], configured: float) -> tuple[float, float]:

@@ -7,6 +7,7 @@ kiosk or a visitor's status page gets numbers, counters, services and counts.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from datetime import datetime
 
@@ -30,6 +31,19 @@ def wait_level(minutes: float, target_min: float) -> p.WaitLevel:
     if minutes >= NEAR_TARGET * target_min:
         return "near"
     return "ok"
+
+
+def steady_wait_min(minutes: float, target_min: float) -> float:
+    """Minutes a wait of ``minutes`` can go on growing before its whole minute or its
+    ``wait_level`` changes (0: at the next look, as a wait at the target is "over" the moment
+    it grows)."""
+    steady = math.floor(minutes) + 1 - minutes
+    near = NEAR_TARGET * target_min
+    if minutes < near:
+        steady = min(steady, near - minutes)
+    if minutes <= target_min:
+        steady = min(steady, target_min - minutes)
+    return steady
 
 
 def iso(moment: datetime | None) -> str | None:

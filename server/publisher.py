@@ -88,13 +88,18 @@ class Outgoing:
     fills it in when it publishes)."""
 
 
+EARLY = timedelta(milliseconds=1)
+"""How much sooner than its figures can move a visitor is looked at again (float rounding)."""
+
+
 class Publisher:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.decided: dict[str, OfficeState] = {a: OfficeState() for a in AUDIENCES}
         self.published: dict[str, OfficeState] = {a: OfficeState() for a in AUDIENCES}
         self.announced: deque[tuple[int, p.CallView]] = deque(maxlen=64)
-        self._last_tick: datetime | None = None
+        self._due: dict[int, datetime] = {}
+        self._due_for: object = None
         self.listeners: list[Callable[[Outgoing], None]] = []
         """Told of every patch once it is published (the metrics count its events)."""
 
@@ -150,37 +155,46 @@ class Publisher:
         return out
 
     def _moved_by_the_clock(self, now: datetime) -> set[int]:
-        """The waiting visitors whose figures the clock moved since the last tick: a wait that
-        passed a whole minute or a colour threshold, or an estimate that moved (counters get
-        closer to free as time passes). Every service and counter is recomputed on a tick
+        """The waiting visitors whose figures the clock moved since they were shown: a wait
+        that passed a whole minute or a colour threshold, or an estimate that moved (counters
+        get closer to free as time passes). Every service and counter is recomputed on a tick
         anyway; a whole ticket view for every open visit every two seconds would cost a busy
-        office more than its check-ins do."""
+        office more than its check-ins do.
+
+        Each visitor checked is given the moment its figures can next move (``_due``), and is
+        skipped until then while the forecast stays the same one: a long line costs a tick
+        the few visitors whose minute turns, not all of them."""
         engine = self.engine
         shown = self.decided["staff"].tickets
-        last, self._last_tick = self._last_tick, now
+        made = engine.forecast(now)[0]
+        if made is not self._due_for:
+            self._due.clear()
+            self._due_for = made
+        due = self._due
         moved: set[int] = set()
         for service_id, queue in engine.waiting.items():
             target = engine.services[service_id].target_wait_min
             for _, ticket_id in queue:
+                if ticket_id in due and due[ticket_id] > now:
+                    continue
                 ticket = engine.tickets[ticket_id]
                 waited = present.waited_min(ticket, now)
-                before = present.waited_min(ticket, last) if last is not None else -1.0
-                if int(waited) != int(before) or present.wait_level(
-                    waited, target
-                ) != present.wait_level(before, target):
-                    moved.add(ticket_id)
-                    continue
+                estimate, steady = engine.estimate_and_steady(service_id, now, ticket)
+                steady = min(steady, present.steady_wait_min(waited, target))
+                due[ticket_id] = now + timedelta(minutes=steady) - EARLY
                 view = shown.get(ticket_id)
-                estimate = engine.estimate(service_id, now, ticket)
                 if (
                     view is None
                     or view.estimate is None
-                    or (
-                        (view.estimate.low_min, view.estimate.high_min)
-                        != (estimate.low, estimate.high)
-                    )
+                    or view.waited_min != int(waited)
+                    or view.wait_level != present.wait_level(waited, target)
+                    or (view.estimate.low_min, view.estimate.high_min)
+                    != (estimate.low, estimate.high)
                 ):
                     moved.add(ticket_id)
+        if len(due) > 2 * len(engine.open_ids) + 64:  # visitors called since: forgotten
+            for ticket_id in [i for i in due if i not in engine.open_ids]:
+                del due[ticket_id]
         return moved
 
     def publish(self, out: Outgoing) -> None:
