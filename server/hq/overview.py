@@ -83,6 +83,11 @@ def _ago(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h ago"
 
 
+def _moment(at: str | None) -> str:
+    """An event's time as the office's clock showed it, to the minute."""
+    return "–" if at is None else at[:16].replace("T", " ")
+
+
 def _longest(row: dict[str, Any]) -> str:
     longest = row["longest_wait"]
     if longest is None:
@@ -134,7 +139,7 @@ def overview_page(data: dict[str, Any]) -> str:
             f'<td class="n">{row["waiting"]}</td>'
             f"<td>{_longest(row)}</td>"
             f'<td class="n">{row["counters_open"]} of {row["counters"]}</td>'
-            f"<td>{html.escape(row['last_event_at'] or '–')}</td>"
+            f"<td>{html.escape(_moment(row['last_event_at']))}</td>"
             f"<td>{_ago(row['heard_sec_ago'])}</td>"
             f"<td>{behind}</td></tr>"
         )
