@@ -219,3 +219,18 @@ async def test_hostile_batches_are_refused_and_change_nothing(
 
     assert hq.copy("target") == before
     assert hq.office("target").received_seq == held
+
+
+async def test_a_wrong_token_ships_nothing_and_the_front_desk_carries_on(
+    tmp_path: Path, hq: RunningHQ
+) -> None:
+    async with shipping_office(tmp_path, "lost", hq) as office:
+        settings = office.config.headquarters
+        assert settings is not None
+        await check_ins(office, "l1", 2)
+        await caught_up(hq, office, "lost")
+        settings.token_file.write_text("a-token-from-another-office\n")
+        await office.restart()  # asks headquarters where to go on: refused
+        await check_ins(office, "l2", 10)
+        await asyncio.sleep(1.0)  # time enough to ship, had the token been right
+        assert hq.office("lost").received_seq < office.app[OFFICE].store.last_seq

@@ -53,11 +53,16 @@ def wire_events(logged: list[Logged], share_private: bool) -> list[WireEvent]:
     return events
 
 
-class Refused(Exception):
+class Stuck(Exception):
+    """Shipping cannot go on until someone acts (a token, an office id); the message says
+    what is wrong."""
+
+
+class Refused(Stuck):
     """Headquarters refused a batch; ``expected`` is the seq it wants next (a gap)."""
 
     def __init__(self, status: int, code: str, message: str, expected: int | None) -> None:
-        super().__init__(f"{status} {code}: {message}")
+        super().__init__(f"headquarters refused the log: {status} {code}: {message}")
         self.status, self.code, self.expected = status, code, expected
 
 
@@ -84,7 +89,15 @@ class Shipper:
         self.events_url, self.position_url = f"{base}/events", f"{base}/position"
 
     def _token(self) -> str:
-        return self.settings.token_file.read_text(encoding="utf-8").strip()
+        """Read at each request: a re-issued token is picked up without a restart."""
+        path = self.settings.token_file
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise Stuck(f"cannot read headquarters.token_file {path} ({exc.strerror})") from None
+        if not token:
+            raise Stuck(f"headquarters.token_file {path} is empty")
+        return token
 
     async def _answer(self, response: aiohttp.ClientResponse) -> Received:
         body = await response.read()
@@ -129,11 +142,11 @@ class Shipper:
                     delay = RETRY_FIRST_SEC
                 except asyncio.CancelledError:
                     raise
-                except Refused as refused:
-                    if refused.expected is not None:  # a gap: go on from where HQ's copy ends
-                        self.state.received = refused.expected - 1
+                except Stuck as stuck:
+                    if isinstance(stuck, Refused) and stuck.expected is not None:
+                        self.state.received = stuck.expected - 1  # a gap: go on from HQ's end
                         continue
-                    self._trouble(f"headquarters refused the log: {refused}")
+                    self._trouble(str(stuck))
                     delay = RETRY_MAX_SEC  # a wrong token or office id: someone must act
                     await asyncio.sleep(delay)
                 except (aiohttp.ClientError, TimeoutError, OSError) as exc:
