@@ -9,6 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from server.engine import Event
 from server.hq.shipping import wire_events
 from server.hq.wire import Batch
 from server.keys import OFFICE
@@ -216,6 +217,12 @@ async def test_hostile_batches_are_refused_and_change_nothing(
     ):
         status, body = await post(hq, "target", token, hostile)
         assert status == 400 and body["error"]["code"] == "malformed", body  # type: ignore[index]
+
+    other = [
+        Logged(seq, Event("counter.opened", event.at, {"counter": "w1"})) for seq, event in logged
+    ]
+    status, body = await post(hq, "target", token, batch(other))
+    assert status == 409 and body["error"]["code"] == "conflict"  # type: ignore[index]
 
     assert hq.copy("target") == before
     assert hq.office("target").received_seq == held

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from lobby.cli import main
+from server.hq.database import add_viewer
 from server.keys import OFFICE
 from server.reports.figures import report
 from tests.conftest import RunningServer, visitor
@@ -43,8 +44,14 @@ async def serve_some(office: RunningServer, prefix: str, arrivals: int, served: 
         await clerk.ticket_action(called.id, "complete", {"needs_met": True})
 
 
-async def get(hq: RunningHQ, path: str) -> tuple[int, dict[str, object], str]:
-    async with aiohttp.ClientSession() as http, http.get(hq.base + path) as response:
+async def get(
+    hq: RunningHQ, path: str, token: str | None = None
+) -> tuple[int, dict[str, object], str]:
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(hq.base + path, headers=headers) as response,
+    ):
         text = await response.text()
         body = await response.json() if response.content_type == "application/json" else {}
         return response.status, body, text
@@ -66,7 +73,13 @@ async def test_overview_and_reports_match_each_office(
             for office_id, office in (("north", north), ("south", south))
         }
 
-        status, overview, _ = await get(hq, "/api/hq/overview")
+        for path in ("/", "/api/hq/overview", "/api/hq/reports"):
+            for wrong in (None, "not-a-viewer"):
+                status, refused, _ = await get(hq, path, wrong)
+                assert status == 401, path
+                assert refused["error"]["code"] == "unauthorized"  # type: ignore[index]
+        viewer = add_viewer(hq.url, "regional manager")
+        status, overview, _ = await get(hq, "/api/hq/overview", viewer)
         assert status == 200
         rows = {row["id"]: row for row in overview["offices"]}  # type: ignore[attr-defined]
         assert rows["north"]["waiting"] == 4 and rows["south"]["waiting"] == 2
@@ -74,11 +87,11 @@ async def test_overview_and_reports_match_each_office(
         assert rows["north"]["longest_wait"]["service"] == "billing"
         assert rows["north"]["longest_wait"]["target_wait_min"] == 5
 
-        status, _, page = await get(hq, "/")
+        status, _, page = await get(hq, f"/?token={viewer}")
         assert status == 200 and "Test Office north" in page and "Test Office south" in page
 
         day = now.date().isoformat()
-        status, figures, _ = await get(hq, f"/api/hq/reports?from={day}&to={day}")
+        status, figures, _ = await get(hq, f"/api/hq/reports?from={day}&to={day}", viewer)
         assert status == 200
         by_office = figures["office_reports"]  # type: ignore[index]
         for office_id, figures_there in own.items():
@@ -88,7 +101,7 @@ async def test_overview_and_reports_match_each_office(
         overall = figures["overall"]  # type: ignore[index]
         assert overall["check_ins"] == 9 and overall["outcomes"]["done"] == 3
 
-        status, refused, _ = await get(hq, "/api/hq/reports?from=someday")
+        status, refused, _ = await get(hq, "/api/hq/reports?from=someday", viewer)
         assert status == 400 and refused["error"]["code"] == "invalid"  # type: ignore[index]
 
         assert main(["report", "--hq", hq.url, "--from", day]) == 0

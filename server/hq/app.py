@@ -31,6 +31,8 @@ INGEST = web.AppKey("ingest", Ingest)
 BODY_LIMIT = 16 * 1024 * 1024
 """A full batch of events with their data fits well inside."""
 HOUSEKEEPING_SEC = 60.0
+COOKIE = "lobby_hq"
+VIEWERS_CACHE_SEC = 30.0
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -67,6 +69,30 @@ def bearer(request: web.Request) -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def viewer_only(handler: Handler) -> Handler:
+    """The overview and the reports are for registered viewers (``lobby hq add-viewer``):
+    a Bearer token, or ``?token=`` once in a browser, which then keeps it in a cookie."""
+
+    async def checked(request: web.Request) -> web.StreamResponse:
+        from_query = request.query.get("token")
+        token = bearer(request) or from_query or request.cookies.get(COOKIE)
+        viewer = None if not token else await asyncio.to_thread(request.app[POOL].viewer, token)
+        if viewer is None:
+            message = (
+                "a headquarters viewer token is needed: open this page with ?token=... as"
+                " `lobby hq add-viewer` printed it, or send it as a Bearer token"
+            )
+            raise api_error(401, "unauthorized", message)
+        response = await handler(request)
+        if from_query:
+            response.set_cookie(
+                COOKIE, from_query, httponly=True, samesite="Strict", secure=request.secure
+            )
+        return response
+
+    return checked
 
 
 async def position(request: web.Request) -> web.Response:
@@ -160,9 +186,9 @@ def create_hq_app(url: str) -> web.Application:
 
     app.cleanup_ctx.append(lifecycle)
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/", overview_html)
-    app.router.add_get("/api/hq/overview", overview_json)
-    app.router.add_get("/api/hq/reports", reports)
+    app.router.add_get("/", viewer_only(overview_html))
+    app.router.add_get("/api/hq/overview", viewer_only(overview_json))
+    app.router.add_get("/api/hq/reports", viewer_only(reports))
     app.router.add_get("/api/hq/offices/{office}/position", position)
     app.router.add_post("/api/hq/offices/{office}/events", events)
     return app

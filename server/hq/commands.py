@@ -47,6 +47,23 @@ def cmd_hq_add_office(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hq_add_viewer(args: argparse.Namespace) -> int:
+    from server.hq.database import add_viewer
+    from server.store.port import UnusableStore
+
+    try:
+        token = add_viewer(args.db, args.name)
+    except UnusableStore as refused:
+        return _fail(str(refused))
+    print(token)
+    print(
+        f"({args.name}: open the overview with ?token=THIS once; a token issued before for"
+        " this name no longer works)",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def cmd_hq_report(args: argparse.Namespace) -> int:
     """``lobby report --hq URL``: every office's figures and all offices together."""
     from server.hq.database import offices_of
@@ -97,6 +114,12 @@ def add_hq_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add.add_argument("--db", required=True)
     add.add_argument("office_id", help="the office_id in the office's [headquarters] section")
     add.set_defaults(func=cmd_hq_add_office)
+    viewer = commands.add_parser(
+        "add-viewer", help="let someone read the overview and reports; prints their token"
+    )
+    viewer.add_argument("--db", required=True)
+    viewer.add_argument("name")
+    viewer.set_defaults(func=cmd_hq_add_viewer)
 
 
 def add_report_options(report: argparse.ArgumentParser) -> None:

@@ -52,6 +52,14 @@ HQ_MIGRATIONS: list[str] = [
         waiting TEXT NOT NULL DEFAULT '{}'
     );
     """,
+    # 2: the people who may read the overview and the reports, each with a token (hashed)
+    """
+    CREATE TABLE hq_viewers (
+        name TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        added_at TEXT NOT NULL
+    );
+    """,
 ]
 POOL_SIZE = 4
 
@@ -121,6 +129,19 @@ def add_office(url: str, office_id: str) -> str:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
         use_office(conn, hq, number)
         migrate(conn, MIGRATIONS)
+    return token
+
+
+def add_viewer(url: str, name: str) -> str:
+    """Let someone read the overview and the reports (or re-issue their token); returns the
+    token, stored only hashed."""
+    token = secrets.token_urlsafe(32)
+    with contextlib.closing(open_hq(url)) as conn:
+        conn.execute(
+            "INSERT INTO hq_viewers (name, token_hash, added_at) VALUES (%s, %s, %s)"
+            " ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash",
+            (name, hash_token(token), _now()),
+        )
     return token
 
 
@@ -200,6 +221,14 @@ class Pool:
     def close(self) -> None:
         while not self._idle.empty():
             self._idle.get().close()
+
+    def viewer(self, token: str) -> str | None:
+        """Whose viewer token this is; None for an unknown one."""
+        with self.connection() as conn:
+            found = conn.execute(
+                "SELECT name FROM hq_viewers WHERE token_hash = %s", (hash_token(token),)
+            ).fetchone()
+            return None if found is None else str(found[0])
 
     def offices(self) -> list[Office]:
         with self.connection() as conn:

@@ -174,11 +174,12 @@ class Ingest:
                     expected=held + 1,
                 )
             fresh = [(seq, event) for seq, event in events if seq > held]
+            use_office(conn, self.pool.schema, office.number)
+            self._same_as_held(conn, [(seq, e) for seq, e in events if seq <= held])
             profile = profile or office.profile
             layout = (
                 None if profile is None else {c.id: tuple(c.services) for c in profile.counters}
             )
-            use_office(conn, self.pool.schema, office.number)
             writer = self._writer(conn, office.number, layout, held)
             if fresh:
                 with conn.cursor() as cursor:
@@ -204,6 +205,32 @@ class Ingest:
         if purged:  # after the commit: VACUUM runs outside a transaction
             erase_old_rows(conn)
         return Received(received, len(fresh), len(events) - len(fresh))
+
+    @staticmethod
+    def _same_as_held(conn: psycopg.Connection[Any], duplicates: list[tuple[int, Event]]) -> None:
+        """A resent event must be the one held under its seq (its time and kind; its data may
+        since have been purged): another event there means the office's log is not the one
+        headquarters holds (a database restored from an old backup, or started anew)."""
+        if not duplicates:
+            return
+        held = {
+            int(seq): (at, kind)
+            for seq, at, kind in conn.execute(
+                "SELECT seq, at, kind FROM events WHERE seq BETWEEN %s AND %s",
+                (duplicates[0][0], duplicates[-1][0]),
+            )
+        }
+        for seq, event in duplicates:
+            at, kind, _ = encode_event(event)
+            if held.get(seq) != (at, kind):
+                raise IngestRefused(
+                    409,
+                    "conflict",
+                    f"seq {seq} is not the event headquarters holds under it: this office's log"
+                    " differs from the one shipped before (a database restored or started"
+                    " anew?); nothing was stored",
+                    "events",
+                )
 
     def _writer(
         self, conn: psycopg.Connection[Any], number: int, layout: Any, held: int
