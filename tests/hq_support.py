@@ -82,6 +82,18 @@ class RunningHQ:
         return next(o for o in offices_of(self.url)[1] if o.id == office_id)
 
 
+@contextlib.asynccontextmanager
+async def running_hq() -> AsyncIterator[RunningHQ]:
+    """Headquarters started on a schema of its own, stopped and dropped after."""
+    with hq_database() as url:
+        running = RunningHQ(url)
+        await running.start()
+        try:
+            yield running
+        finally:
+            await running.stop()
+
+
 def office_with_hq(
     tmp_path: Path,
     office_id: str,

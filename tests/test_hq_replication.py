@@ -4,6 +4,7 @@ through outages and restarts, with private fields kept in the office."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -15,20 +16,15 @@ from server.hq.wire import Batch
 from server.keys import OFFICE
 from server.store.port import Logged
 from tests.conftest import RunningServer, until, visitor
-from tests.hq_support import RunningHQ, hq_database, office_log, shipping_office
+from tests.hq_support import RunningHQ, office_log, running_hq, shipping_office
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
-async def hq() -> object:
-    with hq_database() as url:
-        running = RunningHQ(url)
-        await running.start()
-        try:
-            yield running
-        finally:
-            await running.stop()
+async def hq() -> AsyncIterator[RunningHQ]:
+    async with running_hq() as running:
+        yield running
 
 
 async def caught_up(hq: RunningHQ, office: RunningServer, office_id: str, timeout: float = 30):

@@ -4,6 +4,7 @@ across them, from what the offices shipped."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
@@ -15,21 +16,16 @@ from server.hq.database import add_viewer
 from server.keys import OFFICE
 from server.reports.figures import report
 from tests.conftest import RunningServer, visitor
-from tests.hq_support import RunningHQ, hq_database, shipping_office
+from tests.hq_support import RunningHQ, running_hq, shipping_office
 from tests.test_hq_replication import caught_up
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
-async def hq() -> object:
-    with hq_database() as url:
-        running = RunningHQ(url)
-        await running.start()
-        try:
-            yield running
-        finally:
-            await running.stop()
+async def hq() -> AsyncIterator[RunningHQ]:
+    async with running_hq() as running:
+        yield running
 
 
 async def serve_some(office: RunningServer, prefix: str, arrivals: int, served: int) -> None:
