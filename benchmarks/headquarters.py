@@ -11,8 +11,9 @@
   straight into headquarters' copies with COPY (not over HTTP), their day summaries kept ahead
   as headquarters' housekeeping keeps them (computed once on the first office, whose rows the
   nine others copy). Measured: ``hq_report`` over the year, every office's report and all
-  together (median of a few runs). The baseline is one bare SQL pass over the same ten offices'
-  visit rows (a count and a sum of waits).
+  together: the first run (which keeps each settled month's summary, as housekeeping does
+  ahead of it in a running headquarters) and the median of a few after it. The baseline is
+  one bare SQL pass over the same ten offices' visit rows (a count and a sum of waits).
 """
 
 from __future__ import annotations
@@ -271,6 +272,8 @@ class YearReport:
     visits: int
     build_sec: float
     keep_sec: float
+    first: float
+    """The first report: it also keeps each settled month's summary."""
     warm: float
     baseline: float
 
@@ -360,7 +363,7 @@ def year_report() -> YearReport:
         first, last = days[0], days[-1]
         note("headquarters: the year report over every office")
         timings, visits = [], 0
-        for _ in range(REPORT_RUNS):
+        for _ in range(REPORT_RUNS + 1):
             began = time.perf_counter()
             figures = hq_report(url, schema, offices, first, last, datetime.now(UTC))
             timings.append(time.perf_counter() - began)
@@ -369,7 +372,7 @@ def year_report() -> YearReport:
         baseline = statistics.median(
             bare_year_pass(url, schema, numbers, first, last) for _ in range(REPORT_RUNS)
         )
-        return YearReport(visits, built, kept, statistics.median(timings), baseline)
+        return YearReport(visits, built, kept, timings[0], statistics.median(timings[1:]), baseline)
 
 
 # ------------------------------------------------------------------ printing
@@ -407,9 +410,11 @@ def print_headquarters(shipped: list[Shipped], year: YearReport | None, section:
         verdict = "met" if year.warm < TARGET_YEAR_SEC else "MISSED"
         print(
             f"   year report, {OFFICES} offices x {YEAR_VISITS:,} visits ({year.visits:,}"
-            f" counted): {year.warm:.2f} s (target < {TARGET_YEAR_SEC:.0f} s: {verdict});"
-            f" bare SQL pass over the same rows {year.baseline:.2f} s; dataset by COPY"
-            f" {year.build_sec:.0f} s, day summaries kept ahead {year.keep_sec:.0f} s"
+            f" counted): {year.warm:.2f} s, median of {REPORT_RUNS}"
+            f" (target < {TARGET_YEAR_SEC:.0f} s: {verdict}); the first one, which also keeps"
+            f" the settled months' summaries, {year.first:.2f} s; bare SQL pass over the same"
+            f" rows {year.baseline:.2f} s; dataset by COPY {year.build_sec:.0f} s, day"
+            f" summaries kept ahead {year.keep_sec:.0f} s"
         )
 
 

@@ -61,3 +61,18 @@ def test_private_fields_are_blanked_unless_the_office_shares_them() -> None:
     assert kept["name"] is None and kept["needs"] is None and kept["number"] == "P-001"
     assert event.data["name"] == "Ana", "the office's own event is left as it was"
     assert shareable(event, share_private=True).data["name"] == "Ana"
+
+
+def test_a_period_is_cut_at_month_ends_and_only_whole_months_are_kept_as_one() -> None:
+    from datetime import date
+
+    from server.hq.reports import months_of
+
+    assert list(months_of(date(2025, 1, 20), date(2025, 3, 31))) == [
+        (date(2025, 1, 20), date(2025, 1, 31), False),
+        (date(2025, 2, 1), date(2025, 2, 28), True),
+        (date(2025, 3, 1), date(2025, 3, 31), True),
+    ]
+    assert list(months_of(date(2025, 12, 1), date(2025, 12, 24))) == [
+        (date(2025, 12, 1), date(2025, 12, 24), False)
+    ]
