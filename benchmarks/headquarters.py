@@ -38,7 +38,7 @@ from benchmarks.figures import note
 from benchmarks.servers import ServerProcess, free_port
 from server.config import HeadquartersConfig, OfficeConfig, load_config
 from server.engine import Event
-from server.hq.database import add_office, offices_of
+from server.hq.database import add_office, drop_headquarters, offices_of
 from server.hq.reports import OfficeCopy, hq_report
 from server.hq.shipping import Shipper
 from server.hq.wire import config_of, profile_of
@@ -70,12 +70,7 @@ def schema_for(label: str) -> Iterator[str]:
         separator = "&" if "?" in POSTGRES else "?"
         yield f"{POSTGRES}{separator}options=-csearch_path%3D{schema}"
     finally:
-        rows = admin.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname = %s OR nspname LIKE %s",
-            (schema, f"{schema}\\_o\\_%"),
-        ).fetchall()
-        for (name,) in rows:
-            admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+        drop_headquarters(admin, schema)
         admin.close()
 
 

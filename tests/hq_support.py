@@ -20,7 +20,7 @@ from psycopg import sql
 
 from server.config import OfficeConfig, parse_config
 from server.hq.app import create_hq_app
-from server.hq.database import add_office, offices_of
+from server.hq.database import add_office, drop_headquarters, offices_of
 from tests.conftest import CONFIG_PATH, RunningServer, free_port, seed_accounts
 from tests.store_backends import POSTGRES_URL, postgres_admin
 
@@ -36,12 +36,7 @@ def hq_database() -> Iterator[str]:
         separator = "&" if "?" in POSTGRES_URL else "?"
         yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
     finally:
-        rows = admin.execute(
-            "SELECT nspname FROM pg_namespace WHERE nspname = %s OR nspname LIKE %s",
-            (schema, f"{schema}\\_o\\_%"),
-        ).fetchall()
-        for (name,) in rows:
-            admin.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+        drop_headquarters(admin, schema)
         admin.close()
 
 

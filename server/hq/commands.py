@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 
@@ -30,38 +31,35 @@ def cmd_hq_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_hq_add_office(args: argparse.Namespace) -> int:
-    from server.hq.database import add_office
+def _issued(issue: Callable[[], str], note: str) -> int:
+    """Print a token just issued (stdout, for a script to keep) and what to do with it."""
     from server.store.port import UnusableStore
 
     try:
-        token = add_office(args.db, args.office_id)
+        token = issue()
     except UnusableStore as refused:
         return _fail(str(refused))
     print(token)
-    print(
-        f"(office {args.office_id!r}: put this token in the office's [headquarters] token_file;"
-        " a token issued before for it no longer works)",
-        file=sys.stderr,
-    )
+    print(f"({note}; a token issued before for it no longer works)", file=sys.stderr)
     return 0
+
+
+def cmd_hq_add_office(args: argparse.Namespace) -> int:
+    from server.hq.database import add_office
+
+    return _issued(
+        lambda: add_office(args.db, args.office_id),
+        f"office {args.office_id!r}: put this token in the office's [headquarters] token_file",
+    )
 
 
 def cmd_hq_add_viewer(args: argparse.Namespace) -> int:
     from server.hq.database import add_viewer
-    from server.store.port import UnusableStore
 
-    try:
-        token = add_viewer(args.db, args.name)
-    except UnusableStore as refused:
-        return _fail(str(refused))
-    print(token)
-    print(
-        f"({args.name}: open the overview with ?token=THIS once; a token issued before for"
-        " this name no longer works)",
-        file=sys.stderr,
+    return _issued(
+        lambda: add_viewer(args.db, args.name),
+        f"{args.name}: open the overview with ?token=THIS once",
     )
-    return 0
 
 
 def cmd_hq_report(args: argparse.Namespace) -> int:

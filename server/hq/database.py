@@ -101,6 +101,18 @@ def open_hq(url: str) -> psycopg.Connection[Any]:
     return prepared(url, prepare)
 
 
+def drop_headquarters(conn: psycopg.Connection[Any], hq_schema: str) -> None:
+    """Remove a headquarters schema and every office copy beside it (tests, benchmarks, or
+    an agency taking a headquarters down)."""
+    copies = office_schema(hq_schema, 0).removesuffix("0").replace("_", "\\_") + "%"
+    rows = conn.execute(
+        "SELECT nspname FROM pg_namespace WHERE nspname = %s OR nspname LIKE %s",
+        (hq_schema, copies),
+    ).fetchall()
+    for (name,) in rows:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
 def use_office(conn: psycopg.Connection[Any], hq_schema: str, number: int) -> None:
     """Point the connection's unqualified names at one office's copy."""
     conn.execute(
