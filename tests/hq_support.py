@@ -62,16 +62,17 @@ class RunningHQ:
 
     def copy(self, office_id: str) -> list[tuple[int, str, str, dict[str, Any]]]:
         """Headquarters' copy of one office's log: (seq, at, kind, data) in seq order."""
-        schema, offices = offices_of(self.url)
-        office = next(o for o in offices if o.id == office_id)
+        _, copy = self.schema_of(office_id)
         with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("SET search_path TO {}").format(
-                    sql.Identifier(f"{schema}_o_{office.number}")
-                )
-            )
+            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(copy)))
             rows = conn.execute("SELECT seq, at, kind, data::jsonb FROM events ORDER BY seq")
             return [(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
+    def schema_of(self, office_id: str) -> tuple[str, str]:
+        """Headquarters' schema, and the schema of its copy of one office."""
+        schema, offices = offices_of(self.url)
+        office = next(o for o in offices if o.id == office_id)
+        return schema, f"{schema}_o_{office.number}"
 
     def office(self, office_id: str) -> Any:
         return next(o for o in offices_of(self.url)[1] if o.id == office_id)

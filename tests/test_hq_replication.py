@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import psycopg
 import pytest
+from psycopg import sql
 
 from server.engine import Event
 from server.hq.shipping import wire_events
@@ -237,3 +239,40 @@ async def test_a_wrong_token_ships_nothing_and_the_front_desk_carries_on(
         await check_ins(office, "l2", 10)
         await asyncio.sleep(1.0)  # time enough to ship, had the token been right
         assert hq.office("lost").received_seq < office.app[OFFICE].store.last_seq
+
+
+async def test_a_headquarters_restored_from_an_older_backup_is_sent_again_what_it_lost(
+    tmp_path: Path, hq: RunningHQ
+) -> None:
+    async with shipping_office(tmp_path, "kept", hq) as office:
+        await check_ins(office, "k1", 20)
+        await caught_up(hq, office, "kept")
+        kept = 7
+        schema, number = hq.schema_of("kept")
+        with psycopg.connect(hq.url, autocommit=True) as conn, conn.transaction():
+            conn.execute(
+                sql.SQL("DELETE FROM {}.events WHERE seq > %s").format(sql.Identifier(number)),
+                (kept,),
+            )
+            conn.execute(
+                sql.SQL("UPDATE {}.hq_offices SET received_seq = %s WHERE id = 'kept'").format(
+                    sql.Identifier(schema)
+                ),
+                (kept,),
+            )
+        await check_ins(office, "k2", 5)  # the next batch meets the gap, then starts again
+        await caught_up(hq, office, "kept")
+        copy = hq.copy("kept")
+        assert [(seq, at, kind) for seq, at, kind, _ in copy] == await office_log(office)
+    day = copy[-1][1][:10]
+    visits = await asyncio.to_thread(visit_count, hq, "kept", day)
+    assert visits == 25, "the visit records were built again from the whole copy"
+
+
+def visit_count(hq: RunningHQ, office_id: str, day: str) -> int:
+    _, number = hq.schema_of(office_id)
+    with psycopg.connect(hq.url, autocommit=True) as conn:
+        found = conn.execute(
+            sql.SQL("SELECT count(*) FROM {}.visits").format(sql.Identifier(number))
+        ).fetchone()
+        return int(found[0]) if found else 0
