@@ -7,13 +7,18 @@ LOBBY_REQUIRE_POSTGRES=1, as in CI).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import psycopg
 from aiohttp import web
 from psycopg import sql
@@ -76,6 +81,40 @@ class RunningHQ:
 
     def office(self, office_id: str) -> Any:
         return next(o for o in offices_of(self.url)[1] if o.id == office_id)
+
+
+@dataclass
+class KilledHQ(RunningHQ):
+    """Headquarters as ``lobby hq serve`` in a process of its own, stopped with SIGKILL: no
+    shutdown, whatever it was doing (a batch half taken in) cut off."""
+
+    process: subprocess.Popen[bytes] | None = None
+
+    async def start(self) -> None:
+        root = Path(__file__).resolve().parent.parent
+        env = os.environ | {"PYTHONPATH": str(root)}
+        command = [sys.executable, "-m", "lobby.cli", "hq", "serve", "--db", self.url]
+        self.process = subprocess.Popen(
+            [*command, "--port", str(self.port)],
+            cwd=root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        async with aiohttp.ClientSession() as http:
+            for _ in range(200):
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with http.get(f"{self.base}/healthz") as answer:
+                        if answer.status == 200:
+                            return
+                await asyncio.sleep(0.05)
+        raise AssertionError("lobby hq serve did not answer /healthz")
+
+    async def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            await asyncio.to_thread(self.process.wait)
+            self.process = None
 
 
 @contextlib.asynccontextmanager

@@ -18,7 +18,14 @@ from server.hq.wire import Batch
 from server.keys import OFFICE
 from server.store.port import Logged
 from tests.conftest import RunningServer, until, visitor
-from tests.hq_support import RunningHQ, office_log, running_hq, shipping_office
+from tests.hq_support import (
+    KilledHQ,
+    RunningHQ,
+    hq_database,
+    office_log,
+    running_hq,
+    shipping_office,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -106,6 +113,24 @@ async def test_hq_restarted_mid_batch_loses_and_doubles_nothing(
             await hq.start()
         await caught_up(hq, west, "west")
         assert_same_log(hq, "west", await office_log(west))
+
+
+async def test_hq_killed_mid_batch_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    with hq_database() as url:
+        hq = KilledHQ(url)
+        async with shipping_office(tmp_path, "north", hq, batch=9) as north:
+            await check_ins(north, "k", 150)  # headquarters not running yet: a backlog
+            try:
+                for _ in range(3):
+                    await hq.start()
+                    before = hq.office("north").received_seq
+                    await until(lambda b=before: hq.office("north").received_seq > b, 20, "a batch")
+                    await hq.stop()  # SIGKILL, most likely inside the next batch's transaction
+                await hq.start()
+                await caught_up(hq, north, "north")
+                assert_same_log(hq, "north", await office_log(north))
+            finally:
+                await hq.stop()
 
 
 async def test_private_fields_stay_in_the_office(tmp_path: Path, hq: RunningHQ) -> None:
