@@ -14,6 +14,7 @@ from benchmarks.call_to_event import interleaved_calls
 from benchmarks.check_ins import Kiosks, alternate_check_ins
 from benchmarks.estimates import measure_estimates, print_estimates
 from benchmarks.figures import Phase, note
+from benchmarks.headquarters import measure_headquarters, print_headquarters
 from benchmarks.reports import print_reports, report_timings
 from benchmarks.servers import MACHINE, CpuMeter, ServerProcess, start_bare, start_lobby
 from benchmarks.year_start import print_year_starts, year_starts
@@ -228,6 +229,7 @@ def main() -> None:
         starts = year_starts(Path(tmp))
         reports = report_timings(Path(tmp))
         estimates, estimate_seconds = measure_estimates(Path(tmp))
+        headquarters = measure_headquarters(Path(tmp))
     load_after = os.getloadavg()[0]
     print_check_ins(check_ins)
     print_calls(calls)
@@ -236,6 +238,10 @@ def main() -> None:
     print_year_starts(starts)
     print_reports(reports)
     print_estimates(estimates, estimate_seconds)
+    if isinstance(headquarters, str):
+        print(f"\n8. Headquarters: not measured: {headquarters}")
+    else:
+        print_headquarters(*headquarters, section=8)
     print(
         f"\n(total {time.perf_counter() - began:.0f} s; 1-minute load average"
         f" {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores)"

@@ -247,6 +247,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     from server.store.port import RecordsBehind, UnusableStore
     from server.store.postgres import is_postgres
 
+    if args.hq:  # headquarters: every office
+        from server.hq.commands import cmd_hq_report
+
+        return cmd_hq_report(args)
     if not is_postgres(args.db) and not Path(args.db).exists():
         return _fail(f"no database at {args.db}")
     try:
@@ -448,6 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo_setup)
 
     add_report_parser(sub)
+    from server.hq.commands import add_hq_parser  # lobby hq serve / add-office
+
+    add_hq_parser(sub)
     add_copy_parsers(sub)
     add_simulate_parser(sub)
 
@@ -482,7 +489,7 @@ def add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     report.add_argument("--from", dest="start", metavar="DATE", help="first day (default today)")
     report.add_argument("--to", dest="end", metavar="DATE", help="last day (default --from)")
     report.add_argument(
-        "--by", choices=("service", "counter", "staff", "day", "hour"), default="service"
+        "--by", choices=("service", "counter", "staff", "day", "hour", "office"), default="service"
     )
     report.add_argument("--csv", metavar="FILE", help="also write the breakdown as CSV")
     report.add_argument(
@@ -490,6 +497,9 @@ def add_report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     report.add_argument("--format", choices=("table", "json"), default="table")
     report.set_defaults(func=cmd_report)
+    from server.hq import commands as hq_commands  # headquarters' options
+
+    hq_commands.add_report_options(report)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ from server.auth import (
 )
 from server.config import OfficeConfig
 from server.errors import api_error
+from server.hq.shipping import shipping_tasks
 from server.keys import CHECK_IN_LIMIT, OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS, SPEECH
 from server.live import stream
 from server.logs import request_lines
@@ -282,6 +283,7 @@ def create_app(
                 asyncio.create_task(housekeeping(office)),
                 asyncio.create_task(ticking(office)),
                 asyncio.create_task(watching_storage(store, shown(db_path))),
+                *shipping_tasks(config, store),  # to headquarters, when configured
             ]
             yield
             for task in tasks:

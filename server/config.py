@@ -129,12 +129,37 @@ def _security(raw: _Security) -> SecurityConfig:
     )
 
 
+class _Headquarters(msgspec.Struct, forbid_unknown_fields=True):
+    url: Annotated[str, Meta(pattern=r"^https?://")]
+    office_id: Ident
+    token_file: str
+    share_private: bool = False
+    batch: Annotated[int, Meta(ge=1, le=2000)] = 500
+
+
+@dataclass(frozen=True)
+class HeadquartersConfig:
+    """``[headquarters]``: where this office ships its log (docs/headquarters.md).
+
+    ``token_file``: the file holding the token ``lobby hq add-office`` printed, relative to
+    this file; ``share_private``: whether names, needs and notes go too (off unless the
+    office decides otherwise); ``batch``: events per request.
+    """
+
+    url: str
+    office_id: str
+    token_file: Path
+    share_private: bool = False
+    batch: int = 500
+
+
 class _File(msgspec.Struct, forbid_unknown_fields=True):
     office: _Office
     services: Annotated[list[_Service], Meta(min_length=1)]
     counters: Annotated[list[_Counter], Meta(min_length=1)]
     priority: _Priority = msgspec.field(default_factory=_Priority)
     security: _Security = msgspec.field(default_factory=_Security)
+    headquarters: _Headquarters | None = None
 
 
 Texts = dict[str, str]
@@ -204,6 +229,7 @@ class OfficeConfig:
     gaps: tuple[str, ...] = field(default=(), compare=False)
     """Every office text missing in an office language (``lobby check-config`` lists them)."""
     security: SecurityConfig = field(default_factory=SecurityConfig)
+    headquarters: HeadquartersConfig | None = None
 
     @cached_property
     def tz(self) -> ZoneInfo:
@@ -369,6 +395,16 @@ def _build(data: _File, source: str) -> OfficeConfig:
         ),
         source=source,
         security=_security(data.security),
+        headquarters=_headquarters(data.headquarters, source),
+    )
+
+
+def _headquarters(raw: _Headquarters | None, source: str) -> HeadquartersConfig | None:
+    if raw is None:
+        return None
+    token_file = _beside(source, raw.token_file)
+    return HeadquartersConfig(
+        raw.url.rstrip("/"), raw.office_id, token_file, raw.share_private, raw.batch
     )
 
 

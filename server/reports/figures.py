@@ -10,12 +10,13 @@ million rows; today is always summarised afresh.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from time import monotonic as time_now
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -182,8 +183,14 @@ def period_summary(
     return merge(days)
 
 
+class HasRecords(Protocol):
+    """A store, or headquarters' copy of one office: whatever opens a record reader."""
+
+    def records(self) -> contextlib.AbstractContextManager[RecordReader]: ...
+
+
 def keep_settled_days(
-    store: Store, config: OfficeConfig, now: datetime, budget_sec: float = KEEP_BUDGET_SEC
+    store: HasRecords, config: OfficeConfig, now: datetime, budget_sec: float = KEEP_BUDGET_SEC
 ) -> int:
     """Summarise settled days that have no kept summary yet, newest first, for about
     ``budget_sec``; returns how many were kept.
@@ -290,17 +297,31 @@ def _leg_row(legs: Mapping[str, float]) -> dict[str, Any]:
     }
 
 
+def overall_figures(summary: DaySummary, services: Iterable[str]) -> dict[str, Any]:
+    """The figures of every visit the summary holds (of one office, or several added up)."""
+    return figures(
+        _sum(summary.visits.get("service", {}).values()),
+        _sum(summary.legs.get("service", {}).values()),
+        summary,
+        services,
+    )
+
+
 def build_report(
-    reader: RecordReader, config: OfficeConfig, first: date, last: date, now: datetime
+    reader: RecordReader,
+    config: OfficeConfig,
+    first: date,
+    last: date,
+    now: datetime,
+    summary: DaySummary | None = None,
 ) -> dict[str, Any]:
-    """Every figure of the period [first, last] (office days), as of ``now``."""
-    summary = period_summary(reader, config, first, last, now)
-    service_ids = [s.id for s in config.services]
+    """Every figure of the period [first, last] (office days), as of ``now``; ``summary``:
+    the period's, when the caller already has it (headquarters adds offices' up)."""
+    if summary is None:
+        summary = period_summary(reader, config, first, last, now)
     by_service = summary.visits.get("service", {})
     legs_by_service = summary.legs.get("service", {})
-    overall = figures(
-        _sum(by_service.values()), _sum(legs_by_service.values()), summary, service_ids
-    )
+    overall = overall_figures(summary, [s.id for s in config.services])
     waits = summary.histograms.get("wait_min", {})
     services = {
         s.id: {"name": s.name, "target_wait_min": s.target_wait_min}

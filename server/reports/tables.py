@@ -175,12 +175,20 @@ def _by_hour(report: dict[str, Any]) -> tuple[list[str], list[Row]]:
     return head, rows
 
 
+def _by_office(report: dict[str, Any]) -> tuple[list[str], list[Row]]:
+    """Headquarters' report: each office's overall figures, then all offices together."""
+    rows = [_service_row(k, o["name"], o) for k, o in report["offices"].items()]
+    rows.append(_service_row("all", "All offices", report["overall"]))
+    return ["office_id", "office", *SERVICE_COLUMNS[2:]], rows
+
+
 BREAKDOWN: dict[str, Callable[[dict[str, Any]], tuple[list[str], list[Row]]]] = {
     "service": _by_service,
     "counter": _by_counter,
     "staff": _by_staff,
     "day": _by_day,
     "hour": _by_hour,
+    "office": _by_office,
 }
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -156,10 +156,10 @@ def _tables(conn: psycopg.Connection[Any]) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
-def _version(conn: psycopg.Connection[Any]) -> int:
-    if "lobby_schema" not in _tables(conn):
+def _version(conn: psycopg.Connection[Any], ledger: str = "lobby_schema") -> int:
+    if ledger not in _tables(conn):
         return 0
-    row = conn.execute("SELECT version FROM lobby_schema").fetchone()
+    row = conn.execute(f"SELECT version FROM {ledger}").fetchone()
     return 0 if row is None else int(row[0])
 
 
@@ -183,24 +183,29 @@ def check_database(conn: psycopg.Connection[Any], url: str, *, create: bool) -> 
         )
 
 
-def migrate(conn: psycopg.Connection[Any]) -> int:
+def migrate(
+    conn: psycopg.Connection[Any],
+    migrations: list[str] = MIGRATIONS,
+    ledger: str = "lobby_schema",
+) -> int:
     """Apply the numbered migrations not yet applied, each in its own transaction; returns the
     schema version. An advisory lock on the schema lets the command line and a server open the
-    same database at once: the second waits, then finds the work done."""
-    for number, step in enumerate(MIGRATIONS, start=1):
-        if number <= _version(conn):
+    same database at once: the second waits, then finds the work done. Headquarters keeps its
+    own numbered list in its own ``ledger`` table (``server/hq/database.py``)."""
+    for number, step in enumerate(migrations, start=1):
+        if number <= _version(conn, ledger):
             continue
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema()))")
             conn.execute(
-                "CREATE TABLE IF NOT EXISTS lobby_schema"
+                f"CREATE TABLE IF NOT EXISTS {ledger}"
                 " (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)"
             )
-            conn.execute("INSERT INTO lobby_schema VALUES (1, 0) ON CONFLICT DO NOTHING")
-            if number > _version(conn):
+            conn.execute(f"INSERT INTO {ledger} VALUES (1, 0) ON CONFLICT DO NOTHING")
+            if number > _version(conn, ledger):
                 conn.execute(step)
-                conn.execute("UPDATE lobby_schema SET version = %s", (number,))
-    return _version(conn)
+                conn.execute(f"UPDATE {ledger} SET version = %s", (number,))
+    return _version(conn, ledger)
 
 
 def claim_office(conn: psycopg.Connection[Any], url: str, office: str) -> None:
@@ -220,12 +225,24 @@ def claim_office(conn: psycopg.Connection[Any], url: str, office: str) -> None:
 
 def open_checked(url: str, *, office: str | None, create: bool) -> psycopg.Connection[Any]:
     """A connection to a checked, migrated database, or :class:`UnusableStore` saying why not."""
-    conn = connect(url)
-    try:
+
+    def prepare(conn: psycopg.Connection[Any]) -> None:
         check_database(conn, url, create=create)
         migrate(conn)
         if office is not None:
             claim_office(conn, url, office)
+
+    return prepared(url, prepare)
+
+
+def prepared(
+    url: str, prepare: Callable[[psycopg.Connection[Any]], None]
+) -> psycopg.Connection[Any]:
+    """A connection ``prepare`` checked and migrated (and closed again if it refused):
+    :class:`UnusableStore` saying why when the database cannot be used."""
+    conn = connect(url)
+    try:
+        prepare(conn)
     except psycopg.Error as exc:
         conn.close()
         raise UnusableStore(f"{where(url)} could not be opened ({exc})") from None

@@ -420,8 +420,10 @@ class PostgresRecordReader(RecordReader):
         days = (first.isoformat(), last.isoformat())
         key = (table, *days)
         if key not in self._ranges:
+            # ``id + 0``: over plain ``min(id)`` the planner may walk the primary key from the
+            # first visit until one of the period turns up, half a million rows for a late day
             low, high = self._one(
-                "SELECT coalesce(min(id), 0), coalesce(max(id), -1) FROM visits"
+                "SELECT coalesce(min(id + 0), 0), coalesce(max(id + 0), -1) FROM visits"
                 " WHERE day BETWEEN %s AND %s",
                 days,
             )
