@@ -4,7 +4,8 @@ The app signs the clerk in (which opens the counter), then follows the live stre
 shift: the stream reconnects and resumes by itself, and the session token outlives a server
 restart, so a dropped link shows as a banner and heals without the clerk doing anything.
 Each stream message is applied here and only here, then :attr:`CounterApp.changed` tells the
-screens to redraw: they render the model and never fold anything themselves.
+screens to redraw: they render the model and never fold anything themselves. When a message
+brings an emergency the desk shows it, and the app tells the server this counter does.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from counter.screens.sign_in import SignInScreen
 from counter.session import SIGNED_OUT, UNREACHABLE, Session
 from lobby import protocol as p
 from lobby.client import ApiError, live
+from lobby.emergency import Acknowledgements, EmergencyPanel, acknowledge
 
 ALERT_ATTEMPTS = 3
 
@@ -61,6 +63,7 @@ class CounterApp(App[None]):
         self.model = CounterModel(counter_id)
         self.changed: Signal[None] = Signal(self, "changed")
         self._linked_before = False
+        self.acknowledgements = Acknowledgements()
 
     def on_mount(self) -> None:
         if self._preview_state is not None:
@@ -117,6 +120,24 @@ class CounterApp(App[None]):
                 self.changed.publish(None)
         except ApiError:
             self.signed_out()
+
+    def on_emergency_panel_shown(self, event: EmergencyPanel.Shown) -> None:
+        if self.session.signed_in and self.acknowledgements.due(event.emergency):
+            self.acknowledge_emergency(event.emergency)
+
+    @work(group="emergency-ack", exit_on_error=False)
+    async def acknowledge_emergency(self, emergency_id: int) -> None:
+        """Tell the server this counter shows the emergency, until it answers."""
+        counter_id = self.counter_id
+        model = self.model
+
+        def current() -> bool:
+            return model.emergency is not None and model.emergency.id == emergency_id
+
+        if await acknowledge(
+            lambda: self.session.client.emergency_ack(emergency_id, counter_id), current
+        ):
+            self.acknowledgements.answered.append(emergency_id)
 
     def _connection_changed(self, connected: bool) -> None:
         """Only a link that was up and came back is a reconnection worth a word."""

@@ -5,6 +5,9 @@ one ``client_request_id`` per visit, retried until the server answers (the serve
 same ticket for a repeated id, so no duplicate), and a ticket that cannot be printed is shown on
 screen instead, with the acknowledgement reported either way.
 
+In emergency mode (the office's state carries ``emergency``) the kiosk takes no check-in and
+shows the instruction instead (``kiosk/screens/emergency.py``), and tells the server it does.
+
 Staff keys (not shown to visitors): F9 reprints the last ticket; Ctrl+Q quits.
 """
 
@@ -37,6 +40,7 @@ from kiosk.outbox import Outbox, OutboxError
 from kiosk.printer_health import PrinterHealth
 from kiosk.screens.confirmation import ConfirmationScreen
 from kiosk.screens.details import DetailsScreen
+from kiosk.screens.emergency import EmergencyScreen
 from kiosk.screens.front_desk import FrontDeskScreen
 from kiosk.screens.service_choice import ServiceChoiceScreen
 from kiosk.screens.welcome import WelcomeScreen
@@ -45,6 +49,7 @@ from kiosk.widgets.choice_row import ChoiceRow
 from kiosk.wording import greeting, ticket_content
 from lobby import protocol as p
 from lobby.client import ApiError, ServerUnreachable, StreamMessage
+from lobby.emergency import Acknowledgements, EmergencyPanel, acknowledge
 from lobby.state import OfficeState, in_language
 
 log = logging.getLogger("lobby.kiosk")
@@ -53,6 +58,8 @@ BackendFactory = Callable[[], KioskBackend]
 T = TypeVar("T")
 Answer = p.TicketView | ApiError
 """The server's answer to one check-in: a ticket, or a refusal."""
+EMERGENCY = "emergency"
+"""The server's refusal code for a check-in during emergency mode."""
 LATE_AFTER = timedelta(seconds=2)
 """A check-in sent later than this after the tap carries the visitor's arrival time (and so
 does any sent after the visitor was told to see the front desk)."""
@@ -125,6 +132,12 @@ class KioskApp(App[int]):
         self._answers: dict[str, asyncio.Future[Answer]] = {}
         """The answer each visitor on screen waits for, by ``client_request_id``."""
         self._queued = asyncio.Event()
+        self._calm = asyncio.Event()
+        """Set while the office is not in emergency mode."""
+        self._calm.set()
+        self._promised: set[str] = set()
+        """Check-ins whose visitor was told their place is kept (the server was away)."""
+        self.acknowledgements = Acknowledgements()
         self._last_input = time.monotonic()
         self.set_reactive(KioskApp.language, self.catalogue.languages[0])
 
@@ -188,6 +201,50 @@ class KioskApp(App[int]):
         self.services = tuple(self.office_state.services.values())
         if not self.screen_stack[1:] and self.language not in self.languages:
             self.language = self.default_language
+        self._show_emergency(self.office.emergency if self.office else None)
+
+    # -------------------------------------------------------------- emergency
+
+    @property
+    def in_emergency(self) -> bool:
+        return not self._calm.is_set()
+
+    def _show_emergency(self, emergency: p.EmergencyView | None) -> None:
+        """Over everything while it lasts, the visitor's choices forgotten; gone at its end."""
+        shown = self.screen if isinstance(self.screen, EmergencyScreen) else None
+        if emergency is None:
+            self._calm.set()
+            if shown is not None:
+                self.go_home()
+            return
+        self._calm.clear()
+        if shown is not None:
+            shown.show(emergency)
+        else:
+            self.go_home()
+            self.push_screen(EmergencyScreen(emergency))
+
+    @on(EmergencyPanel.Shown)
+    def _emergency_shown(self, event: EmergencyPanel.Shown) -> None:
+        if self.acknowledgements.due(event.emergency):
+            self.acknowledge_emergency(event.emergency)
+
+    @work(group="emergency-ack", exit_on_error=False)
+    async def acknowledge_emergency(self, emergency_id: int) -> None:
+        """Tell the server this kiosk shows it, until the server answers."""
+        assert self.backend is not None
+        backend = self.backend
+
+        def current() -> bool:
+            office = self.office_state.office
+            return (
+                office is not None
+                and office.emergency is not None
+                and (office.emergency.id == emergency_id)
+            )
+
+        if await acknowledge(lambda: backend.emergency_ack(emergency_id), current):
+            self.acknowledgements.answered.append(emergency_id)
 
     # ------------------------------------------------------------- navigation
 
@@ -241,7 +298,7 @@ class KioskApp(App[int]):
     # ---------------------------------------------------------------- check-in
 
     def check_in(self, service_id: str) -> None:
-        if self.pending is not None:
+        if self.pending is not None or self.in_emergency:
             return
         request = msgspec.structs.replace(
             self.details.request(service_id, new_request_id(), self.language),
@@ -292,6 +349,7 @@ class KioskApp(App[int]):
         done, _ = await asyncio.wait({answer}, timeout=self.outage_after)
         if not done:
             self.pending = None
+            self._promised.add(pending.request.client_request_id)
             screen.show_offline(pending.request.arrived_at or self._now())
             self.touch()  # the visitor gets the full idle time to read it
         result = await answer
@@ -302,7 +360,9 @@ class KioskApp(App[int]):
                 log.info("%s was kept for a visitor who has left the kiosk", result.number)
             return
         if isinstance(result, ApiError):
-            screen.show_refused(result.message)
+            t = self.catalogue.bind(pending.kiosk_language)
+            emergency = result.code == EMERGENCY
+            screen.show_refused(t("emergency_refused") if emergency else result.message)
             return
         ticket = result
         t = self.catalogue.bind(pending.kiosk_language)
@@ -345,14 +405,30 @@ class KioskApp(App[int]):
             try:
                 result = await self._until_answered(partial(self._send, backend, request))
             except ApiError as refusal:
+                if refusal.code == EMERGENCY and self._kept_for_later(request):
+                    await self._after_emergency()
+                    continue
                 log.warning("check-in %s refused: %s", request.client_request_id, refusal)
                 result = refusal
             self.outbox.answered(request.client_request_id)
+            self._promised.discard(request.client_request_id)
             answer = self._answers.pop(request.client_request_id, None)
             if answer is not None and not answer.done():
                 answer.set_result(result)
             elif isinstance(result, p.TicketView):
                 log.info("%s was kept from before the kiosk restarted", result.number)
+
+    def _kept_for_later(self, request: p.CheckInRequest) -> bool:
+        """A check-in the server refused for an emergency whose visitor is no longer at the
+        kiosk to read it: one kept while the server was away, the place promised. It is sent
+        again once the emergency is over, with the visitor's arrival time, so no place is lost.
+        A visitor still at the kiosk is told instead, and nothing is kept."""
+        rid = request.client_request_id
+        return rid in self._promised or rid not in self._answers
+
+    async def _after_emergency(self) -> None:
+        await self._calm.wait()
+        await asyncio.sleep(self.retry_delays[0])
 
     def _send(self, backend: KioskBackend, request: p.CheckInRequest) -> Awaitable[p.TicketView]:
         """The check-in as sent now: with the visitor's arrival time once it is late, so the

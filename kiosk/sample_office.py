@@ -100,6 +100,7 @@ class SampleBackend:
     requests: list[p.CheckInRequest] = field(default_factory=list)
     acknowledgements: list[tuple[int, str]] = field(default_factory=list)
     printer_reports: list[tuple[str, str]] = field(default_factory=list)
+    emergency_acks: list[int] = field(default_factory=list)
     _tickets: dict[str, p.TicketView] = field(default_factory=dict)
 
     async def follow(self, on_connection: Callable[[bool], None]) -> AsyncIterator[StreamMessage]:
@@ -137,5 +138,32 @@ class SampleBackend:
     async def printer_status(self, status: str, detail: str) -> None:
         self.printer_reports.append((status, detail))
 
+    async def emergency_ack(self, emergency_id: int) -> None:
+        self.emergency_acks.append(emergency_id)
+
     async def close(self) -> None:
         return None
+
+
+SAMPLE_EMERGENCY = p.EmergencyView(
+    id=42,
+    kind="evacuate",
+    drill=False,
+    started_at=ISSUED_AT,
+    started_by="super",
+    heading={"en": "EMERGENCY", "es": "EMERGENCIA", "so": "XAALAD DEGDEG AH"},
+    instruction={
+        "en": "Please leave the building now by the nearest exit. Leave your belongings."
+        " Staff will guide you.",
+        "es": "Por favor, salga del edificio ahora por la salida más cercana. Deje sus"
+        " pertenencias. El personal le guiará.",
+        "so": "Fadlan hadda ka bax dhismaha adigoo isticmaalaya albaabka kuugu dhow. Ka tag"
+        " alaabtaada. Shaqaaluhu way ku hagi doonaan.",
+    },
+    checklist=[
+        "Guide visitors to the nearest exit",
+        "Check the restrooms and waiting areas",
+        "Meet at the assembly point and count your colleagues",
+    ],
+)
+"""An evacuation as the server sends it, for the emergency screen's pictures and tests."""

@@ -153,8 +153,17 @@ class Speech:
             raise SpeechUnavailable(f"no phrases for language {lang!r}")
         if not valid_number(number):
             raise ValueError(f"not a ticket number: {number!r}")
+        return await self._spoken(lang, phrase_ssml(lang, number, counter_name))
+
+    async def sentence(self, lang: str, text: str) -> Path:
+        """The WAV of one configured office text said in ``lang`` (an emergency's instruction),
+        made and cached like a call. The text is the office's own, escaped into the SSML."""
+        if lang not in CATALOGUE:
+            raise SpeechUnavailable(f"no voice for language {lang!r}")
+        return await self._spoken(lang, f"<speak>{escape(text)}</speak>")
+
+    async def _spoken(self, lang: str, ssml: str) -> Path:
         voice = CATALOGUE[lang].voice
-        ssml = phrase_ssml(lang, number, counter_name)
         digest = hashlib.sha256(f"{voice}\n{SPEED_WPM}\n{ssml}".encode()).hexdigest()[:24]
         path = self.cache_dir / f"{lang}-{digest}.wav"
         if path.exists():
