@@ -389,6 +389,16 @@ class EmergencyStartRequest(Body):
 class EmergencyAckRequest(Body):
     emergency: int
     """``EmergencyView.id`` of the emergency the screen is showing."""
+    counter: Annotated[str, Meta(min_length=1, max_length=32)] | None = None
+    """A counter's staff session names its counter (its id, e.g. ``w1``): the screen is then
+    ``counter:<id>``. A display or kiosk sends none: its device token names it."""
+
+
+class EmergencyEnded(msgspec.Struct):
+    """``POST /api/emergency/end``: which emergency ended and how long it lasted."""
+
+    ended: int
+    minutes: float
 
 
 class OfficeView(msgspec.Struct):
