@@ -22,6 +22,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from lobby.i18n import Catalogues
+from server.config import PHRASES as PHRASES  # the catalogue folder, read here too
 
 log = logging.getLogger("lobby.speech")
 
@@ -44,8 +45,6 @@ class Phrasing:
 
 VOICES = {"en": "en-us", "es": "es-419", "fr": "fr-fr", "pt": "pt-br"}
 """The espeak-ng voice each language with phrases is said in."""
-PHRASES = Path(__file__).parent / "phrases"
-"""The phrases, one gettext PO file per language (``lobby.i18n``), as every surface's texts."""
 
 
 def load_catalogue(folder: Path = PHRASES) -> dict[str, Phrasing]:

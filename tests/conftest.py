@@ -110,6 +110,12 @@ class RunningServer:
         return client
 
 
+def without_emergencies(toml: str) -> str:
+    """An office file without its ``[emergency.*]`` kinds (they come last): the office gets
+    the server's own, in any languages the test gives it."""
+    return toml.split("\n[emergency.", 1)[0]
+
+
 def records_open(hours: str) -> OfficeConfig:
     """The test office with Vital Records keeping ``hours`` (every other service all day)."""
     head, records = CONFIG_PATH.read_text().split('id = "records"')
