@@ -120,7 +120,7 @@ class CounterModel:
             "transfer": ticket_state in ACTIVE,
             "note": ticket is not None,
             "flag": self.flag_target() is not None,
-            "walk_in": True,
+            "walk_in": self.emergency is None,
             "take_break": state == "open" and idle,
             "resume": state == "break",
             "open_counter": state == "closed",

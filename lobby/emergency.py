@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -63,11 +62,12 @@ class EmergencyPanel(Static):
     }
     """
 
-    @dataclass
     class Shown(Message):
         """The panel has drawn emergency ``emergency`` (posted once per id): time to say so."""
 
-        emergency: int
+        def __init__(self, emergency: int) -> None:
+            super().__init__()
+            self.emergency = emergency
 
     def __init__(
         self,
@@ -100,7 +100,10 @@ class EmergencyPanel(Static):
         self._draw()
         if emergency is not None and emergency.id != self._told:
             self._told = emergency.id
-            self.call_after_refresh(self.post_message, self.Shown(emergency.id))
+            # made in the panel's own turn: a message's sender is whoever runs the code, and a
+            # Shown sent "from" the app (a stream worker drew it) would never reach the app
+            shown = emergency.id
+            self.call_later(lambda: self.post_message(self.Shown(shown)))
 
     def on_resize(self) -> None:
         self._draw()
