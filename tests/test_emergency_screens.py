@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Page, Response
 from textual.app import App
 
 from counter.app import CounterApp
@@ -41,7 +41,9 @@ from tests.browser import chromium_process as chromium_process
 from tests.browser import server as server
 from tests.conftest import CONFIG_PATH, STAFF, RunningServer, until, visitor
 from tests.test_counter_app import FAST, sign_in
+from tests.test_display_board import open_counters
 from tests.test_display_page import DisplayPage, open_display
+from tests.test_display_page import kiosk_browser as kiosk_browser
 from tests.test_emergency import end, start
 from tests.test_kiosk_flow import choose_language, kiosk_app, tap_service
 from tests.test_pages import token_of
@@ -286,3 +288,74 @@ async def test_a_check_in_refused_for_the_emergency_tells_the_visitor_plainly(
         assert "El registro está en pausa" in shown
         assert "Traceback" not in shown
     assert (await (await server.staff("super")).state()).tickets == []
+
+
+async def test_the_display_sounds_the_alarm_says_the_instruction_and_announces_no_call(
+    kiosk_browser: Browser, server: RunningServer
+) -> None:
+    display = await open_display(kiosk_browser, server)
+    spoken: list[Response] = []
+    display.page.on(
+        "response", lambda r: spoken.append(r) if "/display/emergency.wav" in r.url else None
+    )
+    (clerk,) = await open_counters(server, ("clerk", "w1"))
+    await server.kiosk().check_in(visitor("called-0001"))
+    called = await clerk.call_next("w1")
+    await display.until("window.lobbyDisplay.announced.length === 1")
+
+    await start(await server.staff("super"))
+    await display.until("window.lobbyDisplay.alarms >= 1")
+    await display.until("window.lobbyDisplay.spoken.length >= 2", timeout=20)
+    assert await display.js("window.lobbyDisplay.spoken.slice(0, 2)") == ["en", "es"]
+    await until(lambda: len(spoken) == 3, what="each language asked for once")
+    by_lang = {r.url.rsplit("lang=", 1)[-1]: r for r in spoken}
+    assert by_lang["so"].status == 404, "no Somali voice: shown, not said"
+    for lang in ("en", "es"):
+        assert by_lang[lang].headers["content-type"] == "audio/wav"
+        assert (await by_lang[lang].body())[:4] == b"RIFF"
+
+    await clerk.ticket_action(called.id, "recall")  # the server lists it to announce
+    await asyncio.sleep(0.5)
+    assert await display.announced() == [called.number], "no call is announced meanwhile"
+
+    await end(await server.staff("super"))
+    await display.until("document.getElementById('emergency').hidden")
+    await clerk.ticket_action(called.id, "recall")
+    await display.until("window.lobbyDisplay.announced.length === 2")
+
+
+async def test_the_alarm_is_not_the_chime_and_the_spoken_instruction_is_checked(
+    browser: Browser, server: RunningServer
+) -> None:
+    display = await open_display(browser, server)
+    get = display.page.request.get
+    alarm = await (await get(f"{server.url}/display/alarm.wav")).body()
+    chime = await (await get(f"{server.url}/display/chime.wav")).body()
+    assert alarm[:4] == b"RIFF" and alarm != chime
+    assert (await get(f"{server.url}/display/emergency.wav?kind=flood&lang=en")).status == 422
+    assert (await get(f"{server.url}/display/emergency.wav?kind=drill&lang=xx")).status == 422
+    said = await get(f"{server.url}/display/emergency.wav?kind=shelter&lang=es")
+    assert said.status == 200 and (await said.body())[:4] == b"RIFF"
+    stranger = await (await browser.new_context()).request.get(
+        f"{server.url}/display/emergency.wav?kind=shelter&lang=es"
+    )
+    assert stranger.status == 401, "for display devices only"
+
+
+async def test_a_drill_says_drill_plainly_on_every_screen(
+    browser: Browser, server: RunningServer
+) -> None:
+    display = await open_display(browser, server)
+    board = board_app(server)
+    async with board.run_test(size=TERMINAL), desk(server) as counter:
+        await until(lambda: board.state.ready)
+        drill = await start(await server.staff("super"), kind="drill")
+        assert drill.drill and drill.heading["en"] == "DRILL"
+        await page_shows_all(display, list(drill.instruction.values()), timeout=1.0)
+        assert await display.js("document.getElementById('emergency').classList.contains('drill')")
+        heading = await display.js("document.getElementById('emergency-heading').innerText")
+        assert heading.startswith("DRILL")
+        await until(lambda: "DRILL" in on_screen(board) and "DRILL" in on_screen(counter))
+        assert board.screen.query_one(EmergencyPanel).has_class("-drill")
+        assert "DRILL · calling is paused" in on_screen(counter)
+        await screenshot(display.page, "emergency-drill-display.png")

@@ -140,9 +140,11 @@
       const still = () => current !== null && current.id === emergency.id;
       while (still()) {
         if (sound.on()) {
+          const languages = Object.keys(emergency.instruction);
+          languages.forEach((lang) => spoken(emergency, lang)); // made while the alarm sounds
           debug.alarms += 1;
           await sound.play("alarm");
-          for (const lang of Object.keys(emergency.instruction)) {
+          for (const lang of languages) {
             if (!still()) return;
             const buffer = await spoken(emergency, lang);
             if (buffer && still()) {
