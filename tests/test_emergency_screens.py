@@ -39,7 +39,7 @@ from tests.browser import CHROMIUM, screenshot
 from tests.browser import browser as browser
 from tests.browser import chromium_process as chromium_process
 from tests.browser import server as server
-from tests.conftest import CONFIG_PATH, STAFF, RunningServer, until, visitor
+from tests.conftest import CONFIG_PATH, STAFF, RunningServer, running_server, until, visitor
 from tests.test_counter_app import FAST, sign_in
 from tests.test_display_board import open_counters
 from tests.test_display_page import DisplayPage, open_display
@@ -359,3 +359,66 @@ async def test_a_drill_says_drill_plainly_on_every_screen(
         assert board.screen.query_one(EmergencyPanel).has_class("-drill")
         assert "DRILL · calling is paused" in on_screen(counter)
         await screenshot(display.page, "emergency-drill-display.png")
+
+
+LONG = {
+    "en": "Please leave the building now by the nearest exit and walk, do not run."
+    " Leave your belongings where they are. Do not use the lifts. Staff in yellow vests"
+    " will guide you to the assembly point in the car park across the street, where we"
+    " will count everyone. Help anyone near you who needs it. Do not come back inside"
+    " until a member of staff tells you that it is safe to do so. Parents, keep your"
+    " children with you; carers, stay with the person you came with.",
+    "es": "Por favor, salga del edificio ahora por la salida más cercana y camine, no corra."
+    " Deje sus pertenencias donde están. No use los ascensores. El personal con chalecos"
+    " amarillos le guiará al punto de reunión en el aparcamiento de enfrente, donde"
+    " contaremos a todos. Ayude a quien lo necesite. No vuelva a entrar hasta que un"
+    " miembro del personal le diga que es seguro hacerlo. Padres, mantengan a sus hijos"
+    " con ustedes; acompañantes, quédense con su persona.",
+    "so": "Fadlan hadda ka bax dhismaha adigoo isticmaalaya albaabka kuugu dhow, soco ha"
+    " orodin. Alaabtaada meesha ay taal uga tag. Ha isticmaalin wiishka. Shaqaalaha"
+    " xiran jaakadaha jaallaha ah ayaa ku geyn doona goobta isu imaatinka ee baarkinka"
+    " waddada ka soo horjeedda, halkaas oo aan dadka oo dhan ku tirin doonno. Caawi qof"
+    " kasta oo u baahan. Ha soo noqon ilaa shaqaaluhu kuu sheegaan inay ammaan tahay. Waalidiinta,"
+    " carruurtiinna la joogo.",
+}
+
+
+def long_instructions() -> OfficeConfig:
+    """An office whose evacuation instruction runs to nearly the 500 characters allowed."""
+    own = CONFIG_PATH.read_text().index("\n[emergency.")
+    texts = ", ".join(f'{lang} = "{text}"' for lang, text in LONG.items())
+    return parse_config(
+        CONFIG_PATH.read_text()[:own] + f"\n[emergency.evacuate]\ninstruction = {{ {texts} }}\n",
+        "long-instructions.toml",
+    )
+
+
+async def test_too_long_to_fit_together_each_language_takes_its_turn(
+    browser: Browser, tmp_path: Path
+) -> None:
+    async with running_server(tmp_path, long_instructions()) as long:
+        display = await open_display(browser, long)
+        kiosk = kiosk_app(long)
+        async with kiosk.run_test(size=TERMINAL):
+            await until(lambda: kiosk.office is not None)
+            await start(await long.staff("super"))
+            await until(lambda: isinstance(kiosk.screen, EmergencyScreen))
+            panel = kiosk.screen.query_one(EmergencyPanel)
+            await until(lambda: panel.cycling, what="one language at a time at 80x24")
+            assert panel.shown_languages == ["en"]
+            assert " ".join(LONG["en"].split()[:8]) in on_screen(kiosk)
+            assert "1/3" in on_screen(kiosk)
+            save_terminal(kiosk, "emergency-kiosk-one-language")
+
+            cycling = "document.getElementById('emergency').classList.contains('cycling')"
+            await display.until(cycling)
+            visible = "[...document.querySelectorAll('.instruction')].filter(b => !b.hidden)"
+            assert await display.js(f"{visible}.map(b => b.lang)") == ["en"]
+            words = await display.js(f"{visible}[0].innerText")
+            assert "EMERGENCY" in words and LONG["en"][:40] in words, "its own heading with it"
+            fits = "(() => { const b = document.querySelector('.instruction:not([hidden])');"
+            assert await display.js(f"{fits} return b.scrollHeight <= b.clientHeight + 1; }})()")
+            await screenshot(display.page, "emergency-display-one-language.png")
+            await display.until(f"{visible}[0].lang === 'es'", timeout=7.0)
+            await until(lambda: panel.shown_languages != ["en"], timeout=7.0)
+            assert "2/3" in on_screen(kiosk)

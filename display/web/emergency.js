@@ -20,7 +20,7 @@
   const REPEAT_MS = 20000;
   const GAP_MS = 600;
   const ACK_DELAYS_MS = [500, 1000, 2000, 5000, 10000, 30000];
-  const SMALLEST_EM = 0.45; // of the instruction's full size: below this, one language at a time
+  const SMALLEST_EM = 0.6; // of the instruction's full size: below this, one language at a time
 
   const $ = (id) => document.getElementById(id);
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
