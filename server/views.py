@@ -30,6 +30,7 @@ from server.auth import (
     verify_password,
     weak_password,
 )
+from server.control import CONTROL_ROLE
 from server.engine import Refused
 from server.errors import STATUS_BY_KIND, api_error
 from server.keys import CHECK_IN_LIMIT, OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS
@@ -46,6 +47,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CLERKS = ("clerk", "supervisor", "admin")
 SUPERVISORS = ("supervisor", "admin")
 ANY_ROLE = ("kiosk", "display", "clerk", "supervisor", "admin")
+EMERGENCY_COMMANDERS = (*SUPERVISORS, CONTROL_ROLE)
+"""Who starts and ends the emergency mode: a supervisor, or ``lobby emergency`` on the
+server's own machine (its control token, ``server/control.py``)."""
 _encoder = msgspec.json.Encoder()
 EMERGENCY_REFUSED = (409, "refused while the office is in emergency mode (code emergency)")
 
@@ -533,12 +537,12 @@ async def notice(request: web.Request) -> web.Response:
     "Put the office in emergency mode (or a drill): every screen shows the kind's instruction,"
     " check-in and calling pause, the queue is kept. 409 emergency_active while one is on; a"
     " retry with the same request_id gets the same answer; 400 unknown_kind names the kinds",
-    roles=SUPERVISORS,
+    roles=EMERGENCY_COMMANDERS,
     body=p.EmergencyStartRequest,
     response=p.EmergencyView,
 )
 async def emergency_start(request: web.Request) -> web.Response:
-    principal = require(request, *SUPERVISORS)
+    principal = require(request, *EMERGENCY_COMMANDERS)
     body = await read_body(request, p.EmergencyStartRequest)
     office = office_of(request)
     screens = await expected_screens(office)
@@ -554,7 +558,7 @@ async def emergency_start(request: web.Request) -> web.Response:
             )
         )
     )
-    return reply(present.emergency_view(emergency, principal.role, office.now()))
+    return reply(present.emergency_view(emergency, "supervisor", office.now()))
 
 
 async def expected_screens(office: Office) -> list[tuple[str, str]]:
@@ -576,12 +580,12 @@ async def expected_screens(office: Office) -> list[tuple[str, str]]:
     "/api/emergency/end",
     "End the emergency mode: check-in and calling resume, in the queue's order;"
     " 409 no_emergency when none is on",
-    roles=SUPERVISORS,
+    roles=EMERGENCY_COMMANDERS,
     body=p.EmptyBody,
     response=p.EmergencyEnded,
 )
 async def emergency_end(request: web.Request) -> web.Response:
-    principal = require(request, *SUPERVISORS)
+    principal = require(request, *EMERGENCY_COMMANDERS)
     await read_body(request, p.EmptyBody)
     office = office_of(request)
     ended = await guarded(office.run(lambda now: office.engine.end_emergency(now, principal.name)))

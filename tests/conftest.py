@@ -65,6 +65,8 @@ class RunningServer:
     clock: Callable[[], datetime] | None = None
     tick_sec: float = TICK_SEC
     header_timeout: float = HEADER_TIMEOUT_SEC
+    control: bool = False
+    """Keep the local control file beside the database, as ``lobby serve`` does."""
 
     @property
     def url(self) -> str:
@@ -77,7 +79,13 @@ class RunningServer:
 
     async def start(self) -> None:
         self.runner = web.AppRunner(
-            create_app(self.config, self.db, self.clock, self.tick_sec),
+            create_app(
+                self.config,
+                self.db,
+                self.clock,
+                self.tick_sec,
+                control_url=self.url if self.control else None,
+            ),
             shutdown_timeout=1.0,
             keepalive_timeout=self.header_timeout,
         )
