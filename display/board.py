@@ -232,7 +232,8 @@ class LobbyBoard(App[None]):
         self._notice.update(office.notice if office else "")
         self._notice.set_class(not (office and office.notice), "-blank")
         emergency = office.emergency if office else None
-        self.screen.set_class(emergency is not None, "-emergency")
+        if self.screen_stack:  # a timer may fire while the app shuts down
+            self.screen.set_class(emergency is not None, "-emergency")
         self._emergency.show(emergency)
 
     def _tick(self) -> None:
