@@ -395,6 +395,7 @@ class KioskApp(App[int]):
         """Send the kept check-ins one at a time, oldest first, each until it is answered."""
         assert self.backend is not None
         backend = self.backend
+        held = 0  # refusals in a row for an emergency
         while True:
             request = self.outbox.first()
             if request is None:
@@ -406,10 +407,12 @@ class KioskApp(App[int]):
                 result = await self._until_answered(partial(self._send, backend, request))
             except ApiError as refusal:
                 if refusal.code == EMERGENCY and self._kept_for_later(request):
-                    await self._after_emergency()
+                    await self._after_emergency(held)
+                    held += 1
                     continue
                 log.warning("check-in %s refused: %s", request.client_request_id, refusal)
                 result = refusal
+            held = 0
             self.outbox.answered(request.client_request_id)
             self._promised.discard(request.client_request_id)
             answer = self._answers.pop(request.client_request_id, None)
@@ -426,9 +429,11 @@ class KioskApp(App[int]):
         rid = request.client_request_id
         return rid in self._promised or rid not in self._answers
 
-    async def _after_emergency(self) -> None:
+    async def _after_emergency(self, attempt: int) -> None:
+        """Until the office's state says the emergency is over, then a little longer each time
+        the server still refuses (the stream may lag behind it)."""
         await self._calm.wait()
-        await asyncio.sleep(self.retry_delays[0])
+        await asyncio.sleep(self.retry_delays[min(attempt, len(self.retry_delays) - 1)])
 
     def _send(self, backend: KioskBackend, request: p.CheckInRequest) -> Awaitable[p.TicketView]:
         """The check-in as sent now: with the visitor's arrival time once it is late, so the

@@ -422,3 +422,31 @@ async def test_too_long_to_fit_together_each_language_takes_its_turn(
             await display.until(f"{visible}[0].lang === 'es'", timeout=7.0)
             await until(lambda: panel.shown_languages != ["en"], timeout=7.0)
             assert "2/3" in on_screen(kiosk)
+
+
+async def test_a_check_in_kept_while_the_server_was_away_keeps_its_place_after_the_emergency(
+    server: RunningServer,
+) -> None:
+    """The visitor was told their place is kept; an emergency meanwhile does not undo that."""
+    app = KioskApp(
+        lambda: StalledBackend(server.url, server.tokens["kiosk"], timeout=1.0),
+        None,
+        retry_delays=(0.05, 0.1, 0.2),
+        outage_after=0.3,
+    )
+    async with app.run_test(size=TERMINAL) as pilot:
+        await until(lambda: app.office is not None and bool(app.query(".language")))
+        await choose_language(pilot, "en")
+        await start(await server.staff("super"))
+        await server.stop()
+        screen = await tap_service(pilot, "permits")
+        await until(lambda: screen.shown == "offline", what="your place is kept")
+        await server.start()
+        await asyncio.sleep(0.5)  # the kiosk sends it and is refused for the emergency
+        supervisor = await server.staff("super")
+        assert (await supervisor.state()).tickets == []
+        assert app.outbox.first() is not None, "still kept"
+        await end(supervisor)
+        await until(lambda: app.outbox.first() is None, what="sent after the end")
+    [ticket] = (await (await server.staff("super")).state()).tickets
+    assert ticket.received_at is not None, "with the visitor's arrival time"
