@@ -29,7 +29,7 @@ from counter.screens.sign_in import SignInScreen
 from counter.session import SIGNED_OUT, UNREACHABLE, Session
 from lobby import protocol as p
 from lobby.client import ApiError, live
-from lobby.emergency import Acknowledgements, EmergencyPanel, acknowledge
+from lobby.emergency import Acknowledgements, EmergencyPanel, acknowledge, showing
 
 ALERT_ATTEMPTS = 3
 
@@ -131,11 +131,9 @@ class CounterApp(App[None]):
         counter_id = self.counter_id
         model = self.model
 
-        def current() -> bool:
-            return model.emergency is not None and model.emergency.id == emergency_id
-
         if await acknowledge(
-            lambda: self.session.client.emergency_ack(emergency_id, counter_id), current
+            lambda: self.session.client.emergency_ack(emergency_id, counter_id),
+            lambda: showing(model.office.office, emergency_id),
         ):
             self.acknowledgements.answered.append(emergency_id)
 

@@ -32,7 +32,7 @@ from display.labels import known, label, side_by_side
 from display.service_list import ServiceList
 from lobby import protocol as p
 from lobby.client import ApiError, LobbyClient, StreamMessage, live
-from lobby.emergency import Acknowledgements, EmergencyPanel, acknowledge
+from lobby.emergency import Acknowledgements, EmergencyPanel, acknowledge, showing
 from lobby.state import OfficeState
 
 NOW_LINES = 4
@@ -179,15 +179,10 @@ class LobbyBoard(App[None]):
             self._client = LobbyClient(self._server, self._token)
         client = self._client
 
-        def current() -> bool:
-            office = self.state.office
-            return (
-                office is not None
-                and office.emergency is not None
-                and (office.emergency.id == emergency_id)
-            )
-
-        if await acknowledge(lambda: client.emergency_ack(emergency_id), current):
+        if await acknowledge(
+            lambda: client.emergency_ack(emergency_id),
+            lambda: showing(self.state.office, emergency_id),
+        ):
             self.acknowledgements.answered.append(emergency_id)
 
     # --------------------------------------------------------------- announcing

@@ -49,7 +49,7 @@ from kiosk.widgets.choice_row import ChoiceRow
 from kiosk.wording import greeting, ticket_content
 from lobby import protocol as p
 from lobby.client import ApiError, ServerUnreachable, StreamMessage
-from lobby.emergency import Acknowledgements, EmergencyPanel, acknowledge
+from lobby.emergency import Acknowledgements, EmergencyPanel, acknowledge, showing
 from lobby.state import OfficeState, in_language
 
 log = logging.getLogger("lobby.kiosk")
@@ -235,15 +235,10 @@ class KioskApp(App[int]):
         assert self.backend is not None
         backend = self.backend
 
-        def current() -> bool:
-            office = self.office_state.office
-            return (
-                office is not None
-                and office.emergency is not None
-                and (office.emergency.id == emergency_id)
-            )
-
-        if await acknowledge(lambda: backend.emergency_ack(emergency_id), current):
+        if await acknowledge(
+            lambda: backend.emergency_ack(emergency_id),
+            lambda: showing(self.office_state.office, emergency_id),
+        ):
             self.acknowledgements.answered.append(emergency_id)
 
     # ------------------------------------------------------------- navigation

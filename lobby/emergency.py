@@ -169,6 +169,15 @@ class EmergencyPanel(Static):
         )
 
 
+def showing(office: p.OfficeView | None, emergency_id: int) -> bool:
+    """Whether the office's state is still in emergency ``emergency_id`` (worth acknowledging)."""
+    return (
+        office is not None
+        and office.emergency is not None
+        and (office.emergency.id == emergency_id)
+    )
+
+
 async def acknowledge(
     send: Callable[[], Awaitable[object]],
     still_current: Callable[[], bool],

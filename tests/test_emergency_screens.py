@@ -33,7 +33,7 @@ from kiosk.screenshots import svg_to_png
 from kiosk.visit import VisitorDetails
 from lobby import protocol as p
 from lobby.client import ApiError, StreamMessage, live
-from lobby.emergency import EmergencyPanel
+from lobby.emergency import EmergencyPanel, acknowledge
 from server.config import OfficeConfig, parse_config
 from tests.browser import CHROMIUM, screenshot
 from tests.browser import browser as browser
@@ -267,15 +267,19 @@ class StalledBackend(ServerBackend):
         await asyncio.Event().wait()
 
 
+def stalled_kiosk(server: RunningServer, outage_after: float) -> KioskApp:
+    return KioskApp(
+        lambda: StalledBackend(server.url, server.tokens["kiosk"], timeout=1.0),
+        None,
+        retry_delays=(0.05, 0.1, 0.2),
+        outage_after=outage_after,
+    )
+
+
 async def test_a_check_in_refused_for_the_emergency_tells_the_visitor_plainly(
     server: RunningServer,
 ) -> None:
-    app = KioskApp(
-        lambda: StalledBackend(server.url, server.tokens["kiosk"], timeout=2.0),
-        None,
-        retry_delays=(0.05,),
-        outage_after=2.0,
-    )
+    app = stalled_kiosk(server, outage_after=2.0)
     async with app.run_test(size=TERMINAL) as pilot:
         await until(lambda: app.office is not None and bool(app.query(".language")))
         await choose_language(pilot, "es")
@@ -428,12 +432,7 @@ async def test_a_check_in_kept_while_the_server_was_away_keeps_its_place_after_t
     server: RunningServer,
 ) -> None:
     """The visitor was told their place is kept; an emergency meanwhile does not undo that."""
-    app = KioskApp(
-        lambda: StalledBackend(server.url, server.tokens["kiosk"], timeout=1.0),
-        None,
-        retry_delays=(0.05, 0.1, 0.2),
-        outage_after=0.3,
-    )
+    app = stalled_kiosk(server, outage_after=0.3)
     async with app.run_test(size=TERMINAL) as pilot:
         await until(lambda: app.office is not None and bool(app.query(".language")))
         await choose_language(pilot, "en")
@@ -450,3 +449,25 @@ async def test_a_check_in_kept_while_the_server_was_away_keeps_its_place_after_t
         await until(lambda: app.outbox.first() is None, what="sent after the end")
     [ticket] = (await (await server.staff("super")).state()).tickets
     assert ticket.received_at is not None, "with the visitor's arrival time"
+
+
+async def test_an_acknowledgement_is_repeated_until_the_server_is_back(
+    server: RunningServer,
+) -> None:
+    emergency = await start(await server.staff("super"))
+    display = server.display()
+    await server.stop()
+    tries: list[float] = []
+
+    async def send() -> object:
+        tries.append(asyncio.get_running_loop().time())
+        if len(tries) == 3:
+            await server.start()
+        return await display.emergency_ack(emergency.id)
+
+    assert await acknowledge(send, lambda: True, delays=(0.05, 0.1))
+    assert len(tries) == 3, "unanswered twice while the server was down, then answered"
+    assert await acknowledged(server) == {"display:test-display"}
+    # the emergency is over: a late acknowledgement is refused once, not repeated
+    await end(await server.staff("super"))
+    assert not await acknowledge(lambda: display.emergency_ack(emergency.id), lambda: True)
