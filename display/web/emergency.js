@@ -20,6 +20,7 @@
   const REPEAT_MS = 20000;
   const GAP_MS = 600;
   const ACK_DELAYS_MS = [500, 1000, 2000, 5000, 10000, 30000];
+  const LARGEST_EM = 1.8; // short texts on a tall screen grow to fill it
   const SMALLEST_EM = 0.6; // of the instruction's full size: below this, one language at a time
 
   const $ = (id) => document.getElementById(id);
@@ -27,7 +28,7 @@
 
   /** The distinct headings in the office's order: "EMERGENCY · EMERGENCIA · XAALAD DEGDEG". */
   function headings(emergency) {
-    return [...new Set(Object.values(emergency.heading))].join(" · ");
+    return [...new Set(Object.values(emergency.heading))].join("\u00a0· "); // never "· " first
   }
 
   function create({ sound, debug }) {
@@ -68,9 +69,21 @@
       box.classList.remove("cycling");
       lines.style.fontSize = "";
       for (const block of lines.children) block.hidden = false;
-      for (let scale = 1; scale >= SMALLEST_EM - 0.001; scale -= 0.05) {
-        lines.style.fontSize = `${scale.toFixed(2)}em`;
-        if (lines.scrollHeight <= lines.clientHeight + 1) return;
+      const fits = (scale) => {
+        lines.style.fontSize = `${scale.toFixed(3)}em`;
+        return lines.scrollHeight <= lines.clientHeight + 1;
+      };
+      if (fits(SMALLEST_EM)) {
+        // the largest size that fits, in a few layouts: the page must show it at once
+        let low = SMALLEST_EM;
+        let high = LARGEST_EM;
+        while (high - low > 0.02) {
+          const middle = (low + high) / 2;
+          if (fits(middle)) low = middle;
+          else high = middle;
+        }
+        fits(low);
+        return;
       }
       box.classList.add("cycling");
       lines.style.fontSize = "";
