@@ -285,6 +285,8 @@ class KioskApp(App[int]):
             return
         if self.pending is not None:
             return  # the visitor is waiting, for a few seconds, for a ticket being requested
+        if self.in_emergency:
+            return  # the emergency stays on screen until it ends
         at_home = len(self.screen_stack) <= 1
         if at_home and self.details.is_empty() and self.language == self.default_language:
             return

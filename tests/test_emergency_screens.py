@@ -471,3 +471,13 @@ async def test_an_acknowledgement_is_repeated_until_the_server_is_back(
     # the emergency is over: a late acknowledgement is refused once, not repeated
     await end(await server.staff("super"))
     assert not await acknowledge(lambda: display.emergency_ack(emergency.id), lambda: True)
+
+
+async def test_the_kiosk_idle_reset_leaves_the_emergency_on_screen(server: RunningServer) -> None:
+    kiosk = kiosk_app(server, idle_timeout=0.2)
+    async with kiosk.run_test(size=TERMINAL):
+        await until(lambda: kiosk.office is not None)
+        await start(await server.staff("super"))
+        await until(lambda: isinstance(kiosk.screen, EmergencyScreen))
+        await asyncio.sleep(0.6)  # past the idle timeout, twice
+        assert isinstance(kiosk.screen, EmergencyScreen)
