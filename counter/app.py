@@ -24,6 +24,7 @@ from counter.actions import ALERT_KEY
 from counter.model import CounterModel
 from counter.screens.confirm import ConfirmScreen
 from counter.screens.desk import DeskScreen
+from counter.screens.form import FormScreen
 from counter.screens.safety import AlertConfirmScreen, ChecklistScreen
 from counter.screens.sign_in import SignInScreen
 from counter.session import SIGNED_OUT, UNREACHABLE, Session
@@ -64,6 +65,7 @@ class CounterApp(App[None]):
         self.changed: Signal[None] = Signal(self, "changed")
         self._linked_before = False
         self.acknowledgements = Acknowledgements()
+        self._emergency_seen: int | None = None
 
     def on_mount(self) -> None:
         if self._preview_state is not None:
@@ -118,8 +120,22 @@ class CounterApp(App[None]):
             ):
                 self.model.apply(message)
                 self.changed.publish(None)
+                await self._close_forms_for(self.model.emergency)
         except ApiError:
             self.signed_out()
+
+    async def _close_forms_for(self, emergency: p.EmergencyView | None) -> None:
+        """A new emergency closes the form the clerk was filling in (a half-typed note is
+        lost), so the desk with the instruction is what they see. A safety alert's screens
+        stay: that alert is an emergency of its own."""
+        if emergency is None or emergency.id == self._emergency_seen:
+            return
+        self._emergency_seen = emergency.id
+        while isinstance(self.screen, FormScreen | ConfirmScreen) and not isinstance(
+            self.screen, ChecklistScreen
+        ):
+            await self.pop_screen()
+        self.changed.publish(None)
 
     def on_emergency_panel_shown(self, event: EmergencyPanel.Shown) -> None:
         if self.session.signed_in and self.acknowledgements.due(event.emergency):

@@ -22,6 +22,7 @@ from textual.app import App
 
 from counter.app import CounterApp
 from counter.screens.desk import DeskScreen
+from counter.screens.walk_in import WalkInScreen
 from display.board import LobbyBoard
 from kiosk.app import KioskApp
 from kiosk.backend import ServerBackend
@@ -481,3 +482,13 @@ async def test_the_kiosk_idle_reset_leaves_the_emergency_on_screen(server: Runni
         await until(lambda: isinstance(kiosk.screen, EmergencyScreen))
         await asyncio.sleep(0.6)  # past the idle timeout, twice
         assert isinstance(kiosk.screen, EmergencyScreen)
+
+
+async def test_an_emergency_closes_the_form_a_clerk_was_filling_in(server: RunningServer) -> None:
+    async with desk(server) as counter:
+        await counter.run_action("walk_in", counter.screen)
+        await until(lambda: isinstance(counter.screen, WalkInScreen))
+        emergency = await start(await server.staff("super"))
+        await until(lambda: isinstance(counter.screen, DeskScreen))
+        await until(lambda: panel_shows_all(counter, emergency))
+        await until(lambda: counter.acknowledgements.answered == [emergency.id])
