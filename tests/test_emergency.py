@@ -3,9 +3,11 @@ with a clear 409 and nothing stored, the queue comes back in its order, a restar
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 
 import aiohttp
+import msgspec
 import pytest
 
 from lobby import protocol as p
@@ -258,3 +260,49 @@ async def test_the_emergency_log_and_screens_hold_no_visitor_name(server: Runnin
     for _, data in logged(server, "emergency."):
         assert "Grace" not in data and "Hopper" not in data and "wheelchair" not in data
     assert not any("Ada" in data for _, data in logged(server))
+
+
+async def test_a_status_page_shows_the_emergency_at_once_and_no_longer_after(
+    server: RunningServer,
+) -> None:
+    ticket = await server.kiosk().check_in(visitor("status-0001", kiosk_language="so"))
+    token = ticket.status_url.split("?")[0].rsplit("/", 1)[1]
+    supervisor = await server.staff("super")
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(f"{server.url}/status/{token}/ws") as ws,
+    ):
+        first = msgspec.json.decode(await ws.receive_str(), type=p.VisitStatus)
+        assert first.emergency is None
+        started = await start(supervisor, "evacuate")
+        status = msgspec.json.decode(await ws.receive_str(), type=p.VisitStatus)
+        while status.emergency is None:
+            status = msgspec.json.decode(await ws.receive_str(), type=p.VisitStatus)
+        assert status.emergency.id == started.id
+        assert status.emergency.instruction["so"] == "Tijaabo: ka bax albaabka kuugu dhow."
+        assert status.emergency.screens == [] and status.emergency.checklist == []
+        async with http.get(f"{server.url}/status/{token}/json") as response:
+            assert (await response.json())["emergency"]["kind"] == "evacuate"
+        await end(supervisor)
+        while status.emergency is not None:
+            status = msgspec.json.decode(await ws.receive_str(), type=p.VisitStatus)
+
+
+async def test_the_events_log_names_the_emergency_and_its_screens_never_a_visitor(
+    server: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="lobby.events")
+    supervisor = await server.staff("super")
+    await server.kiosk().check_in(visitor("logged-0001", name="Grace Hopper"))
+    started = await start(supervisor, "drill")
+    await ack(server.display(), started.id)
+    await end(supervisor)
+    lines = [r.getMessage() for r in caplog.records if r.name == "lobby.events"]
+    emergency = [line for line in lines if line.startswith("emergency.")]
+    assert emergency == [
+        f"emergency.started seq={started.id} emergency={started.id} emergency_kind=drill",
+        f"emergency.acknowledged seq={started.id + 1} emergency={started.id}"
+        " screen=display:test-display",
+        f"emergency.ended seq={started.id + 2} emergency={started.id}",
+    ]
+    assert not any("Grace" in line or "Hopper" in line for line in lines)

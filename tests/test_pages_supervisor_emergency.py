@@ -61,3 +61,11 @@ async def test_a_supervisor_starts_an_emergency_sees_late_screens_and_ends_it(
     await expect(band).to_be_hidden(timeout=WAIT_MS)
     await expect(page.locator("#emergency-card")).to_be_visible()
     assert (await clerk.state()).office.emergency is None
+    await page.click("#report-today")
+    listed = page.locator("#report-emergencies")
+    await expect(listed).to_contain_text("Emergency · shelter", timeout=WAIT_MS)
+    await expect(listed).to_contain_text(
+        "1 of 3 screens acknowledged (not: kiosk:test-kiosk, counter:w1)"
+    )
+    await listed.scroll_into_view_if_needed()
+    await screenshot(page, "supervisor-emergency-report.png")

@@ -679,9 +679,12 @@
           outcomes.done + " served · " + outcomes.no_show + " no-show · " + outcomes.walkaway + " left · " +
           outcomes.closed_at_end_of_day + " closed at end of day" + (all.still_open ? " · " + all.still_open + " still open" : "")),
         figure("Wait (arrival to call)", all.wait_min.count ? num(all.wait_min.mean) + " min" : "–",
-          all.wait_min.count ? "of " + all.called + " called · median " + num(all.wait_min.median) + " · 90% within " + num(all.wait_min.p90) + " min" : "nobody called yet"),
+          all.wait_min.count ? "of " + all.wait_min.count + " called" + (all.during_emergencies.visits ? " (no emergency in their wait)" : "") + " · median " + num(all.wait_min.median) + " · 90% within " + num(all.wait_min.p90) + " min" : "nobody called yet"),
         figure("Waited before leaving", all.waited_before_leaving_min.count ? num(all.waited_before_leaving_min.mean) + " min" : "–",
           all.waited_before_leaving_min.count ? "of " + all.waited_before_leaving_min.count + " never called (left or closed at end of day) · 90% within " + num(all.waited_before_leaving_min.p90) + " min" : "nobody left uncalled"),
+        ...(all.during_emergencies.visits ? [figure("Waited through an emergency",
+          all.during_emergencies.wait_min.count ? num(all.during_emergencies.wait_min.mean) + " min" : "–",
+          all.during_emergencies.visits + " visits waiting when one began · not held to the target")] : []),
         figure("Called within target", levelText(level),
           level && level.counted ? level.met + " of " + level.counted + " visits" : "no visit counted yet",
           level && level.below_goal ? "warn" : ""),
@@ -807,6 +810,21 @@
       el("div", {}, [
         el("h3", { text: "Closed at end of day" }),
         el("p", { id: "report-closed", text: report.closed_at_end_of_day.length ? report.closed_at_end_of_day.join(", ") : "None." }),
+      ]),
+      el("div", {}, [
+        el("h3", { text: "Emergencies and drills" }),
+        report.emergencies.length
+          ? el("ul", { className: "debrief", id: "report-emergencies" }, report.emergencies.map((e) =>
+              el("li", {}, [
+                el("strong", { text: (e.drill ? "Drill" : "Emergency") + " · " + e.kind }),
+                el("span", { text: " · " + clockText(e.started_at) + (e.minutes != null ? " · " + num(e.minutes) + " min" : " · still on") + " · " }),
+                el("span", { text: e.all_screens_sec != null
+                  ? "every screen showed it within " + num(e.all_screens_sec) + " s"
+                  : e.screens_acknowledged + " of " + e.screens_expected + " screens acknowledged" +
+                    (e.screens_missing.length ? " (not: " + e.screens_missing.join(", ") + ")" : "") }),
+              ])
+            ))
+          : el("p", { id: "report-emergencies", text: "None in this period." }),
       ]),
       el("div", {}, [
         el("h3", { text: "Debrief list" }),
