@@ -896,6 +896,10 @@ class Engine:
         """
         for known in (self.emergency, *self.ended_emergencies):
             if request_id is not None and known is not None and known.request_id == request_id:
+                if known.kind != kind:
+                    raise Refused(
+                        "conflict", "request_id was already used for another kind", "request_id"
+                    )
                 return known, []
         config = self.config.emergency(kind)
         if config is None:

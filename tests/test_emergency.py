@@ -79,6 +79,8 @@ async def test_every_audience_sees_the_emergency_in_the_first_patch_after_the_co
             assert set(shown.instruction) == {"en", "es", "so"} == set(shown.heading)
             assert shown.heading["en"] == "DRILL"
         assert display.office.emergency and display.office.emergency.screens == []
+        assert display.office.emergency.started_by == "", "no staff name on a public screen"
+        assert boss.office.emergency and boss.office.emergency.started_by == "super"
         assert display.office.emergency.checklist == [], "the checklist is for staff"
         assert clerk.office.emergency and clerk.office.emergency.checklist
         assert clerk.office.emergency.screens == [], "only supervisors see who acknowledged"
@@ -139,6 +141,8 @@ async def test_start_is_idempotent_by_request_id_and_refused_while_one_is_on(
     first = await start(supervisor, "evacuate", "start-1")
     assert await start(supervisor, "evacuate", "start-1") == first
     assert len(logged(server, "emergency.")) == 1
+    error = await refused(start(supervisor, "shelter", "start-1"))
+    assert (error.status, error.code, error.field) == (409, "conflict", "request_id")
     error = await refused(start(supervisor, "shelter", "start-2"))
     assert (error.status, error.code) == (409, "emergency_active")
     ended = await end(supervisor)
