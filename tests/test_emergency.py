@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from datetime import timedelta
+from typing import Any
 
 import aiohttp
 import msgspec
@@ -310,3 +312,34 @@ async def test_the_events_log_names_the_emergency_and_its_screens_never_a_visito
         f"emergency.ended seq={started.id + 2} emergency={started.id}",
     ]
     assert not any("Grace" in line or "Hopper" in line for line in lines)
+
+
+async def test_a_check_in_a_kiosk_queued_while_cut_off_keeps_its_place_during_one(
+    clocked_server: tuple[RunningServer, FakeClock],
+) -> None:
+    """The visitor left the kiosk with a place promised before it could show the instruction:
+    the place is kept, and the wait reported as one the emergency interrupted."""
+    server, clock = clocked_server
+    kiosk, supervisor = server.kiosk(), await server.staff("super")
+    took = clock.now
+    clock.advance(minutes=2)
+    await start(supervisor)
+    clock.advance(minutes=1)
+    late = await kiosk.check_in(visitor("queued-0001", arrived_at=took))
+    assert late.arrived_at == took.isoformat(timespec="seconds")
+    error = await refused(kiosk.check_in(visitor("live-00001")))
+    assert error.code == "emergency", "a check-in made now is refused all the same"
+    await server.restart()  # the visit records take up the emergency where they left it
+    clock.advance(minutes=1)
+    second = await server.kiosk().check_in(
+        visitor("queued-0002", arrived_at=took + timedelta(minutes=1))
+    )
+    supervisor = await server.staff("super")
+    await end(supervisor)
+    clerk = await server.staff("clerk")
+    await clerk.counter_action("w1", "open")
+    assert (await clerk.call_next("w1")).id == late.id, "first in line, by its arrival"
+    report: dict[str, Any] = await supervisor.request("GET", "/api/reports/summary")
+    during = report["services"]["permits"]["during_emergencies"]
+    assert (during["visits"], during["called"]) == (2, 1)
+    assert second.number == "P-002"
