@@ -394,6 +394,22 @@ class EmergencyAckRequest(Body):
     ``counter:<id>``. A display or kiosk sends none: its device token names it."""
 
 
+class EmergencyKind(msgspec.Struct):
+    """A configured kind a supervisor may start, with what screens would show."""
+
+    kind: str
+    drill: bool
+    heading: dict[str, str]
+    instruction: dict[str, str]
+    checklist: list[str]
+
+
+class EmergencyKinds(msgspec.Struct):
+    """``GET /api/emergency/kinds``: the office's kinds, in the configuration's order."""
+
+    kinds: list[EmergencyKind]
+
+
 class EmergencyEnded(msgspec.Struct):
     """``POST /api/emergency/end``: which emergency ended and how long it lasted."""
 

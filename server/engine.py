@@ -540,7 +540,12 @@ class Engine:
         arrived_at: datetime | None = None,
     ) -> tuple[Ticket, list[Event]]:
         """``arrived_at``: when a kiosk that could not reach the server took the check-in (it
-        queued it and sends it late). The visitor waits, and is ordered, from that moment."""
+        queued it and sends it late). The visitor waits, and is ordered, from that moment.
+
+        During an emergency a check-in is refused and nothing stored, except one a kiosk
+        queued while it could not reach the server: that visitor already left the kiosk with
+        a place promised (it could not show the instruction), so the place is kept and the
+        wait counted as one the emergency interrupted."""
         existing = self.request_ids.get(request_id)
         if existing is not None:
             ticket = self.tickets[existing]
@@ -552,12 +557,14 @@ class Engine:
                     "client_request_id",
                 )
             return ticket, []
-        if self.emergency is not None:  # nothing is stored: the kiosk shows the instruction
-            raise Refused("emergency", EMERGENCY_CHECK_IN)
+        if self.emergency is not None and arrived_at is None:
+            raise Refused("emergency", EMERGENCY_CHECK_IN)  # nothing is stored
         if service not in self.services:
             raise Refused("invalid", f"unknown service {service!r}", "service")
         now = self._fixed(now)
         arrival = self._late_arrival(arrived_at, now)
+        if self.emergency is not None and arrival is None:
+            raise Refused("emergency", EMERGENCY_CHECK_IN)
         if language is not None and language not in self.config.languages:
             raise Refused("invalid", f"language {language!r} is not offered here", "language")
         if self.service_state(service, arrival or now) == "closed":
@@ -896,6 +903,10 @@ class Engine:
         """
         for known in (self.emergency, *self.ended_emergencies):
             if request_id is not None and known is not None and known.request_id == request_id:
+                if known.kind != kind:
+                    raise Refused(
+                        "conflict", "request_id was already used for another kind", "request_id"
+                    )
                 return known, []
         config = self.config.emergency(kind)
         if config is None:

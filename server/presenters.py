@@ -303,15 +303,16 @@ ACK_WITHIN = timedelta(seconds=p.EMERGENCY_ACK_SEC)
 
 
 def emergency_view(emergency: Emergency, role: str, now: datetime) -> p.EmergencyView:
-    """What every screen shows in place of the queue; staff also get the checklist, and
-    supervisors each expected screen, marked late once it has not acknowledged within
-    ``EMERGENCY_ACK_SEC`` (a tick at ``now`` moves that mark)."""
+    """What every screen shows in place of the queue; staff also get who started it and the
+    checklist, and supervisors each expected screen, marked late once it has not acknowledged
+    within ``EMERGENCY_ACK_SEC`` (a tick at ``now`` moves that mark). A display, a kiosk or a
+    status page is not told a staff member's name, as with the counters."""
     view = p.EmergencyView(
         id=emergency.id,
         kind=emergency.kind,
         drill=emergency.drill,
         started_at=iso(emergency.started_at) or "",
-        started_by=emergency.started_by,
+        started_by=emergency.started_by if role in STAFF_ROLES else "",
         heading=dict(emergency.heading),
         instruction=dict(emergency.instruction),
     )

@@ -576,6 +576,27 @@ async def expected_screens(office: Office) -> list[tuple[str, str]]:
 
 
 @api(
+    "GET",
+    "/api/emergency/kinds",
+    "The emergency kinds this office has, with the texts screens would show (supervisors)",
+    roles=SUPERVISORS,
+    response=p.EmergencyKinds,
+)
+async def emergency_kinds(request: web.Request) -> web.Response:
+    require(request, *SUPERVISORS)
+    return reply(
+        p.EmergencyKinds(
+            [
+                p.EmergencyKind(
+                    e.kind, e.drill, dict(e.heading), dict(e.instruction), list(e.checklist)
+                )
+                for e in office_of(request).config.emergencies
+            ]
+        )
+    )
+
+
+@api(
     "POST",
     "/api/emergency/end",
     "End the emergency mode: check-in and calling resume, in the queue's order;"

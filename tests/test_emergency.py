@@ -3,9 +3,13 @@ with a clear 409 and nothing stored, the queue comes back in its order, a restar
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+from datetime import timedelta
+from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 
 from lobby import protocol as p
@@ -77,6 +81,8 @@ async def test_every_audience_sees_the_emergency_in_the_first_patch_after_the_co
             assert set(shown.instruction) == {"en", "es", "so"} == set(shown.heading)
             assert shown.heading["en"] == "DRILL"
         assert display.office.emergency and display.office.emergency.screens == []
+        assert display.office.emergency.started_by == "", "no staff name on a public screen"
+        assert boss.office.emergency and boss.office.emergency.started_by == "super"
         assert display.office.emergency.checklist == [], "the checklist is for staff"
         assert clerk.office.emergency and clerk.office.emergency.checklist
         assert clerk.office.emergency.screens == [], "only supervisors see who acknowledged"
@@ -137,6 +143,8 @@ async def test_start_is_idempotent_by_request_id_and_refused_while_one_is_on(
     first = await start(supervisor, "evacuate", "start-1")
     assert await start(supervisor, "evacuate", "start-1") == first
     assert len(logged(server, "emergency.")) == 1
+    error = await refused(start(supervisor, "shelter", "start-1"))
+    assert (error.status, error.code, error.field) == (409, "conflict", "request_id")
     error = await refused(start(supervisor, "shelter", "start-2"))
     assert (error.status, error.code) == (409, "emergency_active")
     ended = await end(supervisor)
@@ -258,3 +266,80 @@ async def test_the_emergency_log_and_screens_hold_no_visitor_name(server: Runnin
     for _, data in logged(server, "emergency."):
         assert "Grace" not in data and "Hopper" not in data and "wheelchair" not in data
     assert not any("Ada" in data for _, data in logged(server))
+
+
+async def test_a_status_page_shows_the_emergency_at_once_and_no_longer_after(
+    server: RunningServer,
+) -> None:
+    ticket = await server.kiosk().check_in(visitor("status-0001", kiosk_language="so"))
+    token = ticket.status_url.split("?")[0].rsplit("/", 1)[1]
+    supervisor = await server.staff("super")
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(f"{server.url}/status/{token}/ws") as ws,
+    ):
+        first = msgspec.json.decode(await ws.receive_str(), type=p.VisitStatus)
+        assert first.emergency is None
+        started = await start(supervisor, "evacuate")
+        status = msgspec.json.decode(await ws.receive_str(), type=p.VisitStatus)
+        while status.emergency is None:
+            status = msgspec.json.decode(await ws.receive_str(), type=p.VisitStatus)
+        assert status.emergency.id == started.id
+        assert status.emergency.instruction["so"] == "Tijaabo: ka bax albaabka kuugu dhow."
+        assert status.emergency.screens == [] and status.emergency.checklist == []
+        async with http.get(f"{server.url}/status/{token}/json") as response:
+            assert (await response.json())["emergency"]["kind"] == "evacuate"
+        await end(supervisor)
+        while status.emergency is not None:
+            status = msgspec.json.decode(await ws.receive_str(), type=p.VisitStatus)
+
+
+async def test_the_events_log_names_the_emergency_and_its_screens_never_a_visitor(
+    server: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="lobby.events")
+    supervisor = await server.staff("super")
+    await server.kiosk().check_in(visitor("logged-0001", name="Grace Hopper"))
+    started = await start(supervisor, "drill")
+    await ack(server.display(), started.id)
+    await end(supervisor)
+    lines = [r.getMessage() for r in caplog.records if r.name == "lobby.events"]
+    emergency = [line for line in lines if line.startswith("emergency.")]
+    assert emergency == [
+        f"emergency.started seq={started.id} emergency={started.id} emergency_kind=drill",
+        f"emergency.acknowledged seq={started.id + 1} emergency={started.id}"
+        " screen=display:test-display",
+        f"emergency.ended seq={started.id + 2} emergency={started.id}",
+    ]
+    assert not any("Grace" in line or "Hopper" in line for line in lines)
+
+
+async def test_a_check_in_a_kiosk_queued_while_cut_off_keeps_its_place_during_one(
+    clocked_server: tuple[RunningServer, FakeClock],
+) -> None:
+    """The visitor left the kiosk with a place promised before it could show the instruction:
+    the place is kept, and the wait reported as one the emergency interrupted."""
+    server, clock = clocked_server
+    kiosk, supervisor = server.kiosk(), await server.staff("super")
+    took = clock.now
+    clock.advance(minutes=2)
+    await start(supervisor)
+    clock.advance(minutes=1)
+    late = await kiosk.check_in(visitor("queued-0001", arrived_at=took))
+    assert late.arrived_at == took.isoformat(timespec="seconds")
+    error = await refused(kiosk.check_in(visitor("live-00001")))
+    assert error.code == "emergency", "a check-in made now is refused all the same"
+    await server.restart()  # the visit records take up the emergency where they left it
+    clock.advance(minutes=1)
+    second = await server.kiosk().check_in(
+        visitor("queued-0002", arrived_at=took + timedelta(minutes=1))
+    )
+    supervisor = await server.staff("super")
+    await end(supervisor)
+    clerk = await server.staff("clerk")
+    await clerk.counter_action("w1", "open")
+    assert (await clerk.call_next("w1")).id == late.id, "first in line, by its arrival"
+    report: dict[str, Any] = await supervisor.request("GET", "/api/reports/summary")
+    during = report["services"]["permits"]["during_emergencies"]
+    assert (during["visits"], during["called"]) == (2, 1)
+    assert second.number == "P-002"

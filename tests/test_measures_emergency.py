@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from lobby import protocol as p
@@ -182,4 +183,17 @@ async def emergency_morning(server: RunningServer, clock: FakeClock) -> dict[str
     report: dict[str, Any] = await supervisor.request(
         "GET", "/api/reports/summary", params={"from": "2026-11-02", "to": "2026-11-02"}
     )
+    headers = {"Authorization": f"Bearer {supervisor.token}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"{server.url}/supervisor/report?from=2026-11-02&to=2026-11-02", headers=headers
+        ) as page,
+    ):
+        printable = await page.text()
+    assert "Emergency · evacuate · 02 Nov 09:06 · 14.0 min · every screen showed it within" in (
+        printable
+    )
+    assert "Drill · drill · 02 Nov 10:00 · 5.0 min · 2 of 3 screens acknowledged" in printable
+    assert "2 visitors were waiting when one began" in printable
     return report

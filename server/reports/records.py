@@ -244,13 +244,19 @@ class RecordFold:
             {c: [s.state, s.staff, s.idle_since, s.staffed_since] for c, s in self.counters.items()}
         )
 
-    def restore(self, state: str | None, open_visits: Iterable[tuple[Visit, Leg]]) -> None:
+    def restore(
+        self,
+        state: str | None,
+        open_visits: Iterable[tuple[Visit, Leg]],
+        open_emergencies: Iterable[EmergencyRecord] = (),
+    ) -> None:
         self.counters = {}
         for counter, (st, staff, idle, staffed) in json.loads(state or "{}").items():
             self.counters[counter] = CounterState(
                 st, staff, tuple(idle) if idle else None, tuple(staffed) if staffed else None
             )
-        self.visits, self.legs, self.waiting, self.emergencies = {}, {}, {}, {}
+        self.visits, self.legs, self.waiting = {}, {}, {}
+        self.emergencies = {e.id: e for e in open_emergencies}
         for visit, leg in open_visits:
             self.visits[visit.id] = visit
             self.legs[visit.id] = leg
@@ -353,6 +359,9 @@ class RecordFold:
             d["id"], d["number"], d["service"], day, at.weekday(), at.hour, at_us, *quoted
         )
         leg = Leg(visit.id, 1, day, visit.weekday, visit.hour, visit.service, at_us)
+        ongoing = [e.id for e in self.emergencies.values() if e.ended_us is None]
+        if ongoing:  # a kiosk's queued check-in, stored during an emergency
+            visit.emergency = ongoing[-1]
         self.visits[visit.id], self.legs[visit.id] = visit, leg
         self._queue(leg.service)
         self._touch(visit, leg)

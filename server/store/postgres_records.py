@@ -187,6 +187,12 @@ class RecordWriter:
         self.layout = layout
         self.fold = RecordFold(layout, self._load, self._load_emergency)
 
+    def _open_emergencies(self) -> list[EmergencyRecord]:
+        rows = self.conn.execute(
+            f"SELECT {_EMERGENCY_SQL} FROM emergencies WHERE ended_us IS NULL"
+        ).fetchall()
+        return [EmergencyRecord(*r) for r in rows]
+
     def _load_emergency(self, emergency_id: int) -> EmergencyRecord | None:
         found = self.conn.execute(
             f"SELECT {_EMERGENCY_SQL} FROM emergencies WHERE id = %s", (emergency_id,)
@@ -214,7 +220,7 @@ class RecordWriter:
             "SELECT id FROM visits WHERE state IN ('waiting', 'called', 'serving')"
         ).fetchall()
         held = [self._load(int(r[0])) for r in rows]
-        self.fold.restore(state[0], [h for h in held if h is not None])
+        self.fold.restore(state[0], [h for h in held if h is not None], self._open_emergencies())
 
     def up_to_date(self, last_seq: int) -> bool:
         found = self.conn.execute("SELECT seq, layout FROM records_state").fetchone()
