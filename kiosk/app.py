@@ -132,11 +132,6 @@ class KioskApp(App[int]):
         self._answers: dict[str, asyncio.Future[Answer]] = {}
         """The answer each visitor on screen waits for, by ``client_request_id``."""
         self._queued = asyncio.Event()
-        self._calm = asyncio.Event()
-        """Set while the office is not in emergency mode."""
-        self._calm.set()
-        self._promised: set[str] = set()
-        """Check-ins whose visitor was told their place is kept (the server was away)."""
         self.acknowledgements = Acknowledgements()
         self._last_input = time.monotonic()
         self.set_reactive(KioskApp.language, self.catalogue.languages[0])
@@ -207,17 +202,16 @@ class KioskApp(App[int]):
 
     @property
     def in_emergency(self) -> bool:
-        return not self._calm.is_set()
+        office = self.office_state.office
+        return office is not None and office.emergency is not None
 
     def _show_emergency(self, emergency: p.EmergencyView | None) -> None:
         """Over everything while it lasts, the visitor's choices forgotten; gone at its end."""
         shown = self.screen if isinstance(self.screen, EmergencyScreen) else None
         if emergency is None:
-            self._calm.set()
             if shown is not None:
                 self.go_home()
             return
-        self._calm.clear()
         if shown is not None:
             shown.show(emergency)
         else:
@@ -346,7 +340,6 @@ class KioskApp(App[int]):
         done, _ = await asyncio.wait({answer}, timeout=self.outage_after)
         if not done:
             self.pending = None
-            self._promised.add(pending.request.client_request_id)
             screen.show_offline(pending.request.arrived_at or self._now())
             self.touch()  # the visitor gets the full idle time to read it
         result = await answer
@@ -392,7 +385,6 @@ class KioskApp(App[int]):
         """Send the kept check-ins one at a time, oldest first, each until it is answered."""
         assert self.backend is not None
         backend = self.backend
-        held = 0  # refusals in a row for an emergency
         while True:
             request = self.outbox.first()
             if request is None:
@@ -403,34 +395,14 @@ class KioskApp(App[int]):
             try:
                 result = await self._until_answered(partial(self._send, backend, request))
             except ApiError as refusal:
-                if refusal.code == EMERGENCY and self._kept_for_later(request):
-                    await self._after_emergency(held)
-                    held += 1
-                    continue
                 log.warning("check-in %s refused: %s", request.client_request_id, refusal)
                 result = refusal
-            held = 0
             self.outbox.answered(request.client_request_id)
-            self._promised.discard(request.client_request_id)
             answer = self._answers.pop(request.client_request_id, None)
             if answer is not None and not answer.done():
                 answer.set_result(result)
             elif isinstance(result, p.TicketView):
                 log.info("%s was kept from before the kiosk restarted", result.number)
-
-    def _kept_for_later(self, request: p.CheckInRequest) -> bool:
-        """A check-in the server refused for an emergency whose visitor is no longer at the
-        kiosk to read it: one kept while the server was away, the place promised. It is sent
-        again once the emergency is over, with the visitor's arrival time, so no place is lost.
-        A visitor still at the kiosk is told instead, and nothing is kept."""
-        rid = request.client_request_id
-        return rid in self._promised or rid not in self._answers
-
-    async def _after_emergency(self, attempt: int) -> None:
-        """Until the office's state says the emergency is over, then a little longer each time
-        the server still refuses (the stream may lag behind it)."""
-        await self._calm.wait()
-        await asyncio.sleep(self.retry_delays[min(attempt, len(self.retry_delays) - 1)])
 
     def _send(self, backend: KioskBackend, request: p.CheckInRequest) -> Awaitable[p.TicketView]:
         """The check-in as sent now: with the visitor's arrival time once it is late, so the
