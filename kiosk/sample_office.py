@@ -143,27 +143,3 @@ class SampleBackend:
 
     async def close(self) -> None:
         return None
-
-
-SAMPLE_EMERGENCY = p.EmergencyView(
-    id=42,
-    kind="evacuate",
-    drill=False,
-    started_at=ISSUED_AT,
-    started_by="super",
-    heading={"en": "EMERGENCY", "es": "EMERGENCIA", "so": "XAALAD DEGDEG AH"},
-    instruction={
-        "en": "Please leave the building now by the nearest exit. Leave your belongings."
-        " Staff will guide you.",
-        "es": "Por favor, salga del edificio ahora por la salida más cercana. Deje sus"
-        " pertenencias. El personal le guiará.",
-        "so": "Fadlan hadda ka bax dhismaha adigoo isticmaalaya albaabka kuugu dhow. Ka tag"
-        " alaabtaada. Shaqaaluhu way ku hagi doonaan.",
-    },
-    checklist=[
-        "Guide visitors to the nearest exit",
-        "Check the restrooms and waiting areas",
-        "Meet at the assembly point and count your colleagues",
-    ],
-)
-"""An evacuation as the server sends it, for the emergency screen's pictures and tests."""
