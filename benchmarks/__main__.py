@@ -12,6 +12,7 @@ from pathlib import Path
 from benchmarks.busy_office import BusyOffice, busy_office_phases, print_busy_office
 from benchmarks.call_to_event import interleaved_calls
 from benchmarks.check_ins import Kiosks, alternate_check_ins
+from benchmarks.emergency import Rounds, emergency_rounds, print_emergency
 from benchmarks.estimates import measure_estimates, print_estimates
 from benchmarks.figures import Phase, note
 from benchmarks.headquarters import measure_headquarters, print_headquarters
@@ -204,11 +205,12 @@ def print_cpu(phases: list[Phase]) -> None:
         )
 
 
-async def run(workdir: Path) -> tuple[list[Phase], list[Phase], BusyOffice]:
+async def run(workdir: Path) -> tuple[list[Phase], list[Phase], BusyOffice, Rounds]:
     return (
         await check_in_phases(workdir),
         await call_phases(workdir),
         await busy_office_phases(workdir),
+        await emergency_rounds(workdir),
     )
 
 
@@ -225,7 +227,7 @@ def main() -> None:
     )
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="lobby-bench-") as tmp:
-        check_ins, calls, busy = asyncio.run(run(Path(tmp)))
+        check_ins, calls, busy, emergency = asyncio.run(run(Path(tmp)))
         starts = year_starts(Path(tmp))
         reports = report_timings(Path(tmp))
         estimates, estimate_seconds = measure_estimates(Path(tmp))
@@ -238,10 +240,11 @@ def main() -> None:
     print_year_starts(starts)
     print_reports(reports)
     print_estimates(estimates, estimate_seconds)
+    print_emergency(emergency)
     if isinstance(headquarters, str):
-        print(f"\n8. Headquarters: not measured: {headquarters}")
+        print(f"\n9. Headquarters: not measured: {headquarters}")
     else:
-        print_headquarters(*headquarters, section=8)
+        print_headquarters(*headquarters, section=9)
     print(
         f"\n(total {time.perf_counter() - began:.0f} s; 1-minute load average"
         f" {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores)"

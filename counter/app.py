@@ -4,7 +4,8 @@ The app signs the clerk in (which opens the counter), then follows the live stre
 shift: the stream reconnects and resumes by itself, and the session token outlives a server
 restart, so a dropped link shows as a banner and heals without the clerk doing anything.
 Each stream message is applied here and only here, then :attr:`CounterApp.changed` tells the
-screens to redraw: they render the model and never fold anything themselves.
+screens to redraw: they render the model and never fold anything themselves. When a message
+brings an emergency the desk shows it, and the app tells the server this counter does.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from counter.actions import ALERT_KEY
 from counter.model import CounterModel
 from counter.screens.confirm import ConfirmScreen
 from counter.screens.desk import DeskScreen
+from counter.screens.form import FormScreen
 from counter.screens.safety import AlertConfirmScreen, ChecklistScreen
 from counter.screens.sign_in import SignInScreen
 from counter.session import SIGNED_OUT, UNREACHABLE, Session
 from lobby import protocol as p
 from lobby.client import ApiError, live
+from lobby.emergency import Acknowledgements, EmergencyPanel, acknowledge, showing
 
 ALERT_ATTEMPTS = 3
 
@@ -61,6 +64,8 @@ class CounterApp(App[None]):
         self.model = CounterModel(counter_id)
         self.changed: Signal[None] = Signal(self, "changed")
         self._linked_before = False
+        self.acknowledgements = Acknowledgements()
+        self._emergency_seen: int | None = None
 
     def on_mount(self) -> None:
         if self._preview_state is not None:
@@ -115,8 +120,38 @@ class CounterApp(App[None]):
             ):
                 self.model.apply(message)
                 self.changed.publish(None)
+                await self._close_forms_for(self.model.emergency)
         except ApiError:
             self.signed_out()
+
+    async def _close_forms_for(self, emergency: p.EmergencyView | None) -> None:
+        """A new emergency closes the form the clerk was filling in (a half-typed note is
+        lost), so the desk with the instruction is what they see. A safety alert's screens
+        stay: that alert is an emergency of its own."""
+        if emergency is None or emergency.id == self._emergency_seen:
+            return
+        self._emergency_seen = emergency.id
+        while isinstance(self.screen, FormScreen | ConfirmScreen) and not isinstance(
+            self.screen, ChecklistScreen
+        ):
+            await self.pop_screen()
+        self.changed.publish(None)
+
+    def on_emergency_panel_shown(self, event: EmergencyPanel.Shown) -> None:
+        if self.session.signed_in and self.acknowledgements.due(event.emergency):
+            self.acknowledge_emergency(event.emergency)
+
+    @work(group="emergency-ack", exit_on_error=False)
+    async def acknowledge_emergency(self, emergency_id: int) -> None:
+        """Tell the server this counter shows the emergency, until it answers."""
+        counter_id = self.counter_id
+        model = self.model
+
+        if await acknowledge(
+            lambda: self.session.client.emergency_ack(emergency_id, counter_id),
+            lambda: showing(model.office.office, emergency_id),
+        ):
+            self.acknowledgements.answered.append(emergency_id)
 
     def _connection_changed(self, connected: bool) -> None:
         """Only a link that was up and came back is a reconnection worth a word."""

@@ -77,6 +77,12 @@ class CounterModel:
         return counter.idle_nudge if counter else None
 
     @property
+    def emergency(self) -> p.EmergencyView | None:
+        """The office's emergency mode while it lasts: calling is paused, the desk shows it."""
+        office = self.office.office
+        return office.emergency if office else None
+
+    @property
     def checklist(self) -> list[str]:
         office = self.office.office
         return list(office.safety_checklist) if office else []
@@ -103,7 +109,10 @@ class CounterModel:
         ticket_state = ticket.state if ticket else None
         idle = counter.ticket is None
         rules = {
-            "call_next": state == "open" and idle and counter.eligible_waiting > 0,
+            "call_next": state == "open"
+            and idle
+            and counter.eligible_waiting > 0
+            and self.emergency is None,
             "recall": ticket_state == "called",
             "start": ticket_state == "called",
             "no_show": ticket_state == "called",
@@ -111,7 +120,7 @@ class CounterModel:
             "transfer": ticket_state in ACTIVE,
             "note": ticket is not None,
             "flag": self.flag_target() is not None,
-            "walk_in": True,
+            "walk_in": self.emergency is None,
             "take_break": state == "open" and idle,
             "resume": state == "break",
             "open_counter": state == "closed",

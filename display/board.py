@@ -6,6 +6,9 @@ supervisor's notice and a clock. It folds the live stream with :class:`lobby.sta
 and draws what the server decided: which calls are now serving, which are earlier, and which
 to announce (each call once, also across a reconnect or a restart). Each announced call rings
 the terminal bell and is highlighted for a few seconds, one after the other.
+
+In emergency mode (or a drill) the board shows only the emergency, as the page does but
+without sound, announces no call, and tells the server it shows it.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from display.call_lines import CallLine, EarlierCalls
 from display.labels import known, label, side_by_side
 from display.service_list import ServiceList
 from lobby import protocol as p
-from lobby.client import ApiError, StreamMessage, live
+from lobby.client import ApiError, LobbyClient, StreamMessage, live
+from lobby.emergency import Acknowledgements, EmergencyPanel, acknowledge, showing
 from lobby.state import OfficeState
 
 NOW_LINES = 4
@@ -57,6 +61,9 @@ class LobbyBoard(App[None]):
         """``stream`` and ``clock`` default to the live server and the real time; tests pass
         a fixed clock so what is drawn does not change from run to run."""
         super().__init__()
+        self._server, self._token = server, token
+        self._client: LobbyClient | None = None
+        self.acknowledgements = Acknowledgements()
         self._stream: StreamFactory = stream or (
             lambda on_connection: live(server, token, on_connection=on_connection)
         )
@@ -86,6 +93,7 @@ class LobbyBoard(App[None]):
         self._earlier = EarlierCalls(id="earlier")
         self._services = ServiceList(id="services")
         self._notice = Static("", id="notice")
+        self._emergency = EmergencyPanel(id="emergency")
 
     # ------------------------------------------------------------------ layout
 
@@ -106,12 +114,17 @@ class LobbyBoard(App[None]):
                 yield self._titles["waiting_title"]
                 yield self._services
         yield self._notice
+        yield self._emergency
 
     def on_mount(self) -> None:
         self._render_board()
         self._tick()
         self.set_interval(1.0, self._tick)
         self.follow()
+
+    async def on_unmount(self) -> None:
+        if self._client is not None:
+            await self._client.close()
 
     def on_resize(self, event: Resize) -> None:
         """As many big lines as fit; how many depends on the terminal, never on the calls."""
@@ -146,10 +159,31 @@ class LobbyBoard(App[None]):
             with contextlib.suppress(ValueError):
                 self._clock_offset = datetime.fromisoformat(self.state.now) - self._clock()
             self._tick()
-        self._queue.extend(applied.announce)
+        emergency = self.state.office.emergency if self.state.office else None
+        if emergency is None:
+            self._queue.extend(applied.announce)
+        else:
+            self._queue.clear()  # no call is announced in emergency mode
         if self._announcing is None:
             self._next_announcement()
         self._render_board()
+
+    def on_emergency_panel_shown(self, event: EmergencyPanel.Shown) -> None:
+        if self.acknowledgements.due(event.emergency):
+            self.acknowledge_emergency(event.emergency)
+
+    @work(group="emergency-ack", exit_on_error=False)
+    async def acknowledge_emergency(self, emergency_id: int) -> None:
+        """Tell the server this board shows the emergency, until it answers."""
+        if self._client is None:
+            self._client = LobbyClient(self._server, self._token)
+        client = self._client
+
+        if await acknowledge(
+            lambda: client.emergency_ack(emergency_id),
+            lambda: showing(self.state.office, emergency_id),
+        ):
+            self.acknowledgements.answered.append(emergency_id)
 
     # --------------------------------------------------------------- announcing
 
@@ -192,6 +226,10 @@ class LobbyBoard(App[None]):
         self._services.show(list(self.state.services.values()), lang)
         self._notice.update(office.notice if office else "")
         self._notice.set_class(not (office and office.notice), "-blank")
+        emergency = office.emergency if office else None
+        if self.screen_stack:  # a timer may fire while the app shuts down
+            self.screen.set_class(emergency is not None, "-emergency")
+        self._emergency.show(emergency)
 
     def _tick(self) -> None:
         """The clock in office time, by the server's clock (a wall terminal's may be wrong)."""

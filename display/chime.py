@@ -39,12 +39,17 @@ def samples() -> list[float]:
     return [0.6 * s / peak for s in out]
 
 
-def write_chime(path: Path) -> None:
+def write_wav(path: Path, sound: list[float]) -> None:
+    """Mono 16-bit samples in [-1, 1] as a WAV file (the chime's and the alarm's format)."""
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(1)
         wav.setsampwidth(2)
         wav.setframerate(RATE)
-        wav.writeframes(b"".join(struct.pack("<h", int(s * 32767)) for s in samples()))
+        wav.writeframes(b"".join(struct.pack("<h", int(s * 32767)) for s in sound))
+
+
+def write_chime(path: Path) -> None:
+    write_wav(path, samples())
 
 
 if __name__ == "__main__":

@@ -5,6 +5,9 @@ one ``client_request_id`` per visit, retried until the server answers (the serve
 same ticket for a repeated id, so no duplicate), and a ticket that cannot be printed is shown on
 screen instead, with the acknowledgement reported either way.
 
+In emergency mode (the office's state carries ``emergency``) the kiosk takes no check-in and
+shows the instruction instead (``kiosk/screens/emergency.py``), and tells the server it does.
+
 Staff keys (not shown to visitors): F9 reprints the last ticket; Ctrl+Q quits.
 """
 
@@ -37,6 +40,7 @@ from kiosk.outbox import Outbox, OutboxError
 from kiosk.printer_health import PrinterHealth
 from kiosk.screens.confirmation import ConfirmationScreen
 from kiosk.screens.details import DetailsScreen
+from kiosk.screens.emergency import EmergencyScreen
 from kiosk.screens.front_desk import FrontDeskScreen
 from kiosk.screens.service_choice import ServiceChoiceScreen
 from kiosk.screens.welcome import WelcomeScreen
@@ -45,6 +49,7 @@ from kiosk.widgets.choice_row import ChoiceRow
 from kiosk.wording import greeting, ticket_content
 from lobby import protocol as p
 from lobby.client import ApiError, ServerUnreachable, StreamMessage
+from lobby.emergency import Acknowledgements, EmergencyPanel, acknowledge, showing
 from lobby.state import OfficeState, in_language
 
 log = logging.getLogger("lobby.kiosk")
@@ -53,6 +58,8 @@ BackendFactory = Callable[[], KioskBackend]
 T = TypeVar("T")
 Answer = p.TicketView | ApiError
 """The server's answer to one check-in: a ticket, or a refusal."""
+EMERGENCY = "emergency"
+"""The server's refusal code for a check-in during emergency mode."""
 LATE_AFTER = timedelta(seconds=2)
 """A check-in sent later than this after the tap carries the visitor's arrival time (and so
 does any sent after the visitor was told to see the front desk)."""
@@ -125,6 +132,7 @@ class KioskApp(App[int]):
         self._answers: dict[str, asyncio.Future[Answer]] = {}
         """The answer each visitor on screen waits for, by ``client_request_id``."""
         self._queued = asyncio.Event()
+        self.acknowledgements = Acknowledgements()
         self._last_input = time.monotonic()
         self.set_reactive(KioskApp.language, self.catalogue.languages[0])
 
@@ -188,6 +196,44 @@ class KioskApp(App[int]):
         self.services = tuple(self.office_state.services.values())
         if not self.screen_stack[1:] and self.language not in self.languages:
             self.language = self.default_language
+        self._show_emergency(self.office.emergency if self.office else None)
+
+    # -------------------------------------------------------------- emergency
+
+    @property
+    def in_emergency(self) -> bool:
+        office = self.office_state.office
+        return office is not None and office.emergency is not None
+
+    def _show_emergency(self, emergency: p.EmergencyView | None) -> None:
+        """Over everything while it lasts, the visitor's choices forgotten; gone at its end."""
+        shown = self.screen if isinstance(self.screen, EmergencyScreen) else None
+        if emergency is None:
+            if shown is not None:
+                self.go_home()
+            return
+        if shown is not None:
+            shown.show(emergency)
+        else:
+            self.go_home()
+            self.push_screen(EmergencyScreen(emergency))
+
+    @on(EmergencyPanel.Shown)
+    def _emergency_shown(self, event: EmergencyPanel.Shown) -> None:
+        if self.acknowledgements.due(event.emergency):
+            self.acknowledge_emergency(event.emergency)
+
+    @work(group="emergency-ack", exit_on_error=False)
+    async def acknowledge_emergency(self, emergency_id: int) -> None:
+        """Tell the server this kiosk shows it, until the server answers."""
+        assert self.backend is not None
+        backend = self.backend
+
+        if await acknowledge(
+            lambda: backend.emergency_ack(emergency_id),
+            lambda: showing(self.office_state.office, emergency_id),
+        ):
+            self.acknowledgements.answered.append(emergency_id)
 
     # ------------------------------------------------------------- navigation
 
@@ -233,6 +279,8 @@ class KioskApp(App[int]):
             return
         if self.pending is not None:
             return  # the visitor is waiting, for a few seconds, for a ticket being requested
+        if self.in_emergency:
+            return  # the emergency stays on screen until it ends
         at_home = len(self.screen_stack) <= 1
         if at_home and self.details.is_empty() and self.language == self.default_language:
             return
@@ -241,7 +289,7 @@ class KioskApp(App[int]):
     # ---------------------------------------------------------------- check-in
 
     def check_in(self, service_id: str) -> None:
-        if self.pending is not None:
+        if self.pending is not None or self.in_emergency:
             return
         request = msgspec.structs.replace(
             self.details.request(service_id, new_request_id(), self.language),
@@ -302,7 +350,9 @@ class KioskApp(App[int]):
                 log.info("%s was kept for a visitor who has left the kiosk", result.number)
             return
         if isinstance(result, ApiError):
-            screen.show_refused(result.message)
+            t = self.catalogue.bind(pending.kiosk_language)
+            emergency = result.code == EMERGENCY
+            screen.show_refused(t("emergency_refused") if emergency else result.message)
             return
         ticket = result
         t = self.catalogue.bind(pending.kiosk_language)

@@ -27,6 +27,10 @@ class KioskBackend(Protocol):
 
     async def printer_status(self, status: str, detail: str) -> None: ...
 
+    async def emergency_ack(self, emergency_id: int) -> None:
+        """Tell the server this kiosk shows emergency ``emergency_id``."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -62,6 +66,9 @@ class ServerBackend:
 
     async def printer_status(self, status: str, detail: str) -> None:
         await self.client.printer_status(status, detail[:300])
+
+    async def emergency_ack(self, emergency_id: int) -> None:
+        await self.client.emergency_ack(emergency_id)
 
     async def close(self) -> None:
         await self.client.close()

@@ -100,6 +100,7 @@ class SampleBackend:
     requests: list[p.CheckInRequest] = field(default_factory=list)
     acknowledgements: list[tuple[int, str]] = field(default_factory=list)
     printer_reports: list[tuple[str, str]] = field(default_factory=list)
+    emergency_acks: list[int] = field(default_factory=list)
     _tickets: dict[str, p.TicketView] = field(default_factory=dict)
 
     async def follow(self, on_connection: Callable[[bool], None]) -> AsyncIterator[StreamMessage]:
@@ -136,6 +137,9 @@ class SampleBackend:
 
     async def printer_status(self, status: str, detail: str) -> None:
         self.printer_reports.append((status, detail))
+
+    async def emergency_ack(self, emergency_id: int) -> None:
+        self.emergency_acks.append(emergency_id)
 
     async def close(self) -> None:
         return None

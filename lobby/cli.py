@@ -83,7 +83,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     else:
         _print_banner(config, Path(args.db), base, open_files)
-    app = create_app(config, args.db, init=args.init)
+    app = create_app(config, args.db, init=args.init, control_url=_local_url(args, tls is not None))
     try:
         web.run_app(
             app,
@@ -95,6 +95,53 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     except UnusableStore as refused:
         return _fail(f"not starting: {refused}")
+    return 0
+
+
+def _local_url(args: argparse.Namespace, tls: bool) -> str:
+    """Where a command on this machine reaches the server (``lobby emergency``)."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(args.host, args.host)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{'https' if tls else 'http'}://{host}:{args.port}"
+
+
+def cmd_emergency(args: argparse.Namespace) -> int:
+    """Start or end the emergency mode through the server running ``--db``: it finds the
+    server and its token in the control file the server keeps beside the database."""
+    import asyncio
+
+    from lobby import protocol as p
+    from lobby.client import ApiError, LobbyClient, ServerUnreachable
+    from server.app import shown
+    from server.control import ControlError, control_path, read_control
+    from server.store.postgres import is_postgres
+
+    path = control_path(args.db, postgres=is_postgres(args.db), name=shown(args.db))
+    try:
+        control = read_control(path)
+    except ControlError as missing:
+        return _fail(str(missing))
+
+    async def run() -> str:
+        async with LobbyClient(control.url, control.token) as client:
+            if args.action == "start":
+                body = p.EmergencyStartRequest(kind=args.kind, request_id=args.request_id)
+                view = await client.request("POST", "/api/emergency", body, p.EmergencyView)
+                what = "drill" if view.drill else "emergency"
+                return (
+                    f"{what} {view.id} ({view.kind}) started at {view.started_at}: every screen"
+                    f" shows it; end it with `lobby emergency end --db {args.db}`"
+                )
+            ended = await client.request("POST", "/api/emergency/end", None, p.EmergencyEnded)
+            return f"emergency {ended.ended} ended after {ended.minutes} min; check-in resumes"
+
+    try:
+        print(asyncio.run(run()))
+    except ApiError as refused:
+        return _fail(refused.message)
+    except ServerUnreachable:
+        return _fail(f"no server answers at {control.url} (named in {path}); is it running?")
     return 0
 
 
@@ -398,6 +445,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="json: one JSON object per line, for a log collector (docs/operations.md)",
     )
     serve.set_defaults(func=cmd_serve)
+
+    emergency = sub.add_parser(
+        "emergency", help="start or end the emergency mode on the running server"
+    ).add_subparsers(dest="action", required=True)
+    start = emergency.add_parser("start", help="every screen shows the kind's instruction")
+    start.add_argument("--kind", required=True, help="a configured kind: evacuate, shelter, drill")
+    start.add_argument("--db", default=DEFAULT_DB, help="the database the server runs")
+    start.add_argument(
+        "--request-id", default=None, help="a retry with the same id starts nothing new"
+    )
+    start.set_defaults(func=cmd_emergency)
+    end = emergency.add_parser("end", help="back to normal: check-in and calling resume")
+    end.add_argument("--db", default=DEFAULT_DB, help="the database the server runs")
+    end.set_defaults(func=cmd_emergency)
 
     check = sub.add_parser(
         "check-config", help="check an office file and list its missing translations"

@@ -165,6 +165,15 @@ class LobbyClient:
             "POST", "/api/alerts/checklist", p.ChecklistRequest(alert_id, done, note), p.AlertView
         )
 
+    async def emergency_ack(self, emergency_id: int, counter: str | None = None) -> Any:
+        """This screen shows emergency ``emergency_id``: a device says so by its token, a
+        counter terminal names its counter."""
+        return await self.request(
+            "POST",
+            "/api/emergency/ack",
+            p.EmergencyAckRequest(emergency=emergency_id, counter=counter),
+        )
+
     async def printer_status(self, status: str, detail: str = "") -> Any:
         return await self.request(
             "POST",

@@ -389,6 +389,32 @@ class EmergencyStartRequest(Body):
 class EmergencyAckRequest(Body):
     emergency: int
     """``EmergencyView.id`` of the emergency the screen is showing."""
+    counter: Annotated[str, Meta(min_length=1, max_length=32)] | None = None
+    """A counter's staff session names its counter (its id, e.g. ``w1``): the screen is then
+    ``counter:<id>``. A display or kiosk sends none: its device token names it."""
+
+
+class EmergencyKind(msgspec.Struct):
+    """A configured kind a supervisor may start, with what screens would show."""
+
+    kind: str
+    drill: bool
+    heading: dict[str, str]
+    instruction: dict[str, str]
+    checklist: list[str]
+
+
+class EmergencyKinds(msgspec.Struct):
+    """``GET /api/emergency/kinds``: the office's kinds, in the configuration's order."""
+
+    kinds: list[EmergencyKind]
+
+
+class EmergencyEnded(msgspec.Struct):
+    """``POST /api/emergency/end``: which emergency ended and how long it lasted."""
+
+    ended: int
+    minutes: float
 
 
 class OfficeView(msgspec.Struct):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import resource
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,12 +24,29 @@ from server.auth import (
     SessionPolicy,
     SignInLimits,
     hash_token,
+    new_token,
     token_from,
 )
 from server.config import OfficeConfig
+from server.control import (
+    CONTROL_ROLE,
+    Control,
+    control_path,
+    operator,
+    remove_control,
+    write_control,
+)
 from server.errors import api_error
 from server.hq.shipping import shipping_tasks
-from server.keys import CHECK_IN_LIMIT, OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS, SPEECH
+from server.keys import (
+    CHECK_IN_LIMIT,
+    CONTROL,
+    OFFICE,
+    PRINCIPALS,
+    SESSIONS,
+    SIGN_IN_LIMITS,
+    SPEECH,
+)
 from server.live import stream
 from server.logs import request_lines
 from server.metrics import add_metrics
@@ -156,6 +174,8 @@ async def _principal(app: web.Application, token: str) -> tuple[Principal | None
     one must stop working without a server restart.
     """
     digest = hash_token(token)
+    if app[CONTROL] and digest == app[CONTROL]:
+        return Principal(operator(), CONTROL_ROLE, "control", 0), None
     cache = app[PRINCIPALS]
     now = time.monotonic()
     cached = cache.get(digest)
@@ -251,10 +271,12 @@ def create_app(
     tick_sec: float = TICK_SEC,
     *,
     init: bool = False,
+    control_url: str | None = None,
 ) -> web.Application:
     """The server for ``config`` on the database at ``db_path``, which must exist and belong to
     this office unless ``init`` (a new office: ``lobby serve --init``); the start refuses with
-    :class:`UnusableStore` otherwise."""
+    :class:`UnusableStore` otherwise. ``control_url``: where this server answers, written to
+    the local control file for ``lobby emergency`` (``server/control.py``)."""
     app = web.Application(
         middlewares=[request_lines, security_headers, json_errors, authenticate],
         client_max_size=256 * 1024,
@@ -273,6 +295,7 @@ def create_app(
     # beside an SQLite file; an office on PostgreSQL keeps it under var/ where it is started
     folder = Path("var") if is_postgres(db_path) else Path(db_path).parent
     app[SPEECH] = Speech(folder / "speech-cache")
+    app[CONTROL] = ""
 
     def load() -> None:
         log.info("replayed %d events from %s", office.load(), shown(db_path))
@@ -302,12 +325,26 @@ def create_app(
     async def on_shutdown(app: web.Application) -> None:
         await office.hub.close_all()
 
+    async def controlled(app: web.Application) -> AsyncIterator[None]:
+        if control_url is None:
+            yield
+            return
+        path = control_path(db_path, postgres=is_postgres(db_path), name=shown(db_path))
+        token = new_token()
+        app[CONTROL] = hash_token(token)
+        write_control(path, Control(control_url, token, os.getpid()))
+        try:
+            yield
+        finally:
+            remove_control(path, token)
+
     async def locked(app: web.Application) -> AsyncIterator[None]:
         with serving(db_path):  # a second server, or a restore, is refused while this one runs
             yield
 
     app.cleanup_ctx.append(locked)
     app.cleanup_ctx.append(lifecycle)
+    app.cleanup_ctx.append(controlled)
     app.on_shutdown.append(on_shutdown)
     openapi = build_openapi(config.name)
 

@@ -10,6 +10,7 @@ to", the counter. The folder holds, per language code::
     so/digit-0.wav ...    digit-9.wav
     so/go-to.wav          the words before the counter ("fadlan u tag")
     so/counter-w1.wav     one per counter id, its name said in that language
+    so/emergency-evacuate.wav   optional: an emergency kind's instruction, said whole
 
 Every clip of a language must share one WAV format (channels, sample width, rate); a language
 is spoken only once all its clips are there, and ``lobby check-config`` lists the missing ones.
@@ -51,6 +52,11 @@ class Clips:
 
     def speaks(self, lang: str, config: OfficeConfig) -> bool:
         return (self.folder / lang).is_dir() and not self.missing(lang, config)
+
+    def emergency(self, lang: str, kind: str) -> Path | None:
+        """The recorded instruction of emergency ``kind`` in ``lang``, if the office made one."""
+        path = self.folder / lang / f"emergency-{kind}.wav"
+        return path if path.is_file() else None
 
     def announcement(self, lang: str, number: str, counter_id: str) -> bytes:
         """The call as one WAV: the clips of its words, one after the other."""

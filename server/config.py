@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from datetime import time
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 from msgspec import Meta
+
+from lobby.i18n import Catalogues
 
 Ident = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
 Prefix = Annotated[str, Meta(pattern=r"^[A-Z]{1,3}$")]
@@ -153,6 +155,17 @@ class HeadquartersConfig:
     batch: int = 500
 
 
+_Item200 = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class _Emergency(msgspec.Struct, forbid_unknown_fields=True):
+    instruction: Notice500
+    drill: bool = False
+    checklist: Annotated[list[_Item200], Meta(max_length=20)] = msgspec.field(default_factory=list)
+    heading: Name40 | None = None
+    """Only for an office language the server has no heading of its own in."""
+
+
 class _File(msgspec.Struct, forbid_unknown_fields=True):
     office: _Office
     services: Annotated[list[_Service], Meta(min_length=1)]
@@ -160,6 +173,8 @@ class _File(msgspec.Struct, forbid_unknown_fields=True):
     priority: _Priority = msgspec.field(default_factory=_Priority)
     security: _Security = msgspec.field(default_factory=_Security)
     headquarters: _Headquarters | None = None
+    emergency: dict[Ident, dict[str, Any]] | None = None
+    """Each kind is converted on its own, so an error names it (``emergency.fire.drill``)."""
 
 
 Texts = dict[str, str]
@@ -209,6 +224,64 @@ class PriorityRule:
 
 
 @dataclass(frozen=True)
+class EmergencyConfig:
+    """One kind of emergency a supervisor can put the office in (``[emergency.<kind>]``).
+
+    Unlike other office texts, nothing here falls back to the first language: a visitor who
+    reads only Somali must be told to leave the building in Somali, so every text is complete
+    in every office language or the file is refused.
+    """
+
+    kind: str
+    drill: bool
+    heading: Texts
+    """"EMERGENCY" or "DRILL", from the server's catalogue (``server/phrases``)."""
+    instruction: Texts
+    checklist: tuple[str, ...]
+    """What staff must do, in the office's first language."""
+
+
+PHRASES = Path(__file__).parent / "phrases"
+"""The server's own phrases, one gettext PO file per language (``lobby.i18n``)."""
+_PHRASES = Catalogues.load(PHRASES)
+BUILT_IN_EMERGENCIES: dict[str, tuple[bool, tuple[str, ...]]] = {
+    "evacuate": (
+        False,
+        (
+            "Guide visitors to the nearest exit",
+            "Check the restrooms and waiting areas",
+            "Meet at the assembly point and count your colleagues",
+        ),
+    ),
+    "shelter": (
+        False,
+        (
+            "Bring visitors away from the windows",
+            "Close the doors",
+            "Wait for the all-clear from the supervisor",
+        ),
+    ),
+    "drill": (
+        True,
+        (
+            "Guide visitors to the nearest exit",
+            "Check the restrooms and waiting areas",
+            "Meet at the assembly point and count your colleagues",
+        ),
+    ),
+}
+"""The kinds an office without any ``[emergency.*]`` gets, with their staff checklists; their
+headings and instructions are the catalogue's ``emergency_<kind>``."""
+
+
+def built_in_text(language: str, key: str) -> str | None:
+    """The server's own text for ``key`` in ``language`` itself (no English fallback)."""
+    catalog = _PHRASES.catalogs.get(language)
+    message = catalog.get(key) if catalog is not None else None
+    return str(message.string) if message is not None and message.string else None
+
+
+@dataclass(frozen=True)
 class OfficeConfig:
     name: str
     timezone: str
@@ -230,6 +303,7 @@ class OfficeConfig:
     """Every office text missing in an office language (``lobby check-config`` lists them)."""
     security: SecurityConfig = field(default_factory=SecurityConfig)
     headquarters: HeadquartersConfig | None = None
+    emergencies: tuple[EmergencyConfig, ...] = field(default=(), compare=False)
 
     @cached_property
     def tz(self) -> ZoneInfo:
@@ -242,10 +316,19 @@ class OfficeConfig:
     def counter(self, counter_id: str) -> CounterConfig | None:
         return next((c for c in self.counters if c.id == counter_id), None)
 
+    def emergency(self, kind: str) -> EmergencyConfig | None:
+        return next((e for e in self.emergencies if e.kind == kind), None)
+
 
 def _where(path: str) -> str:
     """Turn msgspec's ``$.services[0].prefix`` into ``services[0].prefix``."""
     return path.removeprefix("$.").removeprefix("$") or "the file"
+
+
+def _failed(exc: msgspec.ValidationError) -> tuple[str, str]:
+    """msgspec's message and the path it names (``$.services[0].prefix``)."""
+    message, _, path = str(exc).rpartition(" - at `")
+    return (message, path.rstrip("`")) if message else (str(exc), "$")
 
 
 def _parse_hours(text: str, where: str) -> tuple[time, time]:
@@ -270,10 +353,8 @@ def parse_config(text: str, source: str = "<config>") -> OfficeConfig:
     try:
         data = msgspec.convert(raw, _File)
     except msgspec.ValidationError as exc:
-        message, _, path = str(exc).rpartition(" - at `")
-        if not message:
-            message, path = str(exc), "$`"
-        raise ConfigError(f"{source}: {_where(path.rstrip('`'))}: {message}") from None
+        message, path = _failed(exc)
+        raise ConfigError(f"{source}: {_where(path)}: {message}") from None
     return _build(data, source)
 
 
@@ -395,6 +476,7 @@ def _build(data: _File, source: str) -> OfficeConfig:
         ),
         source=source,
         security=_security(data.security),
+        emergencies=_emergencies(data.emergency, localize.languages, source),
         headquarters=_headquarters(data.headquarters, source),
     )
 
@@ -406,6 +488,70 @@ def _headquarters(raw: _Headquarters | None, source: str) -> HeadquartersConfig 
     return HeadquartersConfig(
         raw.url.rstrip("/"), raw.office_id, token_file, raw.share_private, raw.batch
     )
+
+
+def _complete(
+    value: str | dict[str, str] | None, languages: list[str], where: str, key: str | None
+) -> Texts:
+    """One text in every office language, with no fallback to another language: the
+    configured ``value`` (a plain string serves only a one-language office) over the server's
+    own text ``key`` (``server/phrases``) where there is one."""
+    given = {code: text for code in languages if key and (text := built_in_text(code, key))}
+    if value is not None:
+        configured = {languages[0]: value} if isinstance(value, str) else dict(value)
+        unknown = [code for code in configured if code not in languages]
+        if unknown:
+            raise ConfigError(f"{where}: {unknown[0]!r} is not one of office.languages")
+        given |= configured
+    for code in languages:
+        if not given.get(code, "").strip():
+            own = f" (the server's own text is in {', '.join(_PHRASES.languages)})" if key else ""
+            raise ConfigError(f'{where}: no text in "{code}"{own}')
+    return {code: given[code] for code in languages}
+
+
+def _emergencies(
+    raw: dict[str, dict[str, Any]] | None, languages: list[str], source: str
+) -> tuple[EmergencyConfig, ...]:
+    """The configured kinds, or the server's own three when the file names none."""
+    kinds = []
+    if raw is None:
+        for kind, (drill, checklist) in BUILT_IN_EMERGENCIES.items():
+            where = f"{source}: emergency.{kind}"
+            kinds.append(
+                EmergencyConfig(
+                    kind,
+                    drill,
+                    _heading(None, drill, languages, where),
+                    _complete(None, languages, f"{where}.instruction", f"emergency_{kind}"),
+                    checklist,
+                )
+            )
+        return tuple(kinds)
+    for kind, table in raw.items():
+        where = f"{source}: emergency.{kind}"
+        try:
+            e = msgspec.convert(table, _Emergency)
+        except msgspec.ValidationError as exc:
+            message, path = _failed(exc)
+            raise ConfigError(f"{where}{path.removeprefix('$')}: {message}") from None
+        kinds.append(
+            EmergencyConfig(
+                kind,
+                e.drill,
+                _heading(e.heading, e.drill, languages, where),
+                _complete(e.instruction, languages, f"{where}.instruction", None),
+                tuple(e.checklist),
+            )
+        )
+    return tuple(kinds)
+
+
+def _heading(
+    value: str | dict[str, str] | None, drill: bool, languages: list[str], where: str
+) -> Texts:
+    key = "drill_heading" if drill else "emergency_heading"
+    return _complete(value, languages, f"{where}.heading", key)
 
 
 def _beside(source: str, folder: str) -> Path:

@@ -3,7 +3,8 @@
 The page is for display devices only: its live stream (``/ws``) is the public audience, so the
 browser never receives a name, a note or a need. The page's files live in the ``display``
 package (``display/web/``) and are read from there; the server imports no display code.
-Announcements are WAVs made on this server by :mod:`server.speech` (espeak-ng, offline).
+Announcements are WAVs made on this server by :mod:`server.speech` (espeak-ng, offline), and
+so is an emergency's spoken instruction (``/display/emergency.wav``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ ASSETS = {
     "display.css": "text/css",
     "labels.json": "application/json",
     "chime.wav": "audio/wav",
+    "emergency.js": "text/javascript",
+    "alarm.wav": "audio/wav",
 }
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -137,6 +140,39 @@ async def announcement(request: web.Request) -> web.Response:
     )
 
 
+async def emergency_speech(request: web.Request) -> web.Response:
+    """``?kind=evacuate&lang=es``: that emergency kind's instruction said in ``lang``: by an
+    espeak-ng voice, or the office's recording (``LANG/emergency-KIND.wav`` in its clips).
+    404 where neither exists: the page then shows the instruction without saying it."""
+    require(request, "display")
+    config = request.app[OFFICE].config
+    speech: Speech = request.app[SPEECH]
+    lang = request.query.get("lang", "")
+    if lang not in config.languages:
+        raise api_error(422, "invalid", "lang must be one of the office's languages", "lang")
+    emergency = config.emergency(request.query.get("kind", ""))
+    if emergency is None:
+        kinds = ", ".join(e.kind for e in config.emergencies)
+        raise api_error(422, "invalid", f"kind must be one of the office's: {kinds}", "kind")
+    clips = Clips(config.speech_clips) if config.speech_clips else None
+    recorded = clips.emergency(lang, emergency.kind) if clips else None
+    if recorded is not None:
+        path = recorded
+    elif lang in await speech.languages(config.languages):
+        try:
+            path = await speech.sentence(lang, emergency.instruction[lang])
+        except SpeechUnavailable as exc:
+            log.warning("emergency instruction unavailable: %s", exc)
+            raise api_error(503, "unavailable", "speech is not available right now") from None
+    else:
+        raise api_error(404, "not_found", f"no voice for language {lang!r} on this server", "lang")
+    return web.Response(
+        body=path.read_bytes(),
+        content_type="audio/wav",
+        headers={"Cache-Control": "private, max-age=3600"},
+    )
+
+
 async def spoken_languages(config: OfficeConfig, speech: Speech) -> list[str]:
     """The office languages a call is said in: by an espeak-ng voice, or by the office's
     recorded clips (``server/clips.py``)."""
@@ -170,4 +206,5 @@ def add_display_routes(app: web.Application) -> None:
     app.router.add_get("/display", display_page)
     app.router.add_get("/display/settings.json", display_settings)
     app.router.add_get("/display/announce.wav", announcement)
+    app.router.add_get("/display/emergency.wav", emergency_speech)
     app.router.add_get("/display/{name}", display_asset)

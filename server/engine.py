@@ -54,7 +54,8 @@ ARRIVAL_CLOCK_DRIFT = timedelta(minutes=2)
 
 
 class Refused(Exception):
-    """A command the current state does not allow. ``kind`` is not_found, conflict or invalid."""
+    """A command the current state does not allow. ``kind`` is not_found, conflict or invalid,
+    or one of the emergency mode's own refusals (see :data:`server.errors.STATUS_BY_KIND`)."""
 
     def __init__(self, kind: str, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -211,6 +212,45 @@ class Call:
     recall: int
 
 
+EMERGENCY_CHECK_IN = "Check-in is paused: the office is in emergency mode."
+EMERGENCY_CALL = "Calling is paused: the office is in emergency mode; the queue is kept."
+KEPT_EMERGENCIES = 8
+"""Ended emergencies kept for a retried start (the same request id gets the same answer)."""
+
+
+@dataclass
+class ScreenAck:
+    """A screen expected to show an emergency, and when it said it does."""
+
+    name: str
+    acknowledged_at: datetime | None = None
+
+
+@dataclass
+class Emergency:
+    """The office's emergency mode (or a drill) while it lasts, and after, for a retried start.
+
+    Its texts are copied into the start event from the configuration, so the log alone says
+    what every screen was told, whatever the configuration says later.
+    """
+
+    id: int
+    """The seq of the event that started it."""
+    kind: str
+    drill: bool
+    started_at: datetime
+    started_by: str
+    heading: dict[str, str]
+    instruction: dict[str, str]
+    checklist: tuple[str, ...]
+    screens: dict[str, ScreenAck]
+    """By screen (``display:<device>``, ``kiosk:<device>``, ``counter:<id>``): those expected
+    when it began, and any other that acknowledged it."""
+    request_id: str | None = None
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+
+
 def has_private_data(ticket: Ticket) -> bool:
     """What the retention period erases: a visit without any of it needs no purge."""
     return bool(ticket.name or ticket.needs or ticket.notes or ticket.flagged)
@@ -274,6 +314,9 @@ class Engine:
         self.service_override: dict[str, bool] = {}
         self.clock: datetime | None = None
         self.head_start = timedelta(minutes=config.priority.head_start_min)
+        self.emergency: Emergency | None = None
+        """The emergency mode in force; None in a normal day."""
+        self.ended_emergencies: deque[Emergency] = deque(maxlen=KEPT_EMERGENCIES)
 
     def _fixed(self, now: datetime) -> datetime:
         """``now`` at a fixed offset, converted once however many queries share it.
@@ -505,7 +548,12 @@ class Engine:
         arrived_at: datetime | None = None,
     ) -> tuple[Ticket, list[Event]]:
         """``arrived_at``: when a kiosk that could not reach the server took the check-in (it
-        queued it and sends it late). The visitor waits, and is ordered, from that moment."""
+        queued it and sends it late). The visitor waits, and is ordered, from that moment.
+
+        During an emergency a check-in is refused and nothing stored, except one a kiosk
+        queued while it could not reach the server: that visitor already left the kiosk with
+        a place promised (it could not show the instruction), so the place is kept and the
+        wait counted as one the emergency interrupted."""
         existing = self.request_ids.get(request_id)
         if existing is not None:
             ticket = self.tickets[existing]
@@ -517,10 +565,14 @@ class Engine:
                     "client_request_id",
                 )
             return ticket, []
+        if self.emergency is not None and arrived_at is None:
+            raise Refused("emergency", EMERGENCY_CHECK_IN)  # nothing is stored
         if service not in self.services:
             raise Refused("invalid", f"unknown service {service!r}", "service")
         now = self._fixed(now)
         arrival = self._late_arrival(arrived_at, now)
+        if self.emergency is not None and arrival is None:
+            raise Refused("emergency", EMERGENCY_CHECK_IN)
         if language is not None and language not in self.config.languages:
             raise Refused("invalid", f"language {language!r} is not offered here", "language")
         if self.service_state(service, arrival or now) == "closed":
@@ -574,7 +626,11 @@ class Engine:
         return arrival if arrival < now else None
 
     def call_next(self, now: datetime, counter_id: str) -> tuple[Ticket, list[Event]]:
+        """Refused during an emergency: nobody is called away from the exits, and when it
+        ends the queue resumes in exactly the order it had."""
         counter = self.counter(counter_id)
+        if self.emergency is not None:
+            raise Refused("emergency", EMERGENCY_CALL)
         self._require_free(counter)
         now = self._fixed(now)
         chosen = first_to_call(
@@ -835,6 +891,83 @@ class Engine:
         if service_id not in self.services:
             raise Refused("not_found", f"no service with id {service_id!r}")
         return self._emit(Event("service.override", now, {"service": service_id, "open": is_open}))
+
+    def start_emergency(
+        self,
+        now: datetime,
+        *,
+        kind: str,
+        emergency_id: int,
+        by: str,
+        screens: list[tuple[str, str]],
+        request_id: str | None = None,
+    ) -> tuple[Emergency, list[Event]]:
+        """Put the office in emergency mode (or a drill) of a configured ``kind``.
+
+        ``emergency_id`` is the seq the start event will be logged at (the caller knows it: the
+        event is appended as soon as this returns); ``screens`` the (screen, name) pairs
+        expected to acknowledge it. A start retried with its ``request_id`` gets the same
+        emergency again, whether it still lasts or not, and nothing new is logged.
+        """
+        for known in (self.emergency, *self.ended_emergencies):
+            if request_id is not None and known is not None and known.request_id == request_id:
+                if known.kind != kind:
+                    raise Refused(
+                        "conflict", "request_id was already used for another kind", "request_id"
+                    )
+                return known, []
+        config = self.config.emergency(kind)
+        if config is None:
+            kinds = ", ".join(e.kind for e in self.config.emergencies)
+            raise Refused("unknown_kind", f"no emergency kind {kind!r}; one of {kinds}", "kind")
+        if self.emergency is not None:
+            raise Refused(
+                "emergency_active",
+                f"the office is already in emergency mode ({self.emergency.kind}); end it first",
+            )
+        event = Event(
+            "emergency.started",
+            now,
+            {
+                "emergency": emergency_id,
+                "kind": config.kind,
+                "drill": config.drill,
+                "by": by,
+                "request_id": request_id,
+                "heading": dict(config.heading),
+                "instruction": dict(config.instruction),
+                "checklist": list(config.checklist),
+                "screens": [[screen, name] for screen, name in dict(screens).items()],
+            },
+        )
+        self.apply(event)
+        assert self.emergency is not None
+        return self.emergency, [event]
+
+    def acknowledge_emergency(
+        self, now: datetime, emergency_id: int, screen: str, name: str
+    ) -> list[Event]:
+        """A screen shows the emergency ``emergency_id``; a second word from it logs nothing,
+        and one about an emergency no longer in force is refused (it did no harm)."""
+        current = self.emergency
+        if current is None or current.id != emergency_id:
+            raise Refused(
+                "not_current", f"emergency {emergency_id} is not the one in force", "emergency"
+            )
+        known = current.screens.get(screen)
+        if known is not None and known.acknowledged_at is not None:
+            return []
+        data = {"emergency": emergency_id, "screen": screen, "name": name}
+        return self._emit(Event("emergency.acknowledged", now, data))
+
+    def end_emergency(self, now: datetime, by: str) -> tuple[Emergency, list[Event]]:
+        """Back to a normal day: check-in and calling resume, the queue as it was."""
+        current = self.emergency
+        if current is None:
+            raise Refused("no_emergency", "the office is not in emergency mode")
+        event = Event("emergency.ended", now, {"emergency": current.id, "by": by})
+        self.apply(event)
+        return current, [event]
 
     # ------------------------------------------------------------ state change
 
@@ -1118,6 +1251,35 @@ class Engine:
             self.service_override.pop(d["service"], None)
         else:
             self.service_override[d["service"]] = bool(d["open"])
+
+    def _on_emergency_started(self, at: datetime, d: dict[str, Any]) -> None:
+        self.emergency = Emergency(
+            id=d["emergency"],
+            kind=d["kind"],
+            drill=bool(d["drill"]),
+            started_at=at,
+            started_by=d["by"],
+            heading=dict(d["heading"]),
+            instruction=dict(d["instruction"]),
+            checklist=tuple(d["checklist"]),
+            screens={screen: ScreenAck(name) for screen, name in d["screens"]},
+            request_id=d.get("request_id"),
+        )
+
+    def _on_emergency_acknowledged(self, at: datetime, d: dict[str, Any]) -> None:
+        current = self.emergency
+        if current is None or current.id != d["emergency"]:
+            return
+        ack = current.screens.setdefault(d["screen"], ScreenAck(d["name"]))
+        ack.acknowledged_at = ack.acknowledged_at or at
+
+    def _on_emergency_ended(self, at: datetime, d: dict[str, Any]) -> None:
+        current = self.emergency
+        if current is None or current.id != d["emergency"]:
+            return
+        current.ended_at, current.ended_by = at, d["by"]
+        self.ended_emergencies.append(current)
+        self.emergency = None
 
     # ----------------------------------------------------------------- helpers
 

@@ -7,7 +7,17 @@ from aiohttp import web
 
 from lobby.protocol import ErrorBody, ErrorResponse
 
-STATUS_BY_KIND = {"not_found": 404, "conflict": 409, "invalid": 422}
+STATUS_BY_KIND = {
+    "not_found": 404,
+    "conflict": 409,
+    "invalid": 422,
+    "unknown_kind": 400,
+    "emergency": 409,
+    "emergency_active": 409,
+    "no_emergency": 409,
+    "not_current": 409,
+}
+"""The HTTP status of each kind of engine refusal (the kind is the error's ``code``)."""
 
 
 def api_error(status: int, code: str, message: str, field: str | None = None) -> web.HTTPException:

@@ -15,3 +15,5 @@ SPEECH = web.AppKey("speech", Speech)
 SIGN_IN_LIMITS = web.AppKey("sign_in_limits", SignInLimits)
 SESSIONS = web.AppKey("sessions", SessionPolicy)
 CHECK_IN_LIMIT = web.AppKey("check_in_limit", CheckInLimit)
+CONTROL = web.AppKey("control", str)
+"""The hash of this start's control token (``server/control.py``); empty without a file."""

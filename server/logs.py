@@ -126,6 +126,11 @@ def log_events(engine: Engine, events: list[Event], last_seq: int) -> None:
             value = event.data.get(name)
             if isinstance(value, str):
                 fields[name] = value
+        if event.kind.startswith("emergency."):  # which one, of what kind, which screen
+            fields["emergency"] = event.data["emergency"]
+            for name in ("kind", "screen"):
+                if isinstance(event.data.get(name), str):
+                    fields[f"emergency_{name}" if name == "kind" else name] = event.data[name]
         if isinstance(event.data.get("ids"), list):
             fields["tickets"] = len(event.data["ids"])
         words = " ".join(f"{k}={v}" for k, v in fields.items() if k not in ("kind", "seq"))

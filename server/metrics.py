@@ -128,6 +128,23 @@ class PublishedState(Collector):
         for printer in supervisor.printers.values():
             printers.add_metric([printer.device, printer.status], 1)
         yield printers
+        emergency = supervisor.office.emergency if supervisor.office else None
+        mode = _gauge(
+            "lobby_emergency_mode",
+            "1 for the configured emergency kind the office is in now (a drill is a kind)",
+            "kind",
+        )
+        for configured in office.config.emergencies:
+            on = emergency is not None and emergency.kind == configured.kind
+            mode.add_metric([configured.kind], float(on))
+        yield mode
+        unacknowledged = GaugeMetricFamily(
+            "lobby_emergency_screens_unacknowledged",
+            "Screens expected to show the emergency that have not said so yet (0 without one)",
+        )
+        screens = emergency.screens if emergency else []
+        unacknowledged.add_metric([], sum(1 for s in screens if s.acknowledged_at is None))
+        yield unacknowledged
         alerts = GaugeMetricFamily("lobby_open_alerts", "Safety alerts not resolved yet")
         alerts.add_metric([], sum(1 for a in supervisor.alerts.values() if not a.resolved))
         yield alerts

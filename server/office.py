@@ -385,6 +385,9 @@ class Office:
             info=service.infos.get(language or "", service.info),
             notice=present.notices(self.engine).get(language or "", self.engine.notice),
             languages=list(self.config.languages),
+            emergency=present.emergency_view(self.engine.emergency, "public", self.now())
+            if self.engine.emergency
+            else None,
         )
 
     def counter_view(self, counter_id: str, role: str) -> p.CounterView:

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import msgspec
 
 from lobby import protocol as p
-from server.engine import ACTIVE_STATES, Alert, Call, Counter, Engine, Ticket, WaitEstimate
+from server.engine import (
+    ACTIVE_STATES,
+    Alert,
+    Call,
+    Counter,
+    Emergency,
+    Engine,
+    Ticket,
+    WaitEstimate,
+)
 
 STAFF_ROLES = frozenset({"clerk", "supervisor", "admin"})
 SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
@@ -288,7 +297,7 @@ def printer_view(device: str, status: tuple[str, str]) -> p.PrinterView:
     return p.PrinterView(device, status[0], status[1])
 
 
-def office_view(engine: Engine, role: str) -> p.OfficeView:
+def office_view(engine: Engine, role: str, now: datetime) -> p.OfficeView:
     config = engine.config
     return p.OfficeView(
         name=config.name,
@@ -300,7 +309,41 @@ def office_view(engine: Engine, role: str) -> p.OfficeView:
         retention_days=config.retention_days,
         public_url=config.public_url,
         safety_checklist=list(config.safety_checklist) if role in STAFF_ROLES else [],
+        emergency=emergency_view(engine.emergency, role, now) if engine.emergency else None,
     )
+
+
+ACK_WITHIN = timedelta(seconds=p.EMERGENCY_ACK_SEC)
+
+
+def emergency_view(emergency: Emergency, role: str, now: datetime) -> p.EmergencyView:
+    """What every screen shows in place of the queue; staff also get who started it and the
+    checklist, and supervisors each expected screen, marked late once it has not acknowledged
+    within ``EMERGENCY_ACK_SEC`` (a tick at ``now`` moves that mark). A display, a kiosk or a
+    status page is not told a staff member's name, as with the counters."""
+    view = p.EmergencyView(
+        id=emergency.id,
+        kind=emergency.kind,
+        drill=emergency.drill,
+        started_at=iso(emergency.started_at) or "",
+        started_by=emergency.started_by if role in STAFF_ROLES else "",
+        heading=dict(emergency.heading),
+        instruction=dict(emergency.instruction),
+    )
+    if role in STAFF_ROLES:
+        view.checklist = list(emergency.checklist)
+    if role in SUPERVISOR_ROLES:
+        deadline = emergency.started_at + ACK_WITHIN
+        view.screens = [
+            p.EmergencyScreen(
+                screen=screen,
+                name=ack.name,
+                acknowledged_at=iso(ack.acknowledged_at),
+                late=(ack.acknowledged_at or now) > deadline,
+            )
+            for screen, ack in sorted(emergency.screens.items())
+        ]
+    return view
 
 
 def in_language(engine: Engine, language: str | None, view: p.TicketView) -> p.TicketView:
@@ -332,7 +375,7 @@ def snapshot(engine: Engine, role: str, now: datetime, seq: int) -> p.StateSnaps
         seq=seq,
         now=iso(now) or "",
         role=role,
-        office=office_view(engine, role),
+        office=office_view(engine, role, now),
         services=service_views(engine, now),
         counters=[counter_view(engine, c, role, now) for c in engine.counters.values()],
         calls=calls_view(engine),

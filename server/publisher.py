@@ -44,9 +44,12 @@ it called has gone to the counter or been marked a no-show by now."""
 PRIVATE_KINDS = frozenset({"ticket.noted", "ticket.flagged", "tickets.purged"})
 SUPERVISOR_KINDS = frozenset({"alert.raised", "alert.checklist", "printer.status"})
 CALL_KINDS = frozenset({"ticket.called", "ticket.recalled"})
-QUIET_KINDS = frozenset(
-    {"ticket.acknowledged", "ticket.surveyed", "ticket.noted", "ticket.flagged", "office.notice"}
+EMERGENCY_KINDS = frozenset({"emergency.started", "emergency.acknowledged", "emergency.ended"})
+QUIET_KINDS = (
+    frozenset({"ticket.acknowledged", "ticket.surveyed", "ticket.noted", "ticket.flagged"})
+    | {"office.notice"}
     | SUPERVISOR_KINDS
+    | EMERGENCY_KINDS
 )
 """Events that move no queue and no counter: only the tickets they name are recomputed."""
 EVERYTHING_KINDS = frozenset({"services.hours", "service.override", "day.closed", "tickets.purged"})
@@ -230,7 +233,7 @@ class Publisher:
         services_diff = _differing(public.services, services, lambda s: s.id)
         calls = present.calls_view(engine)
         calls_diff = calls if calls != public.calls else None
-        levels: dict[bool, tuple[list[p.CounterView], list[p.TicketView], p.OfficeView | None]] = {}
+        levels: dict[bool, tuple[list[p.CounterView], list[p.TicketView]]] = {}
         patches: dict[str, p.StreamPatch | None] = {}
         messages: dict[str, str | None] = {}
         for audience in AUDIENCES:
@@ -239,7 +242,10 @@ class Publisher:
             private = audience == "public"
             if private not in levels:
                 levels[private] = self._level_diff(state, role, counters, reach, now)
-            counters_diff, tickets_diff, office_diff = levels[private]
+            counters_diff, tickets_diff = levels[private]
+            # the office part per audience: supervisors alone see which screens acknowledged
+            office = present.office_view(engine, role, now)
+            office_diff = office if office != state.office else None
             cause = [
                 k
                 for k in kinds
@@ -282,8 +288,8 @@ class Publisher:
         counters: list[Counter],
         reach: Reach,
         now: datetime,
-    ) -> tuple[list[p.CounterView], list[p.TicketView], p.OfficeView | None]:
-        """What differs for one level of access (public, or staff): counters, tickets, office."""
+    ) -> tuple[list[p.CounterView], list[p.TicketView]]:
+        """What differs for one level of access (public, or staff): counters and tickets."""
         engine = self.engine
         views = [present.counter_view(engine, c, role, now) for c in counters]
         counters_diff = _differing(state.counters, views, lambda c: c.id)
@@ -300,8 +306,7 @@ class Publisher:
                 if state.tickets.get(view.id) != view
                 and (view.id in state.tickets or view.state in p.OPEN_TICKET_STATES)
             ]
-        office = present.office_view(engine, role)
-        return counters_diff, tickets_diff, office if office != state.office else None
+        return counters_diff, tickets_diff
 
     def _reach(self, events: Iterable[Event]) -> Reach:
         """What the events can have changed: the tickets they name, and for anything that

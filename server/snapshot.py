@@ -18,9 +18,9 @@ from datetime import date, datetime
 import msgspec
 
 from server.config import OfficeConfig
-from server.engine import Alert, Call, Engine, Ticket, fixed_offset
+from server.engine import Alert, Call, Emergency, Engine, Ticket, fixed_offset
 
-FORMAT = 2
+FORMAT = 3
 """Raise this whenever what the engine keeps changes shape: older snapshots are then passed
 over and the whole log replayed once."""
 
@@ -64,6 +64,8 @@ class _Body(msgspec.Struct):
     next_alert_id: int
     day: date | None
     forgotten_private: list[tuple[date, list[int]]]
+    emergency: Emergency | None = None
+    ended_emergencies: list[Emergency] = msgspec.field(default_factory=list)
 
 
 _encoder = msgspec.json.Encoder()
@@ -112,6 +114,8 @@ def dump(engine: Engine) -> bytes:
         next_alert_id=engine.next_alert_id,
         day=engine.day,
         forgotten_private=[(d, list(ids)) for d, ids in engine.forgotten_private.items()],
+        emergency=engine.emergency,
+        ended_emergencies=list(engine.ended_emergencies),
     )
     return _encoder.encode(body)
 
@@ -163,8 +167,18 @@ def _restored(config: OfficeConfig, body: _Body) -> Engine:
     engine.next_alert_id = body.next_alert_id
     engine.day = body.day
     engine.forgotten_private = {d: array("q", ids) for d, ids in sorted(body.forgotten_private)}
+    engine.emergency = _fix_emergency(body.emergency) if body.emergency else None
+    engine.ended_emergencies.extend(_fix_emergency(e) for e in body.ended_emergencies)
     engine.restore_indexes()
     return engine
+
+
+def _fix_emergency(emergency: Emergency) -> Emergency:
+    emergency.started_at = fixed_offset(emergency.started_at)
+    emergency.ended_at = _fixed(emergency.ended_at)
+    for ack in emergency.screens.values():
+        ack.acknowledged_at = _fixed(ack.acknowledged_at)
+    return emergency
 
 
 def _fixed(moment: datetime | None) -> datetime | None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from lobby.i18n import Catalogues
+from server.config import PHRASES as PHRASES  # the catalogue folder, read here too
 
 log = logging.getLogger("lobby.speech")
 
@@ -44,8 +45,6 @@ class Phrasing:
 
 VOICES = {"en": "en-us", "es": "es-419", "fr": "fr-fr", "pt": "pt-br"}
 """The espeak-ng voice each language with phrases is said in."""
-PHRASES = Path(__file__).parent / "phrases"
-"""The phrases, one gettext PO file per language (``lobby.i18n``), as every surface's texts."""
 
 
 def load_catalogue(folder: Path = PHRASES) -> dict[str, Phrasing]:
@@ -153,8 +152,17 @@ class Speech:
             raise SpeechUnavailable(f"no phrases for language {lang!r}")
         if not valid_number(number):
             raise ValueError(f"not a ticket number: {number!r}")
+        return await self._spoken(lang, phrase_ssml(lang, number, counter_name))
+
+    async def sentence(self, lang: str, text: str) -> Path:
+        """The WAV of one configured office text said in ``lang`` (an emergency's instruction),
+        made and cached like a call. The text is the office's own, escaped into the SSML."""
+        if lang not in CATALOGUE:
+            raise SpeechUnavailable(f"no voice for language {lang!r}")
+        return await self._spoken(lang, f"<speak>{escape(text)}</speak>")
+
+    async def _spoken(self, lang: str, ssml: str) -> Path:
         voice = CATALOGUE[lang].voice
-        ssml = phrase_ssml(lang, number, counter_name)
         digest = hashlib.sha256(f"{voice}\n{SPEED_WPM}\n{ssml}".encode()).hexdigest()[:24]
         path = self.cache_dir / f"{lang}-{digest}.wav"
         if path.exists():

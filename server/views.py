@@ -30,6 +30,7 @@ from server.auth import (
     verify_password,
     weak_password,
 )
+from server.control import CONTROL_ROLE
 from server.engine import Refused
 from server.errors import STATUS_BY_KIND, api_error
 from server.keys import CHECK_IN_LIMIT, OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS
@@ -46,7 +47,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CLERKS = ("clerk", "supervisor", "admin")
 SUPERVISORS = ("supervisor", "admin")
 ANY_ROLE = ("kiosk", "display", "clerk", "supervisor", "admin")
+EMERGENCY_COMMANDERS = (*SUPERVISORS, CONTROL_ROLE)
+"""Who starts and ends the emergency mode: a supervisor, or ``lobby emergency`` on the
+server's own machine (its control token, ``server/control.py``)."""
 _encoder = msgspec.json.Encoder()
+EMERGENCY_REFUSED = (409, "refused while the office is in emergency mode (code emergency)")
 
 
 @dataclass(frozen=True)
@@ -243,6 +248,7 @@ async def logout(request: web.Request) -> web.Response:
     also=(
         (200, "a retry (same client_request_id): the ticket it created", p.TicketView),
         (429, "this kiosk reached its check-ins per minute (Retry-After)", p.ErrorResponse),
+        (*EMERGENCY_REFUSED, p.ErrorResponse),
     ),
 )
 async def check_in(request: web.Request) -> web.Response:
@@ -424,6 +430,7 @@ counter_action(
     "Call the next visitor this counter serves",
     roles=CLERKS,
     response=p.CallNextResponse,
+    also=((*EMERGENCY_REFUSED, p.ErrorResponse),),
 )
 async def call_next(request: web.Request) -> web.Response:
     principal = require(request, *CLERKS)
@@ -518,7 +525,135 @@ async def notice(request: web.Request) -> web.Response:
     body = await read_body(request, p.NoticeRequest)
     office = office_of(request)
     await office.act(lambda now: office.engine.set_notice(now, body.text.strip()))
-    return reply(present.office_view(office.engine, principal.role))
+    return reply(present.office_view(office.engine, principal.role, office.now()))
+
+
+# --------------------------------------------------------------- emergency
+
+
+@api(
+    "POST",
+    "/api/emergency",
+    "Put the office in emergency mode (or a drill): every screen shows the kind's instruction,"
+    " check-in and calling pause, the queue is kept. 409 emergency_active while one is on; a"
+    " retry with the same request_id gets the same answer; 400 unknown_kind names the kinds",
+    roles=EMERGENCY_COMMANDERS,
+    body=p.EmergencyStartRequest,
+    response=p.EmergencyView,
+)
+async def emergency_start(request: web.Request) -> web.Response:
+    principal = require(request, *EMERGENCY_COMMANDERS)
+    body = await read_body(request, p.EmergencyStartRequest)
+    office = office_of(request)
+    screens = await expected_screens(office)
+    emergency = await guarded(
+        office.run(
+            lambda now: office.engine.start_emergency(
+                now,
+                kind=body.kind,
+                emergency_id=office.store.last_seq + 1,  # appended right after, no await between
+                by=principal.name,
+                screens=screens,
+                request_id=body.request_id,
+            )
+        )
+    )
+    return reply(present.emergency_view(emergency, "supervisor", office.now()))
+
+
+async def expected_screens(office: Office) -> list[tuple[str, str]]:
+    """The screens that should show an emergency: every display and kiosk device, and every
+    counter somebody is signed in at (open, busy or on break)."""
+    devices = [
+        (f"{d.role}:{d.name}", d.name)
+        for d in await office.store.devices()
+        if d.role in ("display", "kiosk")
+    ]
+    counters = [
+        (f"counter:{c.id}", c.name) for c in office.engine.counters.values() if c.state != "closed"
+    ]
+    return devices + counters
+
+
+@api(
+    "GET",
+    "/api/emergency/kinds",
+    "The emergency kinds this office has, with the texts screens would show (supervisors)",
+    roles=SUPERVISORS,
+    response=p.EmergencyKinds,
+)
+async def emergency_kinds(request: web.Request) -> web.Response:
+    require(request, *SUPERVISORS)
+    return reply(
+        p.EmergencyKinds(
+            [
+                p.EmergencyKind(
+                    e.kind, e.drill, dict(e.heading), dict(e.instruction), list(e.checklist)
+                )
+                for e in office_of(request).config.emergencies
+            ]
+        )
+    )
+
+
+@api(
+    "POST",
+    "/api/emergency/end",
+    "End the emergency mode: check-in and calling resume, in the queue's order;"
+    " 409 no_emergency when none is on",
+    roles=EMERGENCY_COMMANDERS,
+    body=p.EmptyBody,
+    response=p.EmergencyEnded,
+)
+async def emergency_end(request: web.Request) -> web.Response:
+    principal = require(request, *EMERGENCY_COMMANDERS)
+    await read_body(request, p.EmptyBody)
+    office = office_of(request)
+    ended = await guarded(office.run(lambda now: office.engine.end_emergency(now, principal.name)))
+    assert ended.ended_at is not None
+    minutes = (ended.ended_at - ended.started_at).total_seconds() / 60
+    return reply(p.EmergencyEnded(ended=ended.id, minutes=round(minutes, 1)))
+
+
+@api(
+    "POST",
+    "/api/emergency/ack",
+    "A screen shows the emergency: a display or kiosk by its device token (the screen is"
+    " display:<device> / kiosk:<device>); a counter by its staff session, naming its counter"
+    " id in the body's `counter` field (the screen is counter:<id>; a clerk only for a counter"
+    " they hold or a free one). A second acknowledgement stores nothing; 409 not_current when"
+    " that emergency is not the one in force",
+    roles=ANY_ROLE,
+    body=p.EmergencyAckRequest,
+    response=p.EmergencyScreen,
+)
+async def emergency_ack(request: web.Request) -> web.Response:
+    principal = require(request, *ANY_ROLE)
+    body = await read_body(request, p.EmergencyAckRequest)
+    office = office_of(request)
+    if principal.kind == "device":
+        if body.counter is not None:
+            raise api_error(422, "invalid", "a device acknowledges as itself", "counter")
+        screen, name = f"{principal.role}:{principal.name}", principal.name
+    else:
+        if body.counter is None:
+            raise api_error(422, "invalid", "name the counter this screen belongs to", "counter")
+        check_clerk_counter(office, principal, body.counter)
+        screen, name = f"counter:{body.counter}", office.engine.counters[body.counter].name
+    await guarded(
+        office.act(
+            lambda now: office.engine.acknowledge_emergency(now, body.emergency, screen, name)
+        )
+    )
+    emergency = office.engine.emergency
+    ack = emergency.screens[screen] if emergency is not None else None
+    return reply(
+        p.EmergencyScreen(
+            screen=screen,
+            name=name,
+            acknowledged_at=present.iso(ack.acknowledged_at) if ack else None,
+        )
+    )
 
 
 @api(

@@ -65,6 +65,8 @@ class RunningServer:
     clock: Callable[[], datetime] | None = None
     tick_sec: float = TICK_SEC
     header_timeout: float = HEADER_TIMEOUT_SEC
+    control: bool = False
+    """Keep the local control file beside the database, as ``lobby serve`` does."""
 
     @property
     def url(self) -> str:
@@ -77,7 +79,13 @@ class RunningServer:
 
     async def start(self) -> None:
         self.runner = web.AppRunner(
-            create_app(self.config, self.db, self.clock, self.tick_sec),
+            create_app(
+                self.config,
+                self.db,
+                self.clock,
+                self.tick_sec,
+                control_url=self.url if self.control else None,
+            ),
             shutdown_timeout=1.0,
             keepalive_timeout=self.header_timeout,
         )
@@ -108,6 +116,12 @@ class RunningServer:
         client = self.client()
         await client.login(name, STAFF[name])
         return client
+
+
+def without_emergencies(toml: str) -> str:
+    """An office file without its ``[emergency.*]`` kinds (they come last): the office gets
+    the server's own, in any languages the test gives it."""
+    return toml.split("\n[emergency.", 1)[0]
 
 
 def records_open(hours: str) -> OfficeConfig:

@@ -173,6 +173,9 @@ def events_of(result: Any) -> list[Event]:
     return result[1] if isinstance(result, tuple) else result
 
 
+SCREENS = ("display:lobby", "kiosk:entrance", "counter:w1")
+
+
 class QueueMachine(RuleBasedStateMachine):
     config: OfficeConfig = OFFICE
 
@@ -196,6 +199,8 @@ class QueueMachine(RuleBasedStateMachine):
         self.turn = 0
         self.started = self.instant = self.accrued_to = datetime(2026, 1, 1, tzinfo=UTC)
         self.idle_seen = dict.fromkeys(self.counter_ids, 0.0)
+        self.emergency: int | None = None
+        """The emergency mode in force (its id), during which check-in and calling pause."""
 
     # ------------------------------------------------------------------ model
 
@@ -389,6 +394,7 @@ class QueueMachine(RuleBasedStateMachine):
             service in self.service_ids
             and visitor.language in (None, *self.config.languages)
             and not self.service_closed(service)
+            and self.emergency is None
         )
         result = self.attempt(
             allowed,
@@ -559,7 +565,8 @@ class QueueMachine(RuleBasedStateMachine):
         now = self.now
         expected = self.expected_call(counter)
         waiting_before = {s: self.waiting(s) for s in self.service_ids}
-        result = self.attempt(expected is not None, lambda: self.engine.call_next(now, counter))
+        allowed = expected is not None and self.emergency is None
+        result = self.attempt(allowed, lambda: self.engine.call_next(now, counter))
         if result is None:
             return
         ticket, _ = result
@@ -643,6 +650,38 @@ class QueueMachine(RuleBasedStateMachine):
         if self.attempt(allowed, command):
             assert model is not None
             model.state, model.staff = "open", staff
+
+    @rule(kind=st.sampled_from(("evacuate", "drill", "flood")), screen=st.sampled_from(SCREENS))
+    def emergency_starts_is_acknowledged_or_ends(self, kind: str, screen: str) -> None:
+        """The emergency mode pauses check-in and calling; the queue waits it out, unchanged."""
+        now = self.now
+        if self.emergency is None:
+            result = self.attempt(
+                kind != "flood",
+                lambda: self.engine.start_emergency(
+                    now,
+                    kind=kind,
+                    emergency_id=len(self.log) + 1,
+                    by="super",
+                    screens=[(s, s) for s in SCREENS[:2]],
+                ),
+            )
+            if result is not None:
+                self.emergency = result[0].id
+            return
+        current = self.emergency
+        if kind == "flood":
+            self.attempt(True, lambda: self.engine.end_emergency(now, "super"))
+            self.emergency = None
+            return
+        acknowledged = self.engine.emergency and self.engine.emergency.screens.get(screen)
+        if acknowledged and acknowledged.acknowledged_at is not None:
+            self.no_op(lambda: self.engine.acknowledge_emergency(now, current, screen, screen))
+            return
+        self.attempt(True, lambda: self.engine.acknowledge_emergency(now, current, screen, screen))
+        self.attempt(
+            False, lambda: self.engine.acknowledge_emergency(now, current + 1, screen, "?")
+        )
 
     @precondition(lambda self: any(t.state in OPEN_STATES for t in self.tickets.values()))
     @rule()
@@ -737,6 +776,13 @@ class QueueMachine(RuleBasedStateMachine):
         open_now = {t.id for t in self.engine.tickets.values() if t.state in OPEN_STATES}
         assert self.engine.open_ids == open_now
         assert self.replica.open_ids == open_now
+
+    @invariant()
+    def the_emergency_is_the_models(self) -> None:
+        current = self.engine.emergency
+        assert (current.id if current else None) == self.emergency
+        assert self.replica.emergency == current
+        assert self.resumed.emergency == current
 
     @invariant()
     def numbers_unique_per_day(self) -> None:

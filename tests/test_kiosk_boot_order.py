@@ -12,14 +12,14 @@ from kiosk.app import KioskApp
 from kiosk.screens.service_choice import ServiceChoiceScreen
 from kiosk.screens.welcome import WelcomeScreen
 from server.config import OfficeConfig, parse_config
-from tests.conftest import CONFIG_PATH, running_server, until
+from tests.conftest import CONFIG_PATH, running_server, until, without_emergencies
 from tests.test_kiosk_flow import SIZE, finished, kiosk_app, tap_service
 
 
 def office_in(*languages: str) -> OfficeConfig:
     """The test office offering ``languages``, in that order, instead of the kiosk's own."""
     listed = ", ".join(f'"{code}"' for code in languages)
-    toml = CONFIG_PATH.read_text().replace(
+    toml = without_emergencies(CONFIG_PATH.read_text()).replace(
         'languages = ["en", "es", "so"]', f"languages = [{listed}]"
     )
     return parse_config(toml, "office-languages.toml")

@@ -104,3 +104,21 @@ async def test_metrics_from_this_machine_when_the_office_allows_it(
             http.get(f"{server.url}/metrics", headers={"X-Forwarded-For": "203.0.113.9"}) as r,
         ):
             assert r.status == 401  # passed on by a proxy: not this machine
+
+
+async def test_metrics_say_when_the_office_is_in_emergency_mode(server: RunningServer) -> None:
+    supervisor = await server.staff("super")
+
+    async def samples() -> Samples:
+        return parsed((await scrape(server, supervisor.token))[2])
+
+    before = await samples()
+    assert value(before, "lobby_emergency_mode", kind="drill") == 0
+    assert value(before, "lobby_emergency_screens_unacknowledged") == 0
+    await supervisor.request("POST", "/api/emergency", p.EmergencyStartRequest(kind="drill"))
+    during = await samples()
+    assert value(during, "lobby_emergency_mode", kind="drill") == 1
+    assert value(during, "lobby_emergency_mode", kind="evacuate") == 0
+    assert value(during, "lobby_emergency_screens_unacknowledged") == 2, "the kiosk and display"
+    await supervisor.request("POST", "/api/emergency/end")
+    assert value(await samples(), "lobby_emergency_mode", kind="drill") == 0

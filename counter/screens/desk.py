@@ -3,7 +3,8 @@
 Everything shown comes from the counter's model, redrawn when the app signals that a stream
 message changed it; every action is a footer key and a button, enabled only when the counter's
 and the visitor's state allow it, so the clerk never meets an error for something the screen
-let them try.
+let them try. In emergency mode the instruction and the staff checklist take the panels' place
+and calling is paused (the server refuses a call meanwhile, so the queue resumes in order).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from textual.signal import Signal
 from textual.widgets import Button, Footer
 
 from counter.actions import CHECKLIST_KEY, DESK_ACTIONS
-from counter.labels import minutes_text
+from counter.labels import LANGUAGE, TEXTS, minutes_text
 from counter.model import CounterModel
 from counter.screens.complete import CompleteScreen
 from counter.screens.confirm import ConfirmScreen
@@ -32,6 +33,7 @@ from counter.session import Session
 from counter.widgets.action_buttons import ActionButtons
 from counter.widgets.banner import Banner
 from counter.widgets.counter_status import CounterStatus
+from counter.widgets.emergency_box import EmergencyBox
 from counter.widgets.service_queues import ServiceQueues
 from counter.widgets.visitor_card import VisitorCard
 from lobby.client import LobbyClient
@@ -63,6 +65,7 @@ class DeskScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield CounterStatus(id="status")
         yield Banner(id="connection-banner", classes="banner")
+        yield Banner(id="emergency-banner", classes="banner")
         yield Banner(id="idle-banner", classes="banner")
         with Horizontal(id="panels"):
             with VerticalScroll(id="visitor-panel") as visitor:
@@ -71,6 +74,7 @@ class DeskScreen(Screen[None]):
             with Vertical(id="queue-panel") as queues:
                 queues.border_title = "Queues this counter serves"
                 yield ServiceQueues(id="queues")
+        yield EmergencyBox(id="emergency-box")
         yield ActionButtons(id="actions")
         yield Footer(compact=True)
 
@@ -87,7 +91,17 @@ class DeskScreen(Screen[None]):
         model = self.model
         self.query_one(CounterStatus).show(model)
         self.query_one("#connection-banner", Banner).show(None if model.connected else LINK_DOWN)
-        nudge = model.idle_nudge if model.connected else None
+        emergency = model.emergency
+        banner = self.query_one("#emergency-banner", Banner)
+        banner.show(
+            TEXTS.text(LANGUAGE, "drill_banner" if emergency.drill else "emergency_banner")
+            if emergency
+            else None
+        )
+        banner.set_class(emergency is not None and emergency.drill, "-drill")
+        self.query_one(EmergencyBox).show(emergency)
+        self.query_one("#panels").display = emergency is None
+        nudge = model.idle_nudge if model.connected and emergency is None else None
         self.query_one("#idle-banner", Banner).show(
             f"{nudge.waiting} waiting for {minutes_text(nudge.longest_wait_min)}"
             " · press c to call the next visitor"

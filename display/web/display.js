@@ -8,6 +8,9 @@
  * language that has a voice (WAVs made offline by the server). The server announces each call
  * once, also across a reconnect or a reload, so the page keeps no memory of calls.
  *
+ * While the office is in emergency mode (or a drill) the page shows only the emergency
+ * (/display/emergency.js), sounds the alarm instead of the chime and announces no call.
+ *
  * /display?sound=off keeps a second screen in the same room quiet.
  *
  * Every line exists from the start (fixed slots), so nothing moves when a call arrives.
@@ -36,14 +39,24 @@
   const calls = () => (state.link ? state.link.state.calls : { now_serving: [], earlier: [] });
 
   // Read by the browser tests and handy in the devtools of a lobby TV; numbers only.
-  const debug = { announced: [], connections: 0, snapshots: 0 };
+  const debug = {
+    announced: [],
+    connections: 0,
+    snapshots: 0,
+    emergency: null,
+    acknowledged: [],
+    alarms: 0,
+    spoken: [],
+  };
   window.lobbyDisplay = debug;
+  let emergency = null; // LobbyEmergency's screen, made at start
 
   // ------------------------------------------------------------ connection
 
   function follow() {
     state.link = LobbyState.follow({
       onChange(_, applied) {
+        emergency.show(office() ? office().emergency : null);
         render();
         if (applied.snapshot) {
           debug.snapshots += 1;
@@ -65,7 +78,7 @@
 
   // ------------------------------------------------------------------ sound
 
-  const audio = { ctx: null, chime: null };
+  const audio = { ctx: null, chime: null, alarm: null, playing: new Set() };
 
   function setupAudio() {
     const Context = window.AudioContext || window.webkitAudioContext;
@@ -75,11 +88,14 @@
     fetchSound("/display/chime.wav").then((buffer) => {
       audio.chime = buffer;
     });
+    fetchSound("/display/alarm.wav").then((buffer) => {
+      audio.alarm = buffer;
+    });
     updateSoundButton();
     $("enable-sound").addEventListener("click", async () => {
       await audio.ctx.resume();
       updateSoundButton();
-      play(audio.chime);
+      if (!emergency.active) play(audio.chime); // in an emergency the alarm loop starts itself
     });
   }
 
@@ -108,14 +124,37 @@
       const source = audio.ctx.createBufferSource();
       source.buffer = buffer;
       source.connect(audio.ctx.destination);
-      const guard = setTimeout(resolve, (buffer.duration + 1) * 1000);
-      source.onended = () => {
+      const done = () => {
         clearTimeout(guard);
+        audio.playing.delete(source);
         resolve();
       };
+      const guard = setTimeout(done, (buffer.duration + 1) * 1000);
+      source.onended = done;
+      audio.playing.add(source);
       source.start();
     });
   }
+
+  /** Silence at once: an emergency cuts a call short, its end cuts the alarm short. */
+  function stopSound() {
+    for (const source of [...audio.playing]) {
+      try {
+        source.stop();
+      } catch {
+        /* already ended */
+      }
+    }
+  }
+
+  /** What the emergency screen may do with the page's sound (nothing on a silent screen). */
+  const emergencySound = {
+    on: soundOn,
+    fetch: (url) => (audio.ctx ? fetchSound(url) : Promise.resolve(null)),
+    play: (name) => play(audio[name]),
+    playBuffer: play,
+    stop: stopSound,
+  };
 
   function speechFor(call) {
     return state.speech.map((lang) => {
@@ -130,6 +169,7 @@
   let wake = null;
 
   function enqueue(call) {
+    if (emergency.active) return; // no call is announced in emergency mode
     queue.push({ call, speech: soundOn() ? speechFor(call) : null });
     if (wake) {
       wake();
@@ -141,6 +181,7 @@
     for (;;) {
       if (queue.length === 0) await new Promise((resolve) => (wake = resolve));
       const item = queue.shift();
+      if (emergency.active) continue;
       state.announcing = item.call.ticket;
       debug.announced = [
         ...debug.announced.slice(-99),
@@ -166,6 +207,7 @@
     const speech = item.speech || speechFor(item.call);
     await play(audio.chime);
     for (const pending of speech) {
+      if (emergency.active) return;
       const buffer = await pending;
       if (buffer) {
         await play(buffer);
@@ -410,6 +452,7 @@
     }
     // Before any await: the browser decides here, once, whether sound may start by itself.
     if (!silent) setupAudio();
+    emergency = LobbyEmergency.create({ sound: emergencySound, debug });
     const [labels, settings] = await Promise.all([
       getJSON("/display/labels.json"),
       getJSON("/display/settings.json"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import math
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
@@ -22,6 +23,7 @@ import msgspec
 
 from server.config import OfficeConfig
 from server.reports import stats
+from server.reports.records import EmergencyRecord
 from server.reports.staffing import GOAL, advice
 from server.store.port import (
     GROUP_SEPARATOR,
@@ -42,7 +44,7 @@ BINS_TO_TARGETS = 3
 """A wait histogram runs to three times the target; longer waits share the last bin."""
 KEEP_BUDGET_SEC = 2.0
 """How long one round of housekeeping may spend summarising settled days."""
-SUMMARY_FORMAT = 1
+SUMMARY_FORMAT = 2
 """Part of the cache key: raise it when a summary holds something else."""
 
 
@@ -264,6 +266,11 @@ def figures(
             "mean_rating": stats.mean(v("rating_sum"), v("rating_count")),
         },
         "service_level": _level(visits),
+        "during_emergencies": {
+            "visits": int(v("emergency_visits")),
+            "called": int(v("emergency_called")),
+            "wait_min": measure("emergency_wait_min"),
+        },
     }
 
 
@@ -375,6 +382,7 @@ def build_report(
         "weekday_hour": _weekday_hour(summary, by_day),
         "staffing": advice(summary, config, open_days),
         "closed_at_end_of_day": reader.closed_at_end_of_day(first, last),
+        "emergencies": [emergency_row(e, config) for e in reader.emergencies(first, last)],
         "debrief": [
             {
                 "number": number,
@@ -386,13 +394,43 @@ def build_report(
     }
 
 
+def emergency_row(record: EmergencyRecord, config: OfficeConfig) -> dict[str, Any]:
+    """One emergency or drill of the period: how long it lasted and how long the screens took
+    to all show it (None while an expected screen has not, or when none was expected)."""
+
+    def moment(us: int | None) -> str | None:
+        if us is None:
+            return None
+        return datetime.fromtimestamp(us / 1e6, config.tz).isoformat(timespec="seconds")
+
+    done_us = record.all_acknowledged_us
+    return {
+        "id": record.id,
+        "kind": record.kind,
+        "drill": bool(record.drill),
+        "started_at": moment(record.started_us),
+        "ended_at": moment(record.ended_us),
+        "started_by": record.started_by,
+        "ended_by": record.ended_by,
+        "minutes": None
+        if record.ended_us is None
+        else round((record.ended_us - record.started_us) / 60e6, 1),
+        "screens_expected": record.expected,
+        "screens_acknowledged": record.acknowledged,
+        "screens_missing": json.loads(record.pending),
+        "all_screens_sec": None
+        if done_us is None
+        else round((done_us - record.started_us) / 1e6, 1),
+    }
+
+
 def _periods(name: str, tallies: Mapping[str, Tallies]) -> list[dict[str, Any]]:
     """Per office day (or month) with check-ins, in date order."""
     return [
         {
             name: key,
             "check_ins": int(t.get("check_ins", 0)),
-            "wait_mean_min": stats.mean(t.get("wait_sum_min", 0), t.get("called_once", 0)),
+            "wait_mean_min": stats.mean(t.get("wait_sum_min", 0), t.get("wait_count", 0)),
             "service_level": _level(t),
         }
         for key, t in sorted(tallies.items())
@@ -440,7 +478,7 @@ def _hours(summary: DaySummary, config: OfficeConfig, open_days: int) -> list[di
                 "hour": hour,
                 "check_ins": int(t.get("check_ins", 0)),
                 "arrivals_per_day": stats.mean(t.get("check_ins", 0), open_days),
-                "wait_mean_min": stats.mean(t.get("wait_sum_min", 0), t.get("called_once", 0)),
+                "wait_mean_min": stats.mean(t.get("wait_sum_min", 0), t.get("wait_count", 0)),
                 "service_level": _level(t),
                 "service_time_mean_min": stats.mean(
                     leg.get("service_sum_min", 0), leg.get("service_count", 0)
@@ -465,7 +503,7 @@ def _weekday_hour(summary: DaySummary, open_days: Iterable[str]) -> list[dict[st
                 "hour": hour,
                 "check_ins": int(t.get("check_ins", 0)),
                 "arrivals_per_day": stats.mean(t.get("check_ins", 0), weekdays[weekday]),
-                "wait_mean_min": stats.mean(t.get("wait_sum_min", 0), t.get("called_once", 0)),
+                "wait_mean_min": stats.mean(t.get("wait_sum_min", 0), t.get("wait_count", 0)),
             }
         )
     return rows

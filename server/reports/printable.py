@@ -72,6 +72,13 @@ DEFINITIONS = (
         " scored or ranked.",
     ),
     (
+        "Emergencies and drills",
+        "A visitor still waiting for the first call when an emergency or a drill began waited"
+        " through it (calling pauses): that wait is reported apart, and left out of the wait,"
+        " the called-within-target share and the range shown. Each emergency is listed with its"
+        " length and the time until every expected screen said it showed it.",
+    ),
+    (
         "Counters open, advised",
         "Open: counter-hours staffed in that hour, per open day. Advised: what the Erlang C"
         f" queueing model says each service needs for {pct(GOAL)} of its visitors to be called"
@@ -167,7 +174,7 @@ def key_figures(parent: ET.Element, all_: Mapping[str, Any]) -> None:
         grid,
         "Wait (arrival to call)",
         minutes(waits["mean"]),
-        f"of {all_['called']} called · median {num(waits['median'])} · 90% within"
+        f"of {waits['count']} called · median {num(waits['median'])} · 90% within"
         f" {num(waits['p90'])} min"
         if waits["count"]
         else "nobody called",
@@ -406,7 +413,7 @@ def breakdowns(parent: ET.Element, report: Report) -> None:
 
 def lists(parent: ET.Element, report: Report) -> None:
     section = _add(parent, "section", class_="block", id="lists")
-    _add(section, "h2", "Closed at end of day and debrief")
+    _add(section, "h2", "Closed at end of day, debrief, emergencies")
     closed = report["closed_at_end_of_day"]
     _add(
         section,
@@ -423,6 +430,36 @@ def lists(parent: ET.Element, report: Report) -> None:
             _add(items, "li", f"{d['number']} · {moment:%d %b %H:%M} · {d['reason']}")
     else:
         _add(section, "p", "No visit was flagged for a debrief.", id="report-debrief")
+    emergencies(section, report)
+
+
+def emergencies(parent: ET.Element, report: Report) -> None:
+    """The period's emergencies and drills, and the waits they interrupted."""
+    listed, during = report["emergencies"], report["overall"]["during_emergencies"]
+    if not listed:
+        _add(parent, "p", "No emergency or drill.", id="report-emergencies")
+        return
+    items = _add(parent, "ul", id="report-emergencies")
+    for e in listed:
+        moment = datetime.fromisoformat(e["started_at"])
+        length = f"{num(e['minutes'])} min" if e["minutes"] is not None else "still on"
+        screens = (
+            f"every screen showed it within {num(e['all_screens_sec'])} s"
+            if e["all_screens_sec"] is not None
+            else f"{e['screens_acknowledged']} of {e['screens_expected']} screens acknowledged"
+            + (f" (not: {', '.join(e['screens_missing'])})" if e["screens_missing"] else "")
+        )
+        what = "Drill" if e["drill"] else "Emergency"
+        _add(items, "li", f"{what} · {e['kind']} · {moment:%d %b %H:%M} · {length} · {screens}")
+    if during["visits"]:
+        waits = during["wait_min"]
+        _add(
+            parent,
+            "p",
+            f"{during['visits']} visitors were waiting when one began (not held to the target):"
+            f" wait {minutes(waits['mean'])}, 90% within {num(waits['p90'])} min",
+            id="report-emergency-waits",
+        )
 
 
 def report_file(report: Report) -> str:

@@ -16,6 +16,9 @@ hands it back at the next start, so a start never replays the log.
   the next. Service time and transfers are counted per leg, under the service that served it.
 * An **idle span** is a stretch a counter stood open while someone it serves waited; a
   **staffed span** a stretch it was open, calling or serving (how many counters were open).
+* An **emergency** row is one emergency mode or drill: when, who, and when the last screen
+  expected to show it acknowledged. A visit still waiting for its first call when one began
+  carries its id (``Visit.emergency``): its wait is reported apart, never against the target.
 
 Idle while waiting needs to know which services each counter serves (the office's layout),
 which the log does not say: the engine's rule is followed here with the layout the store was
@@ -82,6 +85,9 @@ class Visit:
     counter_us: int = 0
     """Serving time summed over the visit's legs."""
     flag: str | None = None
+    emergency: int = 0
+    """The emergency (or drill) that began while this visit waited for its first call; 0:
+    none. Its wait is then reported with the emergencies', not against its target."""
 
 
 @dataclass(slots=True)
@@ -117,19 +123,43 @@ class Span:
     to_us: int
 
 
+@dataclass(slots=True)
+class EmergencyRecord:
+    """One emergency mode or drill, on the office day it began. No visitor appears here."""
+
+    id: int
+    kind: str
+    drill: int
+    day: str
+    started_us: int
+    started_by: str
+    expected: int
+    """Screens expected to acknowledge it (displays, kiosks, staffed counters at the start)."""
+    pending: str
+    """The expected screens that have not acknowledged yet, as a JSON list."""
+    acknowledged: int = 0
+    """Screens that acknowledged it, expected or not."""
+    all_acknowledged_us: int | None = None
+    """When the last expected screen acknowledged; None while one has not (or none was)."""
+    ended_us: int | None = None
+    ended_by: str | None = None
+
+
 VISIT_COLUMNS = tuple(f.name for f in fields(Visit))
 LEG_COLUMNS = tuple(f.name for f in fields(Leg))
 SPAN_COLUMNS = tuple(f.name for f in fields(Span))
+EMERGENCY_COLUMNS = tuple(f.name for f in fields(EmergencyRecord))
 
 
 _ROWS = {
     Visit: attrgetter(*VISIT_COLUMNS),
     Leg: attrgetter(*LEG_COLUMNS),
     Span: attrgetter(*SPAN_COLUMNS),
+    EmergencyRecord: attrgetter(*EMERGENCY_COLUMNS),
 }
 
 
-def row(record: Visit | Leg | Span) -> tuple[Any, ...]:
+def row(record: Visit | Leg | Span | EmergencyRecord) -> tuple[Any, ...]:
     """The record's values in column order."""
     values: tuple[Any, ...] = _ROWS[type(record)](record)
     return values
@@ -174,18 +204,30 @@ class Changes:
     idle: list[Span] = field(default_factory=list)
     staffed: list[Span] = field(default_factory=list)
     erased: list[int] = field(default_factory=list)
+    emergencies: dict[int, EmergencyRecord] = field(default_factory=dict)
 
 
 Loader = Callable[[int], tuple[Visit, Leg] | None]
 """A closed visit and its last leg from the store (a survey or a flag after the visit)."""
+EmergencyLoader = Callable[[int], EmergencyRecord | None]
+"""An emergency's row from the store (an acknowledgement or the end after a restart)."""
+
+
+def _no_emergency(emergency_id: int) -> EmergencyRecord | None:
+    return None
 
 
 class RecordFold:
     """Events in, changed rows out; see the module docstring."""
 
-    def __init__(self, layout: Layout | None, loader: Loader) -> None:
+    def __init__(
+        self, layout: Layout | None, loader: Loader, emergencies: EmergencyLoader = _no_emergency
+    ) -> None:
         self.layout = layout
         self.loader = loader
+        self.emergency_loader = emergencies
+        self.emergencies: dict[int, EmergencyRecord] = {}
+        """Emergencies held in this batch; an ended one is let go after it."""
         self.counters: dict[str, CounterState] = {}
         self.visits: dict[int, Visit] = {}
         self.legs: dict[int, Leg] = {}  # visit id -> its current leg
@@ -204,13 +246,19 @@ class RecordFold:
             {c: [s.state, s.staff, s.idle_since, s.staffed_since] for c, s in self.counters.items()}
         )
 
-    def restore(self, state: str | None, open_visits: Iterable[tuple[Visit, Leg]]) -> None:
+    def restore(
+        self,
+        state: str | None,
+        open_visits: Iterable[tuple[Visit, Leg]],
+        open_emergencies: Iterable[EmergencyRecord] = (),
+    ) -> None:
         self.counters = {}
         for counter, (st, staff, idle, staffed) in json.loads(state or "{}").items():
             self.counters[counter] = CounterState(
                 st, staff, tuple(idle) if idle else None, tuple(staffed) if staffed else None
             )
         self.visits, self.legs, self.waiting = {}, {}, {}
+        self.emergencies = {e.id: e for e in open_emergencies}
         for visit, leg in open_visits:
             self.visits[visit.id] = visit
             self.legs[visit.id] = leg
@@ -237,6 +285,7 @@ class RecordFold:
             if visit is not None and visit.state not in OPEN_VISIT:
                 del self.visits[visit_id]
                 del self.legs[visit_id]
+        self.emergencies = {i: e for i, e in self.emergencies.items() if e.ended_us is None}
         return changes
 
     def _touch(self, visit: Visit, leg: Leg) -> None:
@@ -318,6 +367,9 @@ class RecordFold:
             d["id"], d["number"], d["service"], day, at.weekday(), at.hour, at_us, *quoted
         )
         leg = Leg(visit.id, 1, day, visit.weekday, visit.hour, visit.service, at_us)
+        ongoing = [e.id for e in self.emergencies.values() if e.ended_us is None]
+        if ongoing:  # a kiosk's queued check-in, stored during an emergency
+            visit.emergency = ongoing[-1]
         self.visits[visit.id], self.legs[visit.id] = visit, leg
         self._queue(leg.service)
         self._touch(visit, leg)
@@ -462,6 +514,51 @@ class RecordFold:
         self._end_idle(d["counter"], counter, at, at_us)  # while the staff member is known
         counter.staff = None
 
+    def _emergency(self, emergency_id: int) -> EmergencyRecord | None:
+        held = self.emergencies.get(emergency_id)
+        if held is None:
+            held = self.emergency_loader(emergency_id)
+            if held is not None:
+                self.emergencies[emergency_id] = held
+        return held
+
+    def _emergency_started(self, at: datetime, at_us: int, d: dict[str, Any]) -> None:
+        screens = [screen for screen, _ in d["screens"]]
+        record = EmergencyRecord(
+            d["emergency"],
+            d["kind"],
+            int(bool(d["drill"])),
+            at.date().isoformat(),
+            at_us,
+            d["by"],
+            len(screens),
+            json.dumps(screens),
+        )
+        self.emergencies[record.id] = self.changes.emergencies[record.id] = record
+        for visit in self.visits.values():  # calling pauses: they wait through all of it
+            if visit.state == "waiting" and visit.first_called_us is None and not visit.emergency:
+                visit.emergency = record.id
+                self._touch(visit, self.legs[visit.id])
+
+    def _emergency_acknowledged(self, at: datetime, at_us: int, d: dict[str, Any]) -> None:
+        record = self._emergency(d["emergency"])
+        if record is None:
+            return
+        pending = json.loads(record.pending)
+        record.acknowledged += 1
+        if d["screen"] in pending:
+            pending.remove(d["screen"])
+            record.pending = json.dumps(pending)
+            if not pending:
+                record.all_acknowledged_us = at_us
+        self.changes.emergencies[record.id] = record
+
+    def _emergency_ended(self, at: datetime, at_us: int, d: dict[str, Any]) -> None:
+        record = self._emergency(d["emergency"])
+        if record is not None:
+            record.ended_us, record.ended_by = at_us, d["by"]
+            self.changes.emergencies[record.id] = record
+
 
 _HANDLERS: dict[str, Callable[[RecordFold, datetime, int, dict[str, Any]], None]] = {
     "ticket.checked_in": RecordFold._checked_in,
@@ -480,4 +577,7 @@ _HANDLERS: dict[str, Callable[[RecordFold, datetime, int, dict[str, Any]], None]
     "counter.opened": RecordFold._opened,
     "counter.on_break": RecordFold._on_break,
     "counter.closed": RecordFold._closed,
+    "emergency.started": RecordFold._emergency_started,
+    "emergency.acknowledged": RecordFold._emergency_acknowledged,
+    "emergency.ended": RecordFold._emergency_ended,
 }

@@ -25,7 +25,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from server.engine import Event
-from server.reports.records import Span
+from server.reports.records import EmergencyRecord, Span
 
 # What each logged event kind carries about a visitor as a person. After the retention period a
 # store erases these fields from the log (``tickets.purged``) in the same commit that logs the
@@ -335,7 +335,10 @@ VISIT_MEASURES = (
     "waited_before_leaving_min",
     "acknowledgement_sec",
     "counter_time_min",
+    "emergency_wait_min",
 )
+"""``wait_min`` counts the visits no emergency interrupted; ``emergency_wait_min`` the others
+(visitors still waiting for their first call when an emergency or drill began)."""
 LEG_MEASURES = ("service_time_min", "call_to_counter_min")
 
 
@@ -385,6 +388,10 @@ class RecordReader(ABC):
     @abstractmethod
     def flagged(self, first: date, last: date) -> list[tuple[str, str, int]]:
         """Visits flagged for a debrief: (number, reason, arrival in epoch microseconds)."""
+
+    @abstractmethod
+    def emergencies(self, first: date, last: date) -> list[EmergencyRecord]:
+        """The emergencies and drills that began on the period's days, in order."""
 
     @abstractmethod
     def settled_days(self, first: date, last: date) -> set[str]:

@@ -41,8 +41,8 @@ from server.store.port import (
     Store,
     UnusableStore,
 )
+from server.store.postgres_records import EMERGENCY_SCHEMA, RecordWriter, read_records
 from server.store.postgres_records import SCHEMA as RECORDS_SCHEMA
-from server.store.postgres_records import RecordWriter, read_records
 from server.store.writer import QueuedWriter, Write, caught_up, write_records
 
 log = logging.getLogger("lobby.store")
@@ -105,6 +105,8 @@ MIGRATIONS: list[str] = [
     # 2: the visit records reports query (server/store/postgres_records.py), built from the
     # log at the next serving start
     RECORDS_SCHEMA,
+    # 3: the emergencies and drills, and the visits that waited through one
+    EMERGENCY_SCHEMA,
 ]
 
 

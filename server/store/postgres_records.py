@@ -22,11 +22,13 @@ from typing import Any
 import psycopg
 
 from server.reports.records import (
+    EMERGENCY_COLUMNS,
     ERASED_FLAG,
     LEG_COLUMNS,
     SPAN_COLUMNS,
     VISIT_COLUMNS,
     Changes,
+    EmergencyRecord,
     Layout,
     Leg,
     RecordFold,
@@ -128,9 +130,32 @@ INSERT INTO records_state (id, seq, layout, state) VALUES (1, -1, 'not built', '
 """
 """Migration 2. ``seq -1``: never built, so the first serving start builds them from the log."""
 
+
+EMERGENCY_SCHEMA = """
+ALTER TABLE visits ADD COLUMN emergency BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE emergencies (
+    id BIGINT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    drill INTEGER NOT NULL,
+    day TEXT NOT NULL,
+    started_us BIGINT NOT NULL,
+    started_by TEXT NOT NULL,
+    expected INTEGER NOT NULL,
+    pending TEXT NOT NULL,
+    acknowledged INTEGER NOT NULL,
+    all_acknowledged_us BIGINT,
+    ended_us BIGINT,
+    ended_by TEXT
+);
+CREATE INDEX emergencies_day ON emergencies (day);
+"""
+"""Migration 3: the emergencies and drills, and which visits waited through one. A log
+from before holds none, so the records built from it stand as they are."""
+
 _VISIT_SQL = ", ".join(VISIT_COLUMNS)
 _LEG_SQL = ", ".join(LEG_COLUMNS)
 _SPAN_SQL = ", ".join(SPAN_COLUMNS)
+_EMERGENCY_SQL = ", ".join(EMERGENCY_COLUMNS)
 
 
 def _upsert(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
@@ -144,6 +169,7 @@ def _upsert(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
 
 INSERT_VISIT = _upsert("visits", VISIT_COLUMNS, ("id",))
 INSERT_LEG = _upsert("legs", LEG_COLUMNS, ("visit", "leg"))
+INSERT_EMERGENCY = _upsert("emergencies", EMERGENCY_COLUMNS, ("id",))
 
 
 def _insert_span(table: str) -> str:
@@ -159,7 +185,19 @@ class RecordWriter:
     def __init__(self, conn: psycopg.Connection[Any], layout: Layout | None) -> None:
         self.conn = conn
         self.layout = layout
-        self.fold = RecordFold(layout, self._load)
+        self.fold = RecordFold(layout, self._load, self._load_emergency)
+
+    def _open_emergencies(self) -> list[EmergencyRecord]:
+        rows = self.conn.execute(
+            f"SELECT {_EMERGENCY_SQL} FROM emergencies WHERE ended_us IS NULL"
+        ).fetchall()
+        return [EmergencyRecord(*r) for r in rows]
+
+    def _load_emergency(self, emergency_id: int) -> EmergencyRecord | None:
+        found = self.conn.execute(
+            f"SELECT {_EMERGENCY_SQL} FROM emergencies WHERE id = %s", (emergency_id,)
+        ).fetchone()
+        return EmergencyRecord(*found) if found is not None else None
 
     def _load(self, visit_id: int) -> tuple[Visit, Leg] | None:
         found = self.conn.execute(
@@ -182,7 +220,7 @@ class RecordWriter:
             "SELECT id FROM visits WHERE state IN ('waiting', 'called', 'serving')"
         ).fetchall()
         held = [self._load(int(r[0])) for r in rows]
-        self.fold.restore(state[0], [h for h in held if h is not None])
+        self.fold.restore(state[0], [h for h in held if h is not None], self._open_emergencies())
 
     def up_to_date(self, last_seq: int) -> bool:
         found = self.conn.execute("SELECT seq, layout FROM records_state").fetchone()
@@ -194,7 +232,14 @@ class RecordWriter:
         another layout of counters)."""
         began = time.perf_counter()
         with self.conn.transaction():
-            for table in ("visits", "legs", "idle_spans", "staffed_spans", "day_summaries"):
+            for table in (
+                "visits",
+                "legs",
+                "idle_spans",
+                "staffed_spans",
+                "day_summaries",
+                "emergencies",
+            ):
                 self.conn.execute(f"DELETE FROM {table}")
             self.fold.restore(None, [])
             seq = 0
@@ -225,6 +270,8 @@ class RecordWriter:
                 cursor.executemany(_insert_span("idle_spans"), [row(s) for s in changes.idle])
             if changes.staffed:
                 cursor.executemany(_insert_span("staffed_spans"), [row(s) for s in changes.staffed])
+            if changes.emergencies:
+                cursor.executemany(INSERT_EMERGENCY, [row(e) for e in changes.emergencies.values()])
             if changes.erased:
                 cursor.executemany(
                     "UPDATE visits SET flag = %s WHERE id = %s AND flag IS NOT NULL",
@@ -270,7 +317,13 @@ MEASURE_SQL: dict[str, tuple[str, str, str, str]] = {
         "visits",
         _minutes_bucket("first_called_us - arrived_us"),
         _per("first_called_us - arrived_us", _US_PER_MIN),
-        "first_called_us IS NOT NULL",
+        "first_called_us IS NOT NULL AND emergency = 0",
+    ),
+    "emergency_wait_min": (
+        "visits",
+        _minutes_bucket("first_called_us - arrived_us"),
+        _per("first_called_us - arrived_us", _US_PER_MIN),
+        "first_called_us IS NOT NULL AND emergency <> 0",
     ),
     "waited_before_leaving_min": (
         "visits",
@@ -320,7 +373,9 @@ GROUP_SQL = {
 
 _WAIT = "(first_called_us - arrived_us)"
 _WAIT_MIN = _per(_WAIT, _US_PER_MIN)
-_CALLED_QUOTED = "(first_called_us IS NOT NULL AND quoted_point IS NOT NULL)"
+_CALLED = "(first_called_us IS NOT NULL AND emergency = 0)"
+"""A wait measured against the target: called, and no emergency interrupted it."""
+_CALLED_QUOTED = f"({_CALLED} AND quoted_point IS NOT NULL)"
 VISIT_TALLIES = {
     "check_ins": "count(*)",
     **{
@@ -344,14 +399,15 @@ VISIT_TALLIES = {
     "rating_count": "count(survey_rating)",
     "printed": _count("ack_via = 'printed'"),
     "screen": _count("ack_via = 'screen'"),
-    "level_met": _count(
-        f"target_us IS NOT NULL AND first_called_us IS NOT NULL AND {_WAIT} <= target_us"
-    ),
-    "level_counted": "sum(CASE WHEN target_us IS NULL THEN 0"
+    "level_met": _count(f"target_us IS NOT NULL AND {_CALLED} AND {_WAIT} <= target_us"),
+    "level_counted": "sum(CASE WHEN target_us IS NULL OR emergency <> 0 THEN 0"
     " WHEN first_called_us IS NOT NULL THEN 1"
     " WHEN state = 'walkaway' AND ended_us - arrived_us <= target_us THEN 0"
     " WHEN state = 'waiting' AND :now - arrived_us <= target_us THEN 0 ELSE 1 END)",
-    "wait_sum_min": _total(f"CASE WHEN first_called_us IS NOT NULL THEN {_WAIT_MIN} END"),
+    "wait_sum_min": _total(f"CASE WHEN {_CALLED} THEN {_WAIT_MIN} END"),
+    "wait_count": _count(_CALLED),
+    "emergency_visits": _count("emergency <> 0"),
+    "emergency_called": _count("emergency <> 0 AND first_called_us IS NOT NULL"),
     "estimates": _count(_CALLED_QUOTED),
     "estimate_abs_sum": _total(
         f"CASE WHEN {_CALLED_QUOTED} THEN abs(quoted_point - {_WAIT_MIN}) END"
@@ -602,6 +658,13 @@ class PostgresRecordReader(RecordReader):
                 (first.isoformat(), last.isoformat()),
             )
         ]
+
+    def emergencies(self, first: date, last: date) -> list[EmergencyRecord]:
+        rows = self.conn.execute(
+            f"SELECT {_EMERGENCY_SQL} FROM emergencies WHERE day BETWEEN %s AND %s ORDER BY id",
+            (first.isoformat(), last.isoformat()),
+        )
+        return [EmergencyRecord(*r) for r in rows]
 
 
 @contextlib.contextmanager

@@ -33,8 +33,8 @@ from server.store.port import (
     Store,
     UnusableStore,
 )
+from server.store.sqlite_records import EMERGENCY_SCHEMA, RecordWriter, read_records
 from server.store.sqlite_records import SCHEMA as RECORDS_SCHEMA
-from server.store.sqlite_records import RecordWriter, read_records
 from server.store.writer import QueuedWriter, Write, caught_up, write_records
 
 T = TypeVar("T")
@@ -137,6 +137,8 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
         detail TEXT NOT NULL
     );
     """,
+    # 7: the emergencies and drills, and the visits that waited through one
+    EMERGENCY_SCHEMA,
 ]
 
 

@@ -20,11 +20,13 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 
 from server.reports.records import (
+    EMERGENCY_COLUMNS,
     ERASED_FLAG,
     LEG_COLUMNS,
     SPAN_COLUMNS,
     VISIT_COLUMNS,
     Changes,
+    EmergencyRecord,
     Layout,
     Leg,
     RecordFold,
@@ -126,9 +128,32 @@ INSERT INTO records_state (id, seq, layout, state) VALUES (1, -1, 'not built', '
 """
 """Migration 5. ``seq -1``: never built, so the first serving start builds them from the log."""
 
+
+EMERGENCY_SCHEMA = """
+ALTER TABLE visits ADD COLUMN emergency INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE emergencies (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    drill INTEGER NOT NULL,
+    day TEXT NOT NULL,
+    started_us INTEGER NOT NULL,
+    started_by TEXT NOT NULL,
+    expected INTEGER NOT NULL,
+    pending TEXT NOT NULL,
+    acknowledged INTEGER NOT NULL,
+    all_acknowledged_us INTEGER,
+    ended_us INTEGER,
+    ended_by TEXT
+);
+CREATE INDEX emergencies_day ON emergencies (day);
+"""
+"""Migration 7: the emergencies and drills, and which visits waited through one. A log
+from before holds none, so the records built from it stand as they are."""
+
 _VISIT_SQL = ", ".join(VISIT_COLUMNS)
 _LEG_SQL = ", ".join(LEG_COLUMNS)
 _SPAN_SQL = ", ".join(SPAN_COLUMNS)
+_EMERGENCY_SQL = ", ".join(EMERGENCY_COLUMNS)
 
 
 def _marks(count: int) -> str:
@@ -137,6 +162,10 @@ def _marks(count: int) -> str:
 
 INSERT_VISIT = f"INSERT OR REPLACE INTO visits ({_VISIT_SQL}) VALUES ({_marks(len(VISIT_COLUMNS))})"
 INSERT_LEG = f"INSERT OR REPLACE INTO legs ({_LEG_SQL}) VALUES ({_marks(len(LEG_COLUMNS))})"
+INSERT_EMERGENCY = (
+    f"INSERT OR REPLACE INTO emergencies ({_EMERGENCY_SQL})"
+    f" VALUES ({_marks(len(EMERGENCY_COLUMNS))})"
+)
 
 
 def _insert_span(table: str) -> str:
@@ -152,7 +181,19 @@ class RecordWriter:
     def __init__(self, conn: sqlite3.Connection, layout: Layout | None) -> None:
         self.conn = conn
         self.layout = layout
-        self.fold = RecordFold(layout, self._load)
+        self.fold = RecordFold(layout, self._load, self._load_emergency)
+
+    def _open_emergencies(self) -> list[EmergencyRecord]:
+        rows = self.conn.execute(
+            f"SELECT {_EMERGENCY_SQL} FROM emergencies WHERE ended_us IS NULL"
+        ).fetchall()
+        return [EmergencyRecord(*r) for r in rows]
+
+    def _load_emergency(self, emergency_id: int) -> EmergencyRecord | None:
+        found = self.conn.execute(
+            f"SELECT {_EMERGENCY_SQL} FROM emergencies WHERE id = ?", (emergency_id,)
+        ).fetchone()
+        return EmergencyRecord(*found) if found is not None else None
 
     def _load(self, visit_id: int) -> tuple[Visit, Leg] | None:
         found = self.conn.execute(
@@ -173,7 +214,7 @@ class RecordWriter:
             f"SELECT {_VISIT_SQL} FROM visits WHERE state IN ('waiting', 'called', 'serving')"
         ).fetchall()
         held = [self._load(Visit(*r).id) for r in rows]
-        self.fold.restore(state, [h for h in held if h is not None])
+        self.fold.restore(state, [h for h in held if h is not None], self._open_emergencies())
 
     def up_to_date(self, last_seq: int) -> bool:
         seq, layout = self.conn.execute("SELECT seq, layout FROM records_state").fetchone()
@@ -186,7 +227,14 @@ class RecordWriter:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for table in ("visits", "legs", "idle_spans", "staffed_spans", "day_summaries"):
+            for table in (
+                "visits",
+                "legs",
+                "idle_spans",
+                "staffed_spans",
+                "day_summaries",
+                "emergencies",
+            ):
                 conn.execute(f"DELETE FROM {table}")
             self.fold.restore(None, [])
             seq = 0
@@ -222,6 +270,8 @@ class RecordWriter:
             conn.executemany(_insert_span("idle_spans"), [row(s) for s in changes.idle])
         if changes.staffed:
             conn.executemany(_insert_span("staffed_spans"), [row(s) for s in changes.staffed])
+        if changes.emergencies:
+            conn.executemany(INSERT_EMERGENCY, [row(e) for e in changes.emergencies.values()])
         if changes.erased:
             conn.executemany(
                 "UPDATE visits SET flag = ? WHERE id = ? AND flag IS NOT NULL",
@@ -253,7 +303,13 @@ MEASURE_SQL: dict[str, tuple[str, str, str, str]] = {
         "visits",
         _minutes_bucket("first_called_us - arrived_us"),
         f"max(0, first_called_us - arrived_us) / {_US_PER_MIN}.0",
-        "first_called_us IS NOT NULL",
+        "first_called_us IS NOT NULL AND emergency = 0",
+    ),
+    "emergency_wait_min": (
+        "visits",
+        _minutes_bucket("first_called_us - arrived_us"),
+        f"max(0, first_called_us - arrived_us) / {_US_PER_MIN}.0",
+        "first_called_us IS NOT NULL AND emergency <> 0",
     ),
     "waited_before_leaving_min": (
         "visits",
@@ -303,7 +359,9 @@ GROUP_SQL = {
 
 _WAIT = "(first_called_us - arrived_us)"
 _WAIT_MIN = f"(max(0, {_WAIT}) / {_US_PER_MIN}.0)"
-_CALLED_QUOTED = "(first_called_us IS NOT NULL AND quoted_point IS NOT NULL)"
+_CALLED = "(first_called_us IS NOT NULL AND emergency = 0)"
+"""A wait measured against the target: called, and no emergency interrupted it."""
+_CALLED_QUOTED = f"({_CALLED} AND quoted_point IS NOT NULL)"
 VISIT_TALLIES = {
     "check_ins": "count(*)",
     **{
@@ -327,13 +385,15 @@ VISIT_TALLIES = {
     "rating_count": "count(survey_rating)",
     "printed": "sum(ack_via = 'printed')",
     "screen": "sum(ack_via = 'screen')",
-    "level_met": "sum(target_us IS NOT NULL AND first_called_us IS NOT NULL"
-    f" AND {_WAIT} <= target_us)",
-    "level_counted": "sum(CASE WHEN target_us IS NULL THEN 0"
+    "level_met": f"sum(target_us IS NOT NULL AND {_CALLED} AND {_WAIT} <= target_us)",
+    "level_counted": "sum(CASE WHEN target_us IS NULL OR emergency <> 0 THEN 0"
     " WHEN first_called_us IS NOT NULL THEN 1"
     " WHEN state = 'walkaway' AND ended_us - arrived_us <= target_us THEN 0"
     " WHEN state = 'waiting' AND :now - arrived_us <= target_us THEN 0 ELSE 1 END)",
-    "wait_sum_min": f"total(CASE WHEN first_called_us IS NOT NULL THEN {_WAIT_MIN} END)",
+    "wait_sum_min": f"total(CASE WHEN {_CALLED} THEN {_WAIT_MIN} END)",
+    "wait_count": f"sum({_CALLED})",
+    "emergency_visits": "sum(emergency <> 0)",
+    "emergency_called": "sum(emergency <> 0 AND first_called_us IS NOT NULL)",
     "estimates": f"sum({_CALLED_QUOTED})",
     "estimate_abs_sum": (
         f"total(CASE WHEN {_CALLED_QUOTED} THEN abs(quoted_point - {_WAIT_MIN}) END)"
@@ -558,6 +618,13 @@ class SqliteRecordReader(RecordReader):
                 (first.isoformat(), last.isoformat()),
             )
         )
+
+    def emergencies(self, first: date, last: date) -> list[EmergencyRecord]:
+        rows = self.conn.execute(
+            f"SELECT {_EMERGENCY_SQL} FROM emergencies WHERE day BETWEEN ? AND ? ORDER BY id",
+            (first.isoformat(), last.isoformat()),
+        )
+        return [EmergencyRecord(*r) for r in rows]
 
 
 def _quote(text: str) -> str:

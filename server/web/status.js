@@ -214,12 +214,38 @@
     renderSurvey();
   }
 
+  // Emergency mode: the server's heading and instruction, in the page's language first (the
+  // visit's, or the one picked here), then in every other office language.
+  function renderEmergency() {
+    const box = $("emergency");
+    const emergency = data && data.emergency;
+    box.hidden = !emergency;
+    box.replaceChildren();
+    if (!emergency) return;
+    box.classList.toggle("drill", !!emergency.drill);
+    const codes = Object.keys(emergency.instruction);
+    const first = codes.includes(lang) ? lang : codes[0];
+    const order = [first].concat(codes.filter((code) => code !== first));
+    order.forEach((code, i) => {
+      const heading = document.createElement(i === 0 ? "h1" : "p");
+      heading.className = "emergency-heading";
+      heading.lang = code;
+      heading.textContent = emergency.heading[code] || "";
+      const words = document.createElement("p");
+      words.className = i === 0 ? "words" : "words other";
+      words.lang = code;
+      words.textContent = emergency.instruction[code];
+      box.append(heading, words);
+    });
+  }
+
   function render() {
     renderStatic();
     renderLanguages();
     renderState();
     renderSurvey();
     renderTitle();
+    renderEmergency();
     if (data) {
       $("office").textContent = data.office;
       $("number").textContent = data.ticket.number;

@@ -195,6 +195,7 @@
     if (first) {
       showOnly("dashboard");
       loadDevices();
+      loadEmergencyKinds();
       const today = officeToday();
       setRange(today, today);
     }
@@ -210,6 +211,7 @@
   function render() {
     if (!state) return;
     $("office-name").textContent = state.office.name;
+    renderEmergency();
     renderAlerts();
     renderPrinters();
     renderServices();
@@ -222,6 +224,7 @@
   // The page's own clock: the time in the header and how long ago each alert was raised.
   function tickClock() {
     if (!state || $("dashboard").hidden) return;
+    if (state.office.emergency) renderEmergency();
     renderAlertTimes();
     renderClock();
   }
@@ -451,6 +454,105 @@
     }
   }
 
+  // ------------------------------------------------------------- emergency
+  // The server says which screens are expected and which are late (it moves `late` with its
+  // tick); the page only lists them. The kinds and their texts come from the server too.
+
+  let emergencyKinds = [];
+  let emergencyRequest = null; // the request id of a start being confirmed, kept for a retry
+
+  function kindLabel(kind) {
+    return (kind.drill ? "Drill: " : "") + kind.kind;
+  }
+
+  async function loadEmergencyKinds() {
+    try {
+      emergencyKinds = (await api("GET", "/api/emergency/kinds")).kinds;
+    } catch (err) {
+      toast("The emergency kinds could not be loaded: " + err.message);
+      return;
+    }
+    $("emergency-kind").replaceChildren(...emergencyKinds.map((k) => el("option", { value: k.kind, text: kindLabel(k) })));
+  }
+
+  function renderEmergency() {
+    const emergency = state.office.emergency || null;
+    const band = $("emergency");
+    $("emergency-card").hidden = emergency !== null;
+    if (emergency === null) {
+      band.hidden = true;
+      $("emergency-end-confirm").hidden = true;
+      return;
+    }
+    const first = state.office.languages[0];
+    band.hidden = false;
+    band.classList.toggle("drill", emergency.drill);
+    $("emergency-title").textContent = (emergency.heading[first] || "") + " · " + emergency.kind;
+    $("emergency-since").textContent =
+      "since " + clockText(emergency.started_at) + " (" + agoText(emergency.started_at) + "), started by " + emergency.started_by;
+    $("emergency-instruction").textContent = emergency.instruction[first] || "";
+    const screens = emergency.screens || [];
+    const shown = screens.filter((s) => s.acknowledged_at).length;
+    const late = screens.filter((s) => s.late && !s.acknowledged_at).length;
+    $("emergency-count").textContent =
+      "(" + shown + " of " + screens.length + " showing it" + (late ? ", " + late + " late" : "") + ")";
+    $("emergency-screens").replaceChildren(...screens.map((screen) => {
+      const status = screen.acknowledged_at
+        ? "showing since " + clockText(screen.acknowledged_at) + (screen.late ? " (late)" : "")
+        : screen.late ? "LATE: not showing it" : "waiting…";
+      const className = screen.acknowledged_at ? "shown" : screen.late ? "late" : "waiting";
+      return el("li", { className: className, dataset: { screen: screen.screen } }, [
+        el("span", { text: screen.screen.split(":")[0] + " " + screen.name + ": " }),
+        el("span", { text: status }),
+      ]);
+    }));
+  }
+
+  function askStartEmergency() {
+    const kind = emergencyKinds.find((k) => k.kind === $("emergency-kind").value);
+    if (!kind) return;
+    const first = state.office.languages[0];
+    emergencyRequest = { kind: kind.kind, request_id: "sup-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10) };
+    $("emergency-question").textContent =
+      "Start " + (kind.drill ? "a drill" : "an emergency") + " (" + kind.kind + ") now? Every screen will show: “" +
+      (kind.instruction[first] || "") + "” Check-in and calling pause until you end it.";
+    $("emergency-confirm").hidden = false;
+    $("emergency-start").hidden = true;
+    $("emergency-confirm-yes").focus();
+  }
+
+  function cancelStartEmergency() {
+    emergencyRequest = null;
+    $("emergency-confirm").hidden = true;
+    $("emergency-start").hidden = false;
+  }
+
+  async function startEmergency() {
+    if (!emergencyRequest) return;
+    $("emergency-confirm-yes").disabled = true;
+    try {
+      await api("POST", "/api/emergency", emergencyRequest);
+      cancelStartEmergency();
+    } catch (err) {
+      toast("The emergency mode did not start: " + err.message + " Press again to retry.");
+    } finally {
+      $("emergency-confirm-yes").disabled = false;
+    }
+  }
+
+  async function endEmergency() {
+    $("emergency-end-yes").disabled = true;
+    try {
+      const answer = await api("POST", "/api/emergency/end", {});
+      toast("Emergency mode ended after " + answer.minutes + " min. Check-in and calling resume.");
+      $("emergency-end-confirm").hidden = true;
+    } catch (err) {
+      toast("The emergency mode did not end: " + err.message);
+    } finally {
+      $("emergency-end-yes").disabled = false;
+    }
+  }
+
   // ------------------------------------------------------------- close day
 
   function askCloseDay() {
@@ -577,9 +679,12 @@
           outcomes.done + " served · " + outcomes.no_show + " no-show · " + outcomes.walkaway + " left · " +
           outcomes.closed_at_end_of_day + " closed at end of day" + (all.still_open ? " · " + all.still_open + " still open" : "")),
         figure("Wait (arrival to call)", all.wait_min.count ? num(all.wait_min.mean) + " min" : "–",
-          all.wait_min.count ? "of " + all.called + " called · median " + num(all.wait_min.median) + " · 90% within " + num(all.wait_min.p90) + " min" : "nobody called yet"),
+          all.wait_min.count ? "of " + all.wait_min.count + " called" + (all.during_emergencies.visits ? " (no emergency in their wait)" : "") + " · median " + num(all.wait_min.median) + " · 90% within " + num(all.wait_min.p90) + " min" : "nobody called yet"),
         figure("Waited before leaving", all.waited_before_leaving_min.count ? num(all.waited_before_leaving_min.mean) + " min" : "–",
           all.waited_before_leaving_min.count ? "of " + all.waited_before_leaving_min.count + " never called (left or closed at end of day) · 90% within " + num(all.waited_before_leaving_min.p90) + " min" : "nobody left uncalled"),
+        ...(all.during_emergencies.visits ? [figure("Waited through an emergency",
+          all.during_emergencies.wait_min.count ? num(all.during_emergencies.wait_min.mean) + " min" : "–",
+          all.during_emergencies.visits + " visits waiting when one began · not held to the target")] : []),
         figure("Called within target", levelText(level),
           level && level.counted ? level.met + " of " + level.counted + " visits" : "no visit counted yet",
           level && level.below_goal ? "warn" : ""),
@@ -705,6 +810,21 @@
       el("div", {}, [
         el("h3", { text: "Closed at end of day" }),
         el("p", { id: "report-closed", text: report.closed_at_end_of_day.length ? report.closed_at_end_of_day.join(", ") : "None." }),
+      ]),
+      el("div", {}, [
+        el("h3", { text: "Emergencies and drills" }),
+        report.emergencies.length
+          ? el("ul", { className: "debrief", id: "report-emergencies" }, report.emergencies.map((e) =>
+              el("li", {}, [
+                el("strong", { text: (e.drill ? "Drill" : "Emergency") + " · " + e.kind }),
+                el("span", { text: " · " + clockText(e.started_at) + (e.minutes != null ? " · " + num(e.minutes) + " min" : " · still on") + " · " }),
+                el("span", { text: e.all_screens_sec != null
+                  ? "every screen showed it within " + num(e.all_screens_sec) + " s"
+                  : e.screens_acknowledged + " of " + e.screens_expected + " screens acknowledged" +
+                    (e.screens_missing.length ? " (not: " + e.screens_missing.join(", ") + ")" : "") }),
+              ])
+            ))
+          : el("p", { id: "report-emergencies", text: "None in this period." }),
       ]),
       el("div", {}, [
         el("h3", { text: "Debrief list" }),
@@ -909,6 +1029,12 @@
     });
     $("notice-text").addEventListener("input", () => ($("notice-text").dataset.dirty = "1"));
     $("notice-clear").addEventListener("click", () => saveNotice(""));
+    $("emergency-start").addEventListener("click", askStartEmergency);
+    $("emergency-cancel").addEventListener("click", cancelStartEmergency);
+    $("emergency-confirm-yes").addEventListener("click", startEmergency);
+    $("emergency-end").addEventListener("click", () => ($("emergency-end-confirm").hidden = false));
+    $("emergency-end-cancel").addEventListener("click", () => ($("emergency-end-confirm").hidden = true));
+    $("emergency-end-yes").addEventListener("click", endEmergency);
     $("day-close").addEventListener("click", askCloseDay);
     $("day-cancel").addEventListener("click", cancelCloseDay);
     $("day-confirm-yes").addEventListener("click", closeDay);
