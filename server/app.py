@@ -26,6 +26,7 @@ from server.auth import (
     token_from,
 )
 from server.config import OfficeConfig
+from server.doctor import add_doctor
 from server.errors import api_error
 from server.keys import CHECK_IN_LIMIT, OFFICE, PRINCIPALS, SESSIONS, SIGN_IN_LIMITS, SPEECH
 from server.live import stream
@@ -318,4 +319,5 @@ def create_app(
     app.router.add_get("/ws", stream)
     pages.add_routes(app)
     add_metrics(app, office)
+    add_doctor(app, None if is_postgres(db_path) else Path(db_path))
     return app
