@@ -34,6 +34,7 @@ from server.logs import request_lines
 from server.metrics import add_metrics
 from server.office import TICK_SEC, Office
 from server.openapi import build_openapi
+from server.proxy import real_client
 from server.reports.records import Layout, counter_layout
 from server.speech import Speech
 from server.store.port import StorageFailed, Store
@@ -256,7 +257,7 @@ def create_app(
     this office unless ``init`` (a new office: ``lobby serve --init``); the start refuses with
     :class:`UnusableStore` otherwise."""
     app = web.Application(
-        middlewares=[request_lines, security_headers, json_errors, authenticate],
+        middlewares=[real_client, request_lines, security_headers, json_errors, authenticate],
         client_max_size=256 * 1024,
     )
     store = store_for(
