@@ -260,7 +260,7 @@ def _screens(facts: DoctorFacts) -> Iterator[Finding]:
             "fail",
             "displays",
             "no lobby display is connected: calls are shown and said nowhere",
-            "switch the TV on and check its browser (systemctl status lobby-display on its"
+            "switch the TV on and check its browser (systemctl status 'lobby-display@*' on its"
             " box); a new screen needs a token: lobby device add NAME --role display",
         )
     elif away:
@@ -280,7 +280,7 @@ def _screens(facts: DoctorFacts) -> Iterator[Finding]:
             "warn",
             "kiosks",
             "no kiosk is connected: visitors cannot check in by themselves",
-            "check the kiosk (systemctl status lobby-kiosk on its box)",
+            "check the kiosk (systemctl status 'lobby-kiosk@*' on its box)",
         )
 
 
@@ -290,7 +290,8 @@ PRINTER_FIXES = {
     "cover_open": "close the printer's cover",
     "offline": "check the printer's power and USB cable; on the kiosk, ls -l /dev/usb/lp*"
     " and the udev rule in deploy/ (docs/deployment.md)",
-    "error": "switch the printer off and on; see the kiosk's journal (journalctl -u lobby-kiosk)",
+    "error": "switch the printer off and on; the kiosk's journal says more"
+    " (journalctl -u 'lobby-kiosk@*')",
     "unknown": "the printer has not answered yet; check its cable and the kiosk's --printer",
 }
 
@@ -478,7 +479,10 @@ MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
 def printout(findings: list[Finding]) -> str:
     lines = []
     for finding in findings:
-        lines.append(f"{MARKS[finding.level]}  {finding.check:<9} {finding.said}")
+        head = f"{MARKS[finding.level]}  {finding.check:<9} "
+        lines += textwrap.wrap(
+            finding.said, WIDTH, initial_indent=head, subsequent_indent=" " * len(head)
+        )
         if finding.fix and finding.level != "ok":
             lines += textwrap.wrap(
                 f"fix: {finding.fix}", WIDTH, initial_indent=" " * 15, subsequent_indent=" " * 20
