@@ -280,6 +280,7 @@ def create_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with store.running(before_start=load):
+            await office.remember_fresh_calls()
             tasks = [
                 asyncio.create_task(housekeeping(office)),
                 asyncio.create_task(ticking(office)),
