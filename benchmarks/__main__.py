@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.backup_year import backup_runs, print_backups
 from benchmarks.busy_office import BusyOffice, busy_office_phases, print_busy_office
 from benchmarks.call_to_event import interleaved_calls
 from benchmarks.check_ins import Kiosks, alternate_check_ins
@@ -16,6 +17,7 @@ from benchmarks.estimates import measure_estimates, print_estimates
 from benchmarks.figures import Phase, note
 from benchmarks.reports import print_reports, report_timings
 from benchmarks.servers import MACHINE, CpuMeter, ServerProcess, start_bare, start_lobby
+from benchmarks.soak import print_soak, run_soak
 from benchmarks.year_start import print_year_starts, year_starts
 
 CHECK_IN_SECONDS = 8.0
@@ -228,6 +230,8 @@ def main() -> None:
         starts = year_starts(Path(tmp))
         reports = report_timings(Path(tmp))
         estimates, estimate_seconds = measure_estimates(Path(tmp))
+        soak = run_soak(Path(tmp))
+        backups = backup_runs(Path(tmp))
     load_after = os.getloadavg()[0]
     print_check_ins(check_ins)
     print_calls(calls)
@@ -236,6 +240,8 @@ def main() -> None:
     print_year_starts(starts)
     print_reports(reports)
     print_estimates(estimates, estimate_seconds)
+    print_soak(soak)
+    print_backups(backups)
     print(
         f"\n(total {time.perf_counter() - began:.0f} s; 1-minute load average"
         f" {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores)"

@@ -47,6 +47,13 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
+def with_certificate(name: str, folder: Path) -> str:
+    """A proxy configuration from deploy/ pointing at a fresh self-signed pair in ``folder``."""
+    cert, key = self_signed(folder)
+    text = (DEPLOY / name).read_text().replace("/etc/lobby/tls/fullchain.pem", str(cert))
+    return text.replace("/etc/lobby/tls/privkey.pem", str(key))
+
+
 def test_every_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     analyze = needs("systemd-analyze")
     if not LOBBY_BIN.exists():
@@ -77,11 +84,7 @@ def test_the_units_run_lobby_with_arguments_it_accepts() -> None:
 
 def test_nginx_accepts_the_proxy_configuration(tmp_path: Path) -> None:
     nginx = needs("nginx")
-    cert, key = self_signed(tmp_path)
-    site = (DEPLOY / "nginx-lobby.conf").read_text()
-    site = site.replace("/etc/lobby/tls/fullchain.pem", str(cert))
-    site = site.replace("/etc/lobby/tls/privkey.pem", str(key))
-    (tmp_path / "lobby.conf").write_text(site)
+    (tmp_path / "lobby.conf").write_text(with_certificate("nginx-lobby.conf", tmp_path))
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
         f"http {{\n access_log off;\n include {tmp_path}/lobby.conf;\n}}\n"
@@ -96,11 +99,7 @@ def test_nginx_accepts_the_proxy_configuration(tmp_path: Path) -> None:
 
 def test_caddy_accepts_the_caddyfile(tmp_path: Path) -> None:
     caddy = needs("caddy")
-    cert, key = self_signed(tmp_path)
-    text = (DEPLOY / "Caddyfile").read_text()
-    text = text.replace("/etc/lobby/tls/fullchain.pem", str(cert))
-    text = text.replace("/etc/lobby/tls/privkey.pem", str(key))
-    (tmp_path / "Caddyfile").write_text(text)
+    (tmp_path / "Caddyfile").write_text(with_certificate("Caddyfile", tmp_path))
     done = subprocess.run(
         [caddy, "validate", "--config", str(tmp_path / "Caddyfile"), "--adapter", "caddyfile"],
         capture_output=True,

@@ -13,7 +13,7 @@ from display.call_lines import CallLine, EarlierCalls
 from lobby import protocol as p
 from lobby.client import LobbyClient, StreamMessage, live
 from server.keys import OFFICE
-from tests.conftest import RunningServer, until, visitor
+from tests.conftest import OpensClients, RunningServer, until, visitor
 
 SIZE = (120, 36)
 CHICAGO = timezone(timedelta(hours=-6))
@@ -29,13 +29,14 @@ def earlier(app: LobbyBoard) -> list[str]:
     return [line.split()[0] for line in str(app.query_one(EarlierCalls).render()).splitlines()]
 
 
-def board(server: RunningServer, **options: Any) -> LobbyBoard:
-    """A board on the real stream, reconnecting after a second (time for a call to be missed)."""
+def board(server: OpensClients, delay: float = 1.0, **options: Any) -> LobbyBoard:
+    """A board on the real stream, reconnecting after ``delay`` seconds (time for a call to be
+    missed)."""
     token = server.tokens["display"]
     return LobbyBoard(
         server.url,
         token,
-        stream=lambda on: live(server.url, token, on_connection=on, reconnect_delays=(1.0,)),
+        stream=lambda on: live(server.url, token, on_connection=on, reconnect_delays=(delay,)),
         **options,
     )
 
@@ -337,13 +338,7 @@ async def test_a_call_made_as_the_server_went_down_is_rung_once_after_its_restar
     await kiosk.check_in(visitor("down-0001"))
     await kiosk.check_in(visitor("down-0002"))
     (clerk,) = await open_counters(server, ("clerk", "w1"))
-    token = server.tokens["display"]
-    app = LobbyBoard(
-        server.url,
-        token,
-        stream=lambda on: live(server.url, token, on_connection=on, reconnect_delays=(4.0,)),
-        announce_sec=0.05,
-    )
+    app = board(server, delay=4.0, announce_sec=0.05)
     async with app.run_test(size=SIZE):
         await until(lambda: app.messages > 0)
         first = await clerk.call_next("w1")

@@ -17,17 +17,17 @@ import pytest
 
 from counter.app import CounterApp
 from counter.screens.desk import DeskScreen
-from display.board import LobbyBoard
 from hardware import open_printer
 from kiosk.app import KioskApp
 from kiosk.backend import ServerBackend
 from kiosk.outbox import Outbox
 from lobby import protocol as p
-from lobby.client import LobbyClient, live, reconnect_delay
+from lobby.client import LobbyClient, reconnect_delay
 from lobby.state import OfficeState
 from tests.conftest import STAFF, until, visitor
 from tests.server_process import ServerProcess, server_process
 from tests.test_counter_app import sign_in
+from tests.test_display_board import board as display_board
 from tests.test_kiosk_flow import choose_language, finished, tap_service
 
 SIGNALS = [pytest.param(signal.SIGKILL, id="sigkill"), pytest.param(signal.SIGTERM, id="sigterm")]
@@ -92,12 +92,7 @@ async def test_board_resumes_from_its_last_seq_and_rings_each_call_once(
     office: ServerProcess, how: signal.Signals
 ) -> None:
     token = office.tokens["display"]
-    board = LobbyBoard(
-        office.url,
-        token,
-        stream=lambda on: live(office.url, token, on_connection=on, reconnect_delays=(4.0,)),
-        announce_sec=0.05,
-    )
+    board = display_board(office, delay=4.0, announce_sec=0.05)
     kiosk = office.kiosk()
     for i in range(3):
         await kiosk.check_in(visitor(f"board-restart-{i}"))
