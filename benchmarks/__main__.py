@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.backup_year import backup_runs, print_backups
 from benchmarks.busy_office import BusyOffice, busy_office_phases, print_busy_office
 from benchmarks.call_to_event import interleaved_calls
 from benchmarks.check_ins import Kiosks, alternate_check_ins
@@ -18,6 +19,7 @@ from benchmarks.figures import Phase, note
 from benchmarks.headquarters import measure_headquarters, print_headquarters
 from benchmarks.reports import print_reports, report_timings
 from benchmarks.servers import MACHINE, CpuMeter, ServerProcess, start_bare, start_lobby
+from benchmarks.soak import print_soak, run_soak
 from benchmarks.year_start import print_year_starts, year_starts
 
 CHECK_IN_SECONDS = 8.0
@@ -232,6 +234,8 @@ def main() -> None:
         reports = report_timings(Path(tmp))
         estimates, estimate_seconds = measure_estimates(Path(tmp))
         headquarters = measure_headquarters(Path(tmp))
+        soak = run_soak(Path(tmp))
+        backups = backup_runs(Path(tmp))
     load_after = os.getloadavg()[0]
     print_check_ins(check_ins)
     print_calls(calls)
@@ -240,11 +244,13 @@ def main() -> None:
     print_year_starts(starts)
     print_reports(reports)
     print_estimates(estimates, estimate_seconds)
-    print_emergency(emergency)
+    print_soak(soak)
+    print_backups(backups)
+    print_emergency(emergency, section=10)
     if isinstance(headquarters, str):
-        print(f"\n9. Headquarters: not measured: {headquarters}")
+        print(f"\n11. Headquarters: not measured: {headquarters}")
     else:
-        print_headquarters(*headquarters, section=9)
+        print_headquarters(*headquarters, section=11)
     print(
         f"\n(total {time.perf_counter() - began:.0f} s; 1-minute load average"
         f" {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores)"

@@ -55,6 +55,14 @@ def _read_password(prompt: str = "Password: ") -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+def _staff_password(name: str) -> str:
+    """A staff member's password for a command that signs in: asked on a terminal, else the
+    first line of stdin."""
+    if sys.stdin.isatty():
+        return getpass.getpass(f"Password for {name}: ")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -261,10 +269,7 @@ def cmd_privacy(args: argparse.Namespace) -> int:
     from lobby import protocol as p
     from lobby.client import ApiError, LobbyClient, ServerUnreachable
 
-    if sys.stdin.isatty():
-        password = getpass.getpass(f"Password for {args.staff}: ")
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
+    password = _staff_password(args.staff)
     who = p.PrivacyRequest(name=getattr(args, "name", None), ticket=getattr(args, "ticket", None))
 
     async def run() -> object:
@@ -358,6 +363,26 @@ def add_copy_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     restore.add_argument("src", help="the backup file")
     restore.add_argument("--db", default=DEFAULT_DB)
     restore.set_defaults(func=cmd_restore)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check a running office end to end (server/doctor.py); 1 when something must be fixed."""
+    from server.doctor import main as doctor_main
+
+    password = _staff_password(args.staff) if args.staff else ""
+    return doctor_main(args.server, args.db, args.staff, password)
+
+
+def add_doctor_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    doctor = sub.add_parser("doctor", help="check a running office end to end; what to fix")
+    doctor.add_argument("--server", default="http://127.0.0.1:8080")
+    doctor.add_argument("--db", help="also check this database file as this machine sees it")
+    doctor.add_argument(
+        "--staff",
+        help="a supervisor's name (password on stdin); not needed on the office's box when"
+        " [security] metrics_from_loopback = true",
+    )
+    doctor.set_defaults(func=cmd_doctor)
 
 
 def cmd_kiosk(args: argparse.Namespace) -> int:
@@ -518,6 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_hq_parser(sub)
     add_copy_parsers(sub)
     add_simulate_parser(sub)
+    add_doctor_parser(sub)
 
     kiosk = sub.add_parser("kiosk", help="run the check-in kiosk")
     kiosk.add_argument("--server", required=True)

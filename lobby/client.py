@@ -9,6 +9,7 @@ Every failure surfaces as :class:`ApiError` (the server refused, with its messag
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -182,6 +183,20 @@ class LobbyClient:
         )
 
 
+JITTER = 0.25
+"""Each reconnect delay is stretched or shrunk by up to this share, at random, so the screens
+of a whole office do not all knock at the same instant when their server comes back."""
+
+
+def reconnect_delay(
+    attempt: int, delays: tuple[float, ...], draw: Callable[[], float] = random.random
+) -> float:
+    """The wait before reconnect ``attempt`` (0 first): the delays in turn, the last one
+    repeated, each with its jitter (``draw`` returns a number in [0, 1))."""
+    base = delays[min(attempt, len(delays) - 1)]
+    return base * (1 - JITTER + 2 * JITTER * draw())
+
+
 async def live(
     base_url: str,
     token: str,
@@ -195,6 +210,8 @@ async def live(
     it saw (``?since=``) so the snapshot also announces the calls it missed while they are
     fresh. Fold the messages with :class:`lobby.state.OfficeState`, which ignores anything
     older than what it holds. ``on_connection(False)`` is called when the link drops.
+    The seq named is the one the screen holds: a snapshot's own, even below what came before
+    (a database put back from a backup), then each patch's.
     """
     last_seq: int | None = None
     attempt = 0
@@ -212,7 +229,10 @@ async def live(
                     on_connection(True)
                 async for raw in ws:
                     message = decode_stream_message(raw)
-                    last_seq = max(last_seq or 0, message.seq)
+                    if isinstance(message, p.StreamSnapshot) or last_seq is None:
+                        last_seq = message.seq
+                    else:
+                        last_seq = max(last_seq, message.seq)
                     yield message
         except InvalidStatus as exc:
             if exc.response.status_code in (401, 403):
@@ -225,5 +245,5 @@ async def live(
             pass
         if on_connection:
             on_connection(False)
-        await asyncio.sleep(reconnect_delays[min(attempt, len(reconnect_delays) - 1)])
+        await asyncio.sleep(reconnect_delay(attempt, reconnect_delays))
         attempt += 1

@@ -36,6 +36,7 @@ from server.control import (
     remove_control,
     write_control,
 )
+from server.doctor import add_doctor
 from server.errors import api_error
 from server.hq.shipping import shipping_tasks
 from server.keys import (
@@ -52,6 +53,7 @@ from server.logs import request_lines
 from server.metrics import add_metrics
 from server.office import TICK_SEC, Office
 from server.openapi import build_openapi
+from server.proxy import real_client
 from server.reports.records import Layout, counter_layout
 from server.speech import Speech
 from server.store.port import StorageFailed, Store
@@ -278,7 +280,7 @@ def create_app(
     :class:`UnusableStore` otherwise. ``control_url``: where this server answers, written to
     the local control file for ``lobby emergency`` (``server/control.py``)."""
     app = web.Application(
-        middlewares=[request_lines, security_headers, json_errors, authenticate],
+        middlewares=[real_client, request_lines, security_headers, json_errors, authenticate],
         client_max_size=256 * 1024,
     )
     store = store_for(
@@ -302,6 +304,7 @@ def create_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with store.running(before_start=load):
+            await office.remember_fresh_calls()
             tasks = [
                 asyncio.create_task(housekeeping(office)),
                 asyncio.create_task(ticking(office)),
@@ -357,4 +360,5 @@ def create_app(
     app.router.add_get("/ws", stream)
     pages.add_routes(app)
     add_metrics(app, office)
+    add_doctor(app, None if is_postgres(db_path) else Path(db_path))
     return app

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import time
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -100,6 +101,7 @@ class _Security(msgspec.Struct, forbid_unknown_fields=True):
     session_max_hours: Annotated[float, Meta(gt=0, le=7 * 24)] = 12.0
     check_ins_per_device_per_min: Annotated[int, Meta(ge=1, le=1_000_000)] = 20
     metrics_from_loopback: bool = False
+    proxies: list[str] = msgspec.field(default_factory=list, name="trusted_proxies")
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,8 @@ class SecurityConfig:
     its busiest; a burst of 20 in a minute is already a stuck key or a script.
     ``metrics_from_loopback``: ``/metrics`` answers requests from this machine itself (no
     proxy between) without a sign-in, for a Prometheus on the same box (server/metrics.py).
+    ``trusted_proxies``: addresses or networks of the reverse proxies in front of the server;
+    only a request from one of them has its ``X-Forwarded-For`` read (server/proxy.py).
     """
 
     demo: bool = False
@@ -119,16 +123,27 @@ class SecurityConfig:
     session_max_hours: float = 12.0
     check_ins_per_device_per_min: int = 20
     metrics_from_loopback: bool = False
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
 
-def _security(raw: _Security) -> SecurityConfig:
+def _security(raw: _Security, source: str) -> SecurityConfig:
     return SecurityConfig(
         raw.demo,
         raw.session_idle_min,
         raw.session_max_hours,
         raw.check_ins_per_device_per_min,
         raw.metrics_from_loopback,
+        tuple(_network(text, f"{source}: security.trusted_proxies") for text in raw.proxies),
     )
+
+
+def _network(text: str, where: str) -> IPv4Network | IPv6Network:
+    try:
+        return ip_network(text, strict=False)
+    except ValueError:
+        raise ConfigError(
+            f"{where}: {text!r} is not an address or a network (e.g. '127.0.0.1', '10.0.0.0/24')"
+        ) from None
 
 
 class _Headquarters(msgspec.Struct, forbid_unknown_fields=True):
@@ -475,7 +490,7 @@ def _build(data: _File, source: str) -> OfficeConfig:
             tuple(data.priority.needs), data.priority.appointment, data.priority.head_start_min
         ),
         source=source,
-        security=_security(data.security),
+        security=_security(data.security, source),
         emergencies=_emergencies(data.emergency, localize.languages, source),
         headquarters=_headquarters(data.headquarters, source),
     )

@@ -47,6 +47,6 @@ async def stream(request: web.Request) -> web.WebSocketResponse:
     # The snapshot is taken with no await before the client joins the hub: no patch can fall
     # between the two.
     after, snapshot = office.snapshot_message(principal.role, since)
-    client = Client(ws, audience_of(principal.role), after, request.transport)
+    client = Client(ws, audience_of(principal.role), after, request.transport, who=principal)
     await office.hub.serve(client, [snapshot])
     return ws

@@ -40,6 +40,8 @@ log = logging.getLogger("lobby.office")
 _encoder = msgspec.json.Encoder()
 T = TypeVar("T")
 TICK_SEC = 2.0
+CALLS_TAIL_EVENTS = 1000
+"""How much of the log's tail a start reads back for calls to announce again."""
 SNAPSHOT_AFTER_EVENTS = 5000
 """Housekeeping saves a snapshot once this many events were logged since the last one: a
 start then replays at most about this many (well under a second)."""
@@ -120,6 +122,18 @@ class Office:
         self.engine.advance(now)
         self.publisher.start(now, self.store.last_seq)
         return count
+
+    async def remember_fresh_calls(self) -> None:
+        """After the start: the calls still fresh enough to announce, read back with their
+        seqs from the log's tail (the last few hundred events hold every call of the last
+        minute and a half), so a restart does not make a display miss one."""
+        since = max(0, self.store.last_seq - CALLS_TAIL_EVENTS)
+        try:
+            logged = await self.store.events_since(since, CALLS_TAIL_EVENTS)
+        except StorageFailed as failed:  # a courtesy to the displays: the start goes on
+            log.warning("calls to announce again not read back: %s", failed.detail)
+            return
+        self.publisher.remember_calls(logged, self.now())
 
     def _from_snapshot(self) -> tuple[int, Engine]:
         """The engine of the store's latest snapshot and its seq, if it loads here; else a

@@ -119,6 +119,19 @@ class Publisher:
             self.published[audience].load(state)
             self.decided[audience].load(state)
 
+    def remember_calls(self, logged: Iterable[tuple[int, Event]], now: datetime) -> None:
+        """At a start: the fresh calls of the log's tail (seq, event), as if just published, so
+        a display reconnecting with an older seq is still told of a call it never heard
+        because the server went down between publishing it and the display receiving it."""
+        fresh = now - timedelta(seconds=FRESH_SEC)
+        made = {(call.ticket, call.at): call for call in self.engine.calls}
+        for seq, event in logged:
+            if event.kind not in CALL_KINDS or event.at <= fresh:
+                continue
+            call = made.get((event.data["id"], event.at))
+            if call is not None:
+                self.announced.append((seq, present.call_view(self.engine, call)))
+
     def rollback(self, engine: Engine) -> None:
         """Forget patches whose commit failed; go on from ``engine`` (rebuilt from the log)."""
         self.engine = engine

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import WSCloseCode, web
 
+from server.auth import Principal
 from server.publisher import Outgoing
 
 log = logging.getLogger("lobby.stream")
@@ -41,6 +42,9 @@ class Client:
     sending: bool = True  # its sender task is busy (first with the snapshot or missed events)
     ticket: int | None = None
     """A visitor's status page follows this one visit, not an audience's state."""
+    who: Principal | None = None
+    """The device or person at the other end (``lobby doctor`` lists the screens connected);
+    None for a visitor's status page."""
 
     def keeps_up(self) -> bool:
         """Nothing queued and room in the socket buffer: a write now will not wait."""

@@ -52,8 +52,39 @@ def seed_accounts(db: Path | str) -> dict[str, str]:
     return tokens
 
 
+class OpensClients:
+    """The clients a test opens on a server (kept in ``clients``, closed with the server)."""
+
+    tokens: dict[str, str]
+    clients: list[LobbyClient]
+
+    @property
+    def url(self) -> str:
+        raise NotImplementedError
+
+    async def close_clients(self) -> None:
+        for client in self.clients:
+            await client.close()
+
+    def client(self, token: str | None = None) -> LobbyClient:
+        client = LobbyClient(self.url, token)
+        self.clients.append(client)
+        return client
+
+    def kiosk(self) -> LobbyClient:
+        return self.client(self.tokens["kiosk"])
+
+    def display(self) -> LobbyClient:
+        return self.client(self.tokens["display"])
+
+    async def staff(self, name: str) -> LobbyClient:
+        client = self.client()
+        await client.login(name, STAFF[name])
+        return client
+
+
 @dataclass
-class RunningServer:
+class RunningServer(OpensClients):
     """A server in this test's event loop; ``restart()`` stops it and starts it on the same file."""
 
     config: OfficeConfig
@@ -101,22 +132,6 @@ class RunningServer:
         await self.stop()
         await self.start()
 
-    def client(self, token: str | None = None) -> LobbyClient:
-        client = LobbyClient(self.url, token)
-        self.clients.append(client)
-        return client
-
-    def kiosk(self) -> LobbyClient:
-        return self.client(self.tokens["kiosk"])
-
-    def display(self) -> LobbyClient:
-        return self.client(self.tokens["display"])
-
-    async def staff(self, name: str) -> LobbyClient:
-        client = self.client()
-        await client.login(name, STAFF[name])
-        return client
-
 
 def without_emergencies(toml: str) -> str:
     """An office file without its ``[emergency.*]`` kinds (they come last): the office gets
@@ -151,8 +166,7 @@ async def running_server(
     try:
         yield running
     finally:
-        for client in running.clients:
-            await client.close()
+        await running.close_clients()
         await running.stop()
 
 

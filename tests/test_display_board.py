@@ -13,7 +13,7 @@ from display.call_lines import CallLine, EarlierCalls
 from lobby import protocol as p
 from lobby.client import LobbyClient, StreamMessage, live
 from server.keys import OFFICE
-from tests.conftest import RunningServer, until, visitor
+from tests.conftest import OpensClients, RunningServer, until, visitor
 
 SIZE = (120, 36)
 CHICAGO = timezone(timedelta(hours=-6))
@@ -29,13 +29,14 @@ def earlier(app: LobbyBoard) -> list[str]:
     return [line.split()[0] for line in str(app.query_one(EarlierCalls).render()).splitlines()]
 
 
-def board(server: RunningServer, **options: Any) -> LobbyBoard:
-    """A board on the real stream, reconnecting after a second (time for a call to be missed)."""
+def board(server: OpensClients, delay: float = 1.0, **options: Any) -> LobbyBoard:
+    """A board on the real stream, reconnecting after ``delay`` seconds (time for a call to be
+    missed)."""
     token = server.tokens["display"]
     return LobbyBoard(
         server.url,
         token,
-        stream=lambda on: live(server.url, token, on_connection=on, reconnect_delays=(1.0,)),
+        stream=lambda on: live(server.url, token, on_connection=on, reconnect_delays=(delay,)),
         **options,
     )
 
@@ -325,3 +326,31 @@ def test_board_snapshot_on_an_80x24_terminal(snap_compare: Any) -> None:
 
 def test_board_snapshot_on_a_large_wall_terminal(snap_compare: Any) -> None:
     assert snap_compare(fixed_board(), terminal_size=(160, 48), run_before=wait_for_state)
+
+
+async def test_a_call_made_as_the_server_went_down_is_rung_once_after_its_restart(
+    server: RunningServer,
+) -> None:
+    """The board missed a call (its link was down) and the server then restarted, forgetting
+    what it had announced: the restarted server reads the fresh calls back from its log, so the
+    board, naming the seq it holds, still rings the one it missed, and only that one."""
+    kiosk = server.kiosk()
+    await kiosk.check_in(visitor("down-0001"))
+    await kiosk.check_in(visitor("down-0002"))
+    (clerk,) = await open_counters(server, ("clerk", "w1"))
+    app = board(server, delay=4.0, announce_sec=0.05)
+    async with app.run_test(size=SIZE):
+        await until(lambda: app.messages > 0)
+        first = await clerk.call_next("w1")
+        await until(lambda: app.announced == ["P-001"])
+        mark = app.query_one("#reconnecting")
+        await drop_display_connections(server)
+        await until(lambda: mark.has_class("-on"))
+        await finish(clerk, first)
+        await clerk.call_next("w1")  # published while the board is away...
+        await server.restart()  # ...and the server restarts before it is back
+        assert mark.has_class("-on"), "the board was away the whole time"
+        await until(lambda: not mark.has_class("-on"), timeout=10)
+        await until(lambda: app.announced == ["P-001", "P-002"])
+        await asyncio.sleep(0.3)
+        assert app.announced == ["P-001", "P-002"]

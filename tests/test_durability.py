@@ -6,40 +6,15 @@ import asyncio
 import contextlib
 import os
 import signal
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
-from typing import IO
 
 from lobby import protocol as p
 from lobby.client import ApiError, LobbyClient, ServerUnreachable
 from server.engine import Event, Ticket
 from server.keys import OFFICE
-from tests.conftest import CONFIG_PATH, RunningServer, free_port, seed_accounts, visitor
-
-LOBBY = [sys.executable, "-m", "lobby.cli"]
-
-
-async def start_server_process(
-    db: Path, port: int, *extra: str, output: IO[bytes] | None = None
-) -> subprocess.Popen[bytes]:
-    """``lobby serve`` in its own process, ready; ``output`` receives its stdout and stderr."""
-    serve = ["serve", "--config", str(CONFIG_PATH), "--db", str(db), "--port", str(port)]
-    process = subprocess.Popen(
-        [*LOBBY, *serve, *extra],
-        stdout=output or subprocess.DEVNULL,
-        stderr=subprocess.STDOUT if output else subprocess.DEVNULL,
-    )
-    async with LobbyClient(f"http://127.0.0.1:{port}") as probe:
-        for _ in range(200):
-            try:
-                await probe.request("GET", "/healthz")
-                return process
-            except ServerUnreachable:
-                await asyncio.sleep(0.05)
-    process.kill()
-    raise AssertionError("server process did not start")
+from tests.conftest import RunningServer, free_port, seed_accounts, visitor
+from tests.server_process import start_server_process
 
 
 async def test_sigkill_during_a_burst_keeps_every_answered_check_in(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 from lobby import protocol as p
 from lobby.client import ApiError, LobbyClient
 from tests.conftest import STAFF, free_port, seed_accounts, visitor
-from tests.test_durability import start_server_process
+from tests.server_process import start_server_process
 
 NAME = "Zebediah Quillfeather-Okonkwo"
 NOTE = "Brought the Marmalade-Affidavit 4417"

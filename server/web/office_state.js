@@ -19,6 +19,10 @@
   const OPEN = new Set(["waiting", "called", "serving"]);
   const RECONNECT_DELAYS_MS = [500, 1000, 2000, 5000, 10000];
 
+  // Every link the page follows, newest last: read by the browser tests (and handy in a
+  // screen's devtools) to compare what the page holds with what the server serves.
+  const links = [];
+
   const byId = (items, key = "id") => new Map((items || []).map((item) => [item[key], item]));
 
   class OfficeState {
@@ -71,6 +75,21 @@
       this.alerts = new Map();
       for (const alert of state.alerts || []) this.putAlert(alert);
       this.printers = new Map(Object.entries(state.printers || {}));
+    }
+
+    /** The state as a snapshot carries it (GET /api/state's shape), for a comparison. */
+    plain() {
+      return {
+        seq: this.seq,
+        role: this.role,
+        office: this.office,
+        services: [...this.services.values()],
+        counters: [...this.counters.values()],
+        tickets: [...this.tickets.values()],
+        calls: this.calls,
+        alerts: [...this.alerts.values()],
+        printers: Object.fromEntries(this.printers),
+      };
     }
 
     isCurrent(patch) {
@@ -155,7 +174,7 @@
     }
 
     connect();
-    return {
+    const link = {
       state,
       serverNow: () => Date.now() + offsetMs,
       stop() {
@@ -164,7 +183,9 @@
         if (socket) socket.close();
       },
     };
+    links.push(link);
+    return link;
   }
 
-  window.LobbyState = { OfficeState, follow };
+  window.LobbyState = { OfficeState, follow, links };
 })();
