@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import getpass
 import logging
+import os
 import ssl
 import sys
 from collections.abc import Iterator
@@ -385,9 +386,25 @@ def add_doctor_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     doctor.set_defaults(func=cmd_doctor)
 
 
+TOKEN_VARIABLE = "LOBBY_TOKEN"
+TOKEN_HELP = (
+    f"the device's token (from `lobby device add`); default: ${TOKEN_VARIABLE}, which keeps it"
+    " out of the process list on a shared machine"
+)
+
+
+def device_token(args: argparse.Namespace) -> None:
+    """``--token``, or the environment's: a systemd unit reads it from a file only the
+    device's account may read, where a command-line token shows in ``ps`` to every user."""
+    args.token = args.token or os.environ.get(TOKEN_VARIABLE, "").strip()
+    if not args.token:
+        raise SystemExit(f"lobby {args.command}: give --token or set {TOKEN_VARIABLE}")
+
+
 def cmd_kiosk(args: argparse.Namespace) -> int:
     from kiosk.app import main as kiosk_main
 
+    device_token(args)
     return kiosk_main(args)
 
 
@@ -400,6 +417,7 @@ def cmd_counter(args: argparse.Namespace) -> int:
 def cmd_display(args: argparse.Namespace) -> int:
     from display.board import main as display_main
 
+    device_token(args)
     return display_main(args)
 
 
@@ -547,7 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     kiosk = sub.add_parser("kiosk", help="run the check-in kiosk")
     kiosk.add_argument("--server", required=True)
-    kiosk.add_argument("--token", required=True)
+    kiosk.add_argument("--token", help=TOKEN_HELP)
     kiosk.add_argument("--printer", default="preview:var/tickets")
     kiosk.add_argument("--idle-timeout", type=float, default=60.0)
     kiosk.add_argument(
@@ -564,7 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     display = sub.add_parser("display", help="run the lobby board in a terminal")
     display.add_argument("--server", required=True)
-    display.add_argument("--token", required=True)
+    display.add_argument("--token", help=TOKEN_HELP)
     display.set_defaults(func=cmd_display)
     return parser
 

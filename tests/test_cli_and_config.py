@@ -134,3 +134,22 @@ def test_openapi_types_every_path_parameter_and_documents_a_retried_check_in() -
     responses = spec["paths"]["/api/tickets"]["post"]["responses"]
     assert {"201", "200"} <= set(responses)
     assert responses["200"]["content"] == responses["201"]["content"]
+
+
+def test_a_device_token_comes_from_the_environment_so_ps_never_shows_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lobby.cli import build_parser, device_token
+
+    parser = build_parser()
+    monkeypatch.delenv("LOBBY_TOKEN", raising=False)
+    args = parser.parse_args(["kiosk", "--server", "http://127.0.0.1:8080"])
+    with pytest.raises(SystemExit, match="give --token or set LOBBY_TOKEN"):
+        device_token(args)
+    monkeypatch.setenv("LOBBY_TOKEN", " from-the-unit's-file\n")
+    args = parser.parse_args(["display", "--server", "http://127.0.0.1:8080"])
+    device_token(args)
+    assert args.token == "from-the-unit's-file"
+    args = parser.parse_args(["kiosk", "--server", "http://x", "--token", "given"])
+    device_token(args)
+    assert args.token == "given", "a token on the command line still wins"
