@@ -38,7 +38,7 @@ from server.control import (
 )
 from server.doctor import add_doctor
 from server.errors import api_error
-from server.hq.shipping import shipping_tasks
+from server.hq.shipping import ShippingGauges, shipper_for
 from server.keys import (
     CHECK_IN_LIMIT,
     CONTROL,
@@ -50,7 +50,7 @@ from server.keys import (
 )
 from server.live import stream
 from server.logs import request_lines
-from server.metrics import add_metrics
+from server.metrics import METRICS, add_metrics
 from server.office import TICK_SEC, Office
 from server.openapi import build_openapi
 from server.proxy import real_client
@@ -298,6 +298,7 @@ def create_app(
     folder = Path("var") if is_postgres(db_path) else Path(db_path).parent
     app[SPEECH] = Speech(folder / "speech-cache")
     app[CONTROL] = ""
+    shipper = shipper_for(config, store)  # to headquarters, when configured
 
     def load() -> None:
         log.info("replayed %d events from %s", office.load(), shown(db_path))
@@ -309,7 +310,7 @@ def create_app(
                 asyncio.create_task(housekeeping(office)),
                 asyncio.create_task(ticking(office)),
                 asyncio.create_task(watching_storage(store, shown(db_path))),
-                *shipping_tasks(config, store),  # to headquarters, when configured
+                *([asyncio.create_task(shipper.run(), name="lobby-shipping")] if shipper else []),
             ]
             yield
             for task in tasks:
@@ -360,5 +361,7 @@ def create_app(
     app.router.add_get("/ws", stream)
     pages.add_routes(app)
     add_metrics(app, office)
+    if shipper is not None:
+        app[METRICS].registry.register(ShippingGauges(shipper.state, store))
     add_doctor(app, None if is_postgres(db_path) else Path(db_path))
     return app

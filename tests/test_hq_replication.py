@@ -301,3 +301,42 @@ def visit_count(hq: RunningHQ, office_id: str, day: str) -> int:
             sql.SQL("SELECT count(*) FROM {}.visits").format(sql.Identifier(number))
         ).fetchone()
         return int(found[0]) if found else 0
+
+
+async def test_the_offices_metrics_show_a_link_that_is_down_and_what_waits_to_go(
+    tmp_path: Path, hq: RunningHQ
+) -> None:
+    from tests.test_metrics import parsed, scrape, value
+
+    async with shipping_office(tmp_path, "west", hq) as west:
+        supervisor = await west.staff("super")
+
+        async def gauges() -> tuple[float, float]:
+            status, _, text = await scrape(west, supervisor.token)
+            assert status == 200
+            samples = parsed(text)
+            return (
+                value(samples, "lobby_headquarters_reachable"),
+                value(samples, "lobby_headquarters_unshipped_events"),
+            )
+
+        await check_ins(west, "w1", 3)
+        await caught_up(hq, west, "west")
+        assert await gauges() == (1.0, 0.0)
+        await hq.stop()
+        await check_ins(west, "w2", 4)
+        seen: list[tuple[float, float]] = []
+
+        async def down() -> bool:
+            seen.append(await gauges())
+            return seen[-1][0] == 0.0
+
+        for _ in range(100):
+            if await down():
+                break
+            await asyncio.sleep(0.1)
+        assert seen[-1][0] == 0.0, f"the link never showed as down: {seen[-3:]}"
+        assert seen[-1][1] >= 4, "the check-ins made while it was down wait to go"
+        await hq.start()
+        await caught_up(hq, west, "west")
+        assert await gauges() == (1.0, 0.0)

@@ -18,10 +18,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import aiohttp
 import msgspec
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from server.config import HeadquartersConfig, OfficeConfig
 from server.engine import Event
@@ -72,6 +75,8 @@ class Shipping:
 
     received: int | None = None
     """The last seq headquarters said it holds; None until it answered once."""
+    confirmed: int = 0
+    """The last seq headquarters confirmed holding, kept while it cannot be reached."""
     trouble: str | None = None
     sent_batches: int = 0
     since: float = field(default_factory=time.monotonic)
@@ -167,7 +172,7 @@ class Shipper:
 
     async def _step(self, http: aiohttp.ClientSession) -> None:
         if self.state.received is None:
-            self.state.received = await self.position(http)
+            self.state.received = self.state.confirmed = await self.position(http)
             if self.state.trouble is not None:
                 log.info("headquarters holds this office's log up to seq %d", self.state.received)
             self.state.trouble = None
@@ -179,14 +184,36 @@ class Shipper:
             await asyncio.sleep(IDLE_POLL_SEC)
             return
         answer = await self.send(http, logged)
-        self.state.received = answer.received
+        self.state.received = self.state.confirmed = answer.received
         self.state.sent_batches += 1
         self.state.trouble = None
 
 
-def shipping_tasks(config: OfficeConfig, store: Store) -> list[asyncio.Task[None]]:
+class ShippingGauges(Collector):
+    """Shipping, as the office's ``/metrics`` shows it: a link to headquarters that stays down
+    is seen by the office's own monitoring, not only in its log."""
+
+    def __init__(self, state: Shipping, store: Store) -> None:
+        self.state, self.store = state, store
+
+    def collect(self) -> Iterator[Metric]:
+        state = self.state
+        reachable = GaugeMetricFamily(
+            "lobby_headquarters_reachable",
+            "1 while headquarters answers and takes this office's log",
+        )
+        reachable.add_metric([], float(state.received is not None and state.trouble is None))
+        yield reachable
+        behind = GaugeMetricFamily(
+            "lobby_headquarters_unshipped_events",
+            "Events of this office's log headquarters has not confirmed holding yet",
+        )
+        behind.add_metric([], max(0, self.store.last_seq - state.confirmed))
+        yield behind
+
+
+def shipper_for(config: OfficeConfig, store: Store) -> Shipper | None:
     """The office server's background shipping, when its configuration names headquarters."""
     if config.headquarters is None:
-        return []
-    shipper = Shipper(config, config.headquarters, store)
-    return [asyncio.create_task(shipper.run(), name="lobby-headquarters-shipping")]
+        return None
+    return Shipper(config, config.headquarters, store)
