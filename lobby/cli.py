@@ -290,13 +290,12 @@ def cmd_privacy(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """The supervisor's report from the database, computed as the page computes it."""
-    import json
     from datetime import datetime
 
     from server.app import store_for
     from server.config import ConfigError, load_config
     from server.reports.figures import period_of, report
-    from server.reports.tables import breakdown, csv_text, text_table
+    from server.reports.tables import print_report
     from server.store.port import RecordsBehind, UnusableStore
     from server.store.postgres import is_postgres
 
@@ -313,19 +312,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         figures = report(store_for(args.db), config, first, last, now)
     except (ConfigError, ValueError, RecordsBehind, UnusableStore) as exc:
         return _fail(str(exc))
-    header, rows = breakdown(figures, args.by)
-    if args.csv:
-        Path(args.csv).write_text(csv_text(header, rows), encoding="utf-8")
     if args.html:
         from server.reports.printable import report_file
 
         Path(args.html).write_text(report_file(figures), encoding="utf-8")
-    if args.format == "json":
-        print(json.dumps(figures, indent=2, ensure_ascii=False))
-    else:
-        period = first.isoformat() if first == last else f"{first} to {last}"
-        print(f"{config.name} · {period} · by {args.by}\n")
-        print(text_table(header, rows), end="")
+    print_report(figures, config.name, first, last, args.by, args.csv, args.format)
     return 0
 
 

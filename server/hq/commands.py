@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -67,7 +66,7 @@ def cmd_hq_report(args: argparse.Namespace) -> int:
     from server.hq.database import offices_of
     from server.hq.reports import hq_report
     from server.reports.figures import period_of
-    from server.reports.tables import breakdown, csv_text, text_table
+    from server.reports.tables import print_report
     from server.store.port import RecordsBehind, UnusableStore
 
     now = datetime.now(UTC)
@@ -86,16 +85,7 @@ def cmd_hq_report(args: argparse.Namespace) -> int:
         if not figures:
             return _fail(f"headquarters has nothing from {args.office!r} yet")
     by = args.by if args.office or args.by != "service" else "office"
-    header, rows = breakdown(figures, by)
-    if args.csv:
-        with open(args.csv, "w", encoding="utf-8") as out:
-            out.write(csv_text(header, rows))
-    if args.format == "json":
-        print(json.dumps(figures, indent=2, ensure_ascii=False))
-    else:
-        period = first.isoformat() if first == last else f"{first} to {last}"
-        print(f"Headquarters · {period} · by {by}\n")
-        print(text_table(header, rows), end="")
+    print_report(figures, "Headquarters", first, last, by, args.csv, args.format)
     return 0
 
 

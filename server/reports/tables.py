@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 Row = list[Any]
@@ -217,3 +220,25 @@ def text_table(header: Sequence[str], rows: Sequence[Row]) -> str:
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
     return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def print_report(
+    figures: dict[str, Any],
+    title: str,
+    first: date,
+    last: date,
+    by: str,
+    csv_path: str | None,
+    output: str,
+) -> None:
+    """``lobby report``'s output, for an office and for headquarters alike: one breakdown as
+    an aligned table (or the whole report as JSON), and that breakdown as CSV when asked."""
+    header, rows = breakdown(figures, by)
+    if csv_path:
+        Path(csv_path).write_text(csv_text(header, rows), encoding="utf-8")
+    if output == "json":
+        print(json.dumps(figures, indent=2, ensure_ascii=False))
+    else:
+        period = first.isoformat() if first == last else f"{first} to {last}"
+        print(f"{title} · {period} · by {by}\n")
+        print(text_table(header, rows), end="")
