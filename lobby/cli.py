@@ -69,6 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from server.app import HEADER_TIMEOUT_SEC, create_app, raise_open_files_limit, shown
     from server.config import ConfigError, load_config
+    from server.heap import keep_collector_off_the_state
     from server.logs import configure as configure_logging
     from server.store.port import UnusableStore
 
@@ -93,6 +94,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     else:
         _print_banner(config, Path(args.db), base, open_files)
     app = create_app(config, args.db, init=args.init, control_url=_local_url(args, tls is not None))
+    keep_collector_off_the_state(app)
     try:
         web.run_app(
             app,
