@@ -103,6 +103,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print=None,
             keepalive_timeout=HEADER_TIMEOUT_SEC,
             ssl_context=tls,
+            access_log=None,  # it writes whole paths, tokens included: server/logs.py's lines
         )
     except UnusableStore as refused:
         return _fail(f"not starting: {refused}")

@@ -7,9 +7,11 @@ token does not linger in the address bar or the history.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import math
+import os
 import secrets
 import time
 from collections import deque
@@ -57,6 +59,27 @@ class Principal:
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+class StatusTokens:
+    """Each visitor's status-page token, cut from the kernel's random bytes read
+    :data:`READ_BYTES` at a time: reading them is a system call that hands the interpreter to
+    the store's writer thread, and one per check-in made the event loop wait for it to come
+    back more than the token itself cost."""
+
+    READ_BYTES = 4096
+
+    def __init__(self, token_bytes: int = 12) -> None:
+        self._size = token_bytes
+        self._random = b""
+        self._at = 0
+
+    def next(self) -> str:
+        if self._at + self._size > len(self._random):
+            self._random, self._at = os.urandom(self.READ_BYTES), 0
+        chunk = self._random[self._at : self._at + self._size]
+        self._at += self._size
+        return base64.urlsafe_b64encode(chunk).rstrip(b"=").decode("ascii")
 
 
 def hash_token(token: str) -> str:

@@ -81,6 +81,23 @@ class BatchedLines(logging.StreamHandler):
             self.flush()
 
 
+class TextLines(logging.Formatter):
+    """The text format, with each second's date and time written once: turning a record's
+    time into text was a third of what a line cost at hundreds of lines a second."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+        self._second = -1
+        self._second_text = ""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        second = int(record.created)
+        if second != self._second:
+            self._second_text = time.strftime("%Y-%m-%d %H:%M:%S", self.converter(second))
+            self._second = second
+        return f"{self._second_text},{int(record.msecs):03d}"
+
+
 def configure(log_format: str = "text", stream: object = None) -> None:
     """Send the whole process's log to stderr (or ``stream``) in ``log_format``."""
     # A line carries none of the caller's file, line, thread or process: finding them is most
@@ -101,7 +118,7 @@ def configure(log_format: str = "text", stream: object = None) -> None:
             )
         )
     else:
-        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+        handler.setFormatter(TextLines())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)

@@ -51,6 +51,7 @@ class Metrics:
             buckets=REQUEST_BUCKETS,
             registry=self.registry,
         )
+        self._request_timers: dict[tuple[str, str], Histogram] = {}
         self.commits = Histogram(
             "lobby_commit_seconds",
             "Time from a command's events handed to the store to their commit being durable",
@@ -70,6 +71,14 @@ class Metrics:
         self.registry.register(PublishedState(office))
         office.publisher.listeners.append(self.published)
         office.commit_observers.append(self.commits.observe)
+
+    def request_timer(self, method: str, route: str) -> Histogram:
+        """The histogram of one route, found once: ``labels()`` takes a lock and builds its
+        key on every call, which every request paid."""
+        timer = self._request_timers.get((method, route))
+        if timer is None:
+            timer = self._request_timers[method, route] = self.requests.labels(method, route)
+        return timer
 
     def published(self, out: Outgoing) -> None:
         """Count the events of a published patch (the supervisor's cause lists every one)."""
@@ -188,7 +197,7 @@ def time_request(request: web.Request, route: str, status: int, seconds: float) 
     """Each answered request's time, by its route's pattern (never its path: a status page's
     path is its visitor's secret)."""
     if route not in LONG_LIVED:
-        request.app[METRICS].requests.labels(request.method, route).observe(seconds)
+        request.app[METRICS].request_timer(request.method, route).observe(seconds)
 
 
 def add_metrics(app: web.Application, office: Office) -> None:

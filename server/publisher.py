@@ -33,7 +33,7 @@ import msgspec
 from lobby import protocol as p
 from lobby.state import OfficeState
 from server import presenters as present
-from server.engine import Counter, Engine, Event
+from server.engine import Counter, Engine, Event, Ticket, WaitEstimate
 
 AUDIENCES = ("public", "staff", "supervisor")
 ROLE_OF_AUDIENCE = {"public": "display", "staff": "clerk", "supervisor": "supervisor"}
@@ -177,27 +177,21 @@ class Publisher:
         anyway; a whole ticket view for every open visit every two seconds would cost a busy
         office more than its check-ins do.
 
-        Each visitor checked is given the moment its figures can next move (``_due``), and is
+        Each visitor shown is given the moment its figures can next move (``_due``), and is
         skipped until then while the forecast stays the same one: a long line costs a tick
-        the few visitors whose minute turns, not all of them."""
+        the few visitors whose minute turns, not all of them, and a visitor who just checked
+        in costs it nothing."""
         engine = self.engine
         shown = self.decided["staff"].tickets
-        made = engine.forecast(now)[0]
-        if made is not self._due_for:
-            self._due.clear()
-            self._due_for = made
-        due = self._due
+        due = self._due_for_forecast(now)
         moved: set[int] = set()
-        for service_id, queue in engine.waiting.items():
-            target = engine.services[service_id].target_wait_min
+        for queue in engine.waiting.values():
             for _, ticket_id in queue:
                 if ticket_id in due and due[ticket_id] > now:
                     continue
                 ticket = engine.tickets[ticket_id]
-                waited = present.waited_min(ticket, now)
-                estimate, steady = engine.estimate_and_steady(service_id, now, ticket)
-                steady = min(steady, present.steady_wait_min(waited, target))
-                due[ticket_id] = now + timedelta(minutes=steady) - EARLY
+                waited, estimate = self._look_again_after(ticket, now)
+                target = engine.services[ticket.service].target_wait_min
                 view = shown.get(ticket_id)
                 if (
                     view is None
@@ -212,6 +206,25 @@ class Publisher:
             for ticket_id in [i for i in due if i not in engine.open_ids]:
                 del due[ticket_id]
         return moved
+
+    def _due_for_forecast(self, now: datetime) -> dict[int, datetime]:
+        """The moments visitors' figures can next move, as long as the forecast they came
+        from is the engine's; a new forecast can move anyone's, so it starts them afresh."""
+        made = self.engine.forecast(now)[0]
+        if made is not self._due_for:
+            self._due.clear()
+            self._due_for = made
+        return self._due
+
+    def _look_again_after(self, ticket: Ticket, now: datetime) -> tuple[float, WaitEstimate]:
+        """A waiting visitor's wait and estimate now; notes when either can next move."""
+        engine = self.engine
+        waited = present.waited_min(ticket, now)
+        estimate, steady = engine.estimate_and_steady(ticket.service, now, ticket)
+        target = engine.services[ticket.service].target_wait_min
+        steady = min(steady, present.steady_wait_min(waited, target))
+        self._due_for_forecast(now)[ticket.id] = now + timedelta(minutes=steady) - EARLY
+        return waited, estimate
 
     def publish(self, out: Outgoing) -> None:
         """The patch's events are durable: every new client sees it from now on."""
@@ -309,16 +322,17 @@ class Publisher:
         tickets_diff: list[p.TicketView] = []
         if role in present.STAFF_ROLES:
             ids = sorted(engine.open_ids if reach.tickets is None else reach.tickets)
-            tickets_diff = [
-                view
-                for view in (
-                    present.ticket_view(engine, engine.tickets[i], role, now)
-                    for i in ids
-                    if i in engine.tickets
-                )
-                if state.tickets.get(view.id) != view
-                and (view.id in state.tickets or view.state in p.OPEN_TICKET_STATES)
-            ]
+            for i in ids:
+                ticket = engine.tickets.get(i)
+                if ticket is None:
+                    continue
+                view = present.ticket_view(engine, ticket, role, now)
+                if state.tickets.get(i) != view and (
+                    i in state.tickets or view.state in p.OPEN_TICKET_STATES
+                ):
+                    tickets_diff.append(view)
+                if ticket.state == "waiting":  # shown as of now: the tick can pass it by
+                    self._look_again_after(ticket, now)
         return counters_diff, tickets_diff
 
     def _reach(self, events: Iterable[Event]) -> Reach:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from server.auth import (
     COOKIE,
     DUMMY_HASH,
     Principal,
+    StatusTokens,
     hash_token,
     new_token,
     require,
@@ -48,6 +48,7 @@ CLERKS = ("clerk", "supervisor", "admin")
 SUPERVISORS = ("supervisor", "admin")
 ANY_ROLE = ("kiosk", "display", "clerk", "supervisor", "admin")
 EMERGENCY_COMMANDERS = (*SUPERVISORS, CONTROL_ROLE)
+STATUS_TOKENS = StatusTokens()
 """Who starts and ends the emergency mode: a supervisor, or ``lobby emergency`` on the
 server's own machine (its control token, ``server/control.py``)."""
 _encoder = msgspec.json.Encoder()
@@ -262,7 +263,7 @@ async def check_in(request: web.Request) -> web.Response:
     known = body.client_request_id in office.engine.request_ids
     if principal.kind == "device" and not known:  # a retry is the same visitor, not another
         request.app[CHECK_IN_LIMIT].admit(principal, office.now())
-    token = secrets.token_urlsafe(12)
+    token = STATUS_TOKENS.next()
     ticket = await guarded(
         office.run(
             lambda now: office.engine.check_in(
