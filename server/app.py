@@ -116,11 +116,12 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 
 
 def _add_headers(response: web.StreamResponse) -> None:
-    extra = dict(EVERY_RESPONSE_HEADERS)
+    headers = response.headers
+    for name, value in EVERY_RESPONSE_HEADERS.items():
+        headers.setdefault(name, value)
     if response.content_type == "text/html":
-        extra |= HTML_HEADERS
-    for name, value in extra.items():
-        response.headers.setdefault(name, value)
+        for name, value in HTML_HEADERS.items():
+            headers.setdefault(name, value)
 
 
 @web.middleware

@@ -575,7 +575,7 @@ class Engine:
             raise Refused("emergency", EMERGENCY_CHECK_IN)
         if language is not None and language not in self.config.languages:
             raise Refused("invalid", f"language {language!r} is not offered here", "language")
-        if self.service_state(service, arrival or now) == "closed":
+        if not self.is_open_by_hours(service, arrival or now):  # closing still takes visitors
             config = self.services[service]
             raise Refused("conflict", f"{config.name} is closed (hours {config.hours_text})")
         day = (arrival or now).date()
