@@ -17,10 +17,12 @@ $(BIN)/lobby: pyproject.toml
 	@touch $@
 
 # Debian packages: espeak-ng speaks announcements, chromium runs the page tests,
-# DejaVu gives ticket previews their accented letters.
-DEBIAN_PACKAGES := espeak-ng chromium fonts-dejavu-core
+# DejaVu gives ticket previews their accented letters, and cage is the display unit's
+# kiosk compositor (systemd-analyze checks that every unit's command exists).
+DEBIAN_PACKAGES := espeak-ng chromium fonts-dejavu-core cage
 system-deps:
 	@command -v espeak-ng >/dev/null && command -v chromium >/dev/null && \
+	  command -v cage >/dev/null && \
 	  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || \
 	  { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	    $$SUDO apt-get update -q && $$SUDO apt-get install -y -q $(DEBIAN_PACKAGES); }
