@@ -27,7 +27,7 @@ from psycopg.types.json import Jsonb
 
 from server.engine import Event
 from server.reports.records import Layout
-from server.store.encoding import decode_event, encode_event, epoch_us
+from server.store.encoding import decode_event, epoch_us
 from server.store.port import (
     PRIVATE_FIELDS,
     Account,
@@ -584,11 +584,7 @@ class PostgresStore(QueuedWriter, Store):
             with conn.transaction(), conn.cursor() as cursor:
                 cursor.executemany(
                     "INSERT INTO events (seq, at, kind, data, at_us) VALUES (%s, %s, %s, %s, %s)",
-                    [
-                        (seq, *encode_event(e), epoch_us(e.at))
-                        for write in batch
-                        for seq, e in zip(write.seqs, write.events, strict=True)
-                    ],
+                    [row for write in batch for row in write.rows],
                 )
                 for write in batch:
                     for event in write.events:

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from server.engine import Event
 from server.reports.records import Layout
-from server.store.encoding import decode_event, encode_event, epoch_us
+from server.store.encoding import decode_event, epoch_us
 from server.store.port import (
     PRIVATE_FIELDS,
     Account,
@@ -598,14 +598,11 @@ class SqliteStore(QueuedWriter, Store):
         purged = False
         try:
             conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "INSERT INTO events (seq, at, kind, data, at_us) VALUES (?, ?, ?, ?, ?)",
+                [row for write in batch for row in write.rows],
+            )
             for write in batch:
-                conn.executemany(
-                    "INSERT INTO events (seq, at, kind, data, at_us) VALUES (?, ?, ?, ?, ?)",
-                    [
-                        (seq, *encode_event(e), epoch_us(e.at))
-                        for seq, e in zip(write.seqs, write.events, strict=True)
-                    ],
-                )
                 for event in write.events:
                     if event.kind == "tickets.purged":
                         scrub_private(conn, event.data["ids"])

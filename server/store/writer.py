@@ -24,6 +24,7 @@ from typing import Any, Protocol, TypeVar
 
 from server.engine import Event
 from server.reports.records import Changes, RecordFold
+from server.store.encoding import encode_event, epoch_us
 from server.store.port import Account, Accounts, Device
 
 T = TypeVar("T")
@@ -31,15 +32,27 @@ R = TypeVar("R", bound="RecordRows")
 BATCH_LIMIT = 512
 
 
-class Write:
-    """Events with their seqs, and the future their caller awaits."""
+EventRow = tuple[int, str, str, str, int]
+"""One event as the log's ``events`` table holds it: seq, at, kind, data, at_us."""
 
-    __slots__ = ("events", "future", "seqs")
+
+class Write:
+    """Events with their seqs, their rows for the log, and the future their caller awaits.
+
+    The rows are encoded on the event loop, where the command was decided, not on the writer
+    thread: while that thread runs Python it holds the interpreter lock, and the loop, taking
+    the lock back after each answer it sends, waits for it to let go."""
+
+    __slots__ = ("events", "future", "rows", "seqs")
 
     def __init__(self, seqs: list[int], events: list[Event], future: asyncio.Future[None]):
         self.seqs = seqs
         self.events = events
         self.future = future
+        self.rows: list[EventRow] = [
+            (seq, *encode_event(event), epoch_us(event.at))
+            for seq, event in zip(seqs, events, strict=True)
+        ]
 
 
 class Job:
