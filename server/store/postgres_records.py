@@ -185,6 +185,8 @@ class RecordWriter:
     def __init__(self, conn: psycopg.Connection[Any], layout: Layout | None) -> None:
         self.conn = conn
         self.layout = layout
+        self.built_with = fingerprint(layout)
+        """The layout's fingerprint, stored with every commit: worked out once."""
         self.fold = RecordFold(layout, self._load, self._load_emergency)
 
     def _open_emergencies(self) -> list[EmergencyRecord]:
@@ -225,7 +227,7 @@ class RecordWriter:
     def up_to_date(self, last_seq: int) -> bool:
         found = self.conn.execute("SELECT seq, layout FROM records_state").fetchone()
         assert found is not None
-        return bool(found[0] == last_seq and found[1] == fingerprint(self.layout))
+        return bool(found[0] == last_seq and found[1] == self.built_with)
 
     def rebuild(self, last_seq: int) -> None:
         """Fold the whole log again, in one transaction (a first start, or a start with
@@ -279,7 +281,7 @@ class RecordWriter:
                 )
             cursor.execute(
                 "UPDATE records_state SET seq = %s, layout = %s, state = %s",
-                (seq, fingerprint(self.layout), self.fold.state()),
+                (seq, self.built_with, self.fold.state()),
             )
 
 

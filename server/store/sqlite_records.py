@@ -181,6 +181,8 @@ class RecordWriter:
     def __init__(self, conn: sqlite3.Connection, layout: Layout | None) -> None:
         self.conn = conn
         self.layout = layout
+        self.built_with = fingerprint(layout)
+        """The layout's fingerprint, stored with every commit: worked out once."""
         self.fold = RecordFold(layout, self._load, self._load_emergency)
 
     def _open_emergencies(self) -> list[EmergencyRecord]:
@@ -218,7 +220,7 @@ class RecordWriter:
 
     def up_to_date(self, last_seq: int) -> bool:
         seq, layout = self.conn.execute("SELECT seq, layout FROM records_state").fetchone()
-        return bool(seq == last_seq and layout == fingerprint(self.layout))
+        return bool(seq == last_seq and layout == self.built_with)
 
     def rebuild(self, last_seq: int) -> None:
         """Fold the whole log again, in one transaction (a first start after the upgrade, or
@@ -279,7 +281,7 @@ class RecordWriter:
             )
         conn.execute(
             "UPDATE records_state SET seq = ?, layout = ?, state = ?",
-            (seq, fingerprint(self.layout), self.fold.state()),
+            (seq, self.built_with, self.fold.state()),
         )
 
 
