@@ -115,8 +115,9 @@ async def test_supervisor_page_comes_back_live_with_the_servers_state(
     await page_holds_the_servers_state(page, office, boss.token)
     held_seq = await page.evaluate(f"{HELD}.seq")
 
-    await office.restart(how)
+    await office.stop(how)  # what the page says while the server is away
     await expect(page.locator("#link")).to_have_text("Reconnecting…", timeout=WAIT_MS)
+    await office.start()
     clerk = await counter_open(office, "clerk", "w1")
     await clerk.call_next("w1")
     await office.kiosk().check_in(visitor("sup-restart-2", "billing"))
@@ -141,8 +142,9 @@ async def test_status_page_comes_back_with_the_visits_place(
     headline = page.locator("#headline")
     await expect(headline).to_have_text("You are number 2 in line", timeout=WAIT_MS)
 
-    await office.restart(how)
+    await office.stop(how)  # what the page says while the server is away
     await expect(page.locator("#offline")).to_contain_text("No connection", timeout=WAIT_MS)
+    await office.start()
     clerk = await counter_open(office, "clerk", "w1")
     await clerk.call_next("w1")  # the visitor ahead, while the page is away
     await expect(page.locator("#offline")).to_be_hidden(timeout=WAIT_MS)
