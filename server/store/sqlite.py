@@ -35,6 +35,7 @@ from server.store.port import (
 )
 from server.store.sqlite_records import EMERGENCY_SCHEMA, RecordWriter, read_records
 from server.store.sqlite_records import SCHEMA as RECORDS_SCHEMA
+from server.store.sqlite_rows import write_rows
 from server.store.writer import QueuedWriter, Write, caught_up, write_records
 
 T = TypeVar("T")
@@ -43,6 +44,7 @@ PROBE_FREE_BYTES = 1 << 20
 """A probe counts the disk as usable again only with this much free: a commit of a full batch
 needs some, and a disk with a few bytes back would fail the next one again."""
 SNAPSHOTS_KEPT = 3
+EVENT_COLUMNS = ("seq", "at", "kind", "data", "at_us")
 
 
 def _add_event_times(conn: sqlite3.Connection) -> None:
@@ -598,10 +600,8 @@ class SqliteStore(QueuedWriter, Store):
         purged = False
         try:
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(
-                "INSERT INTO events (seq, at, kind, data, at_us) VALUES (?, ?, ?, ?, ?)",
-                [row for write in batch for row in write.rows],
-            )
+            rows = [row for write in batch for row in write.rows]
+            write_rows(conn, "INSERT", "events", EVENT_COLUMNS, rows)
             for write in batch:
                 for event in write.events:
                     if event.kind == "tickets.purged":

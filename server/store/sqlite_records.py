@@ -45,6 +45,7 @@ from server.store.port import (
     RecordReader,
     RecordsBehind,
 )
+from server.store.sqlite_rows import write_rows
 
 log = logging.getLogger("lobby.store")
 REBUILD_PAGE = 50_000
@@ -160,8 +161,6 @@ def _marks(count: int) -> str:
     return ", ".join("?" * count)
 
 
-INSERT_VISIT = f"INSERT OR REPLACE INTO visits ({_VISIT_SQL}) VALUES ({_marks(len(VISIT_COLUMNS))})"
-INSERT_LEG = f"INSERT OR REPLACE INTO legs ({_LEG_SQL}) VALUES ({_marks(len(LEG_COLUMNS))})"
 INSERT_EMERGENCY = (
     f"INSERT OR REPLACE INTO emergencies ({_EMERGENCY_SQL})"
     f" VALUES ({_marks(len(EMERGENCY_COLUMNS))})"
@@ -264,10 +263,10 @@ class RecordWriter:
     def write(self, changes: Changes, seq: int) -> None:
         """Write one batch's changed rows; inside the caller's transaction."""
         conn = self.conn
-        if changes.visits:
-            conn.executemany(INSERT_VISIT, [row(v) for v in changes.visits.values()])
-        if changes.legs:
-            conn.executemany(INSERT_LEG, [row(leg) for leg in changes.legs.values()])
+        visits = [row(v) for v in changes.visits.values()]
+        write_rows(conn, "INSERT OR REPLACE", "visits", VISIT_COLUMNS, visits)
+        legs = [row(leg) for leg in changes.legs.values()]
+        write_rows(conn, "INSERT OR REPLACE", "legs", LEG_COLUMNS, legs)
         if changes.idle:
             conn.executemany(_insert_span("idle_spans"), [row(s) for s in changes.idle])
         if changes.staffed:
