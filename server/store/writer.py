@@ -73,6 +73,8 @@ class QueuedWriter(ABC):
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_seq = 0
+        self._outbox: list[Write] = []
+        """Writes handed over in this turn of the event loop, not yet queued."""
 
     @abstractmethod
     def _commit(self, loop: asyncio.AbstractEventLoop, batch: list[Write]) -> None:
@@ -134,20 +136,35 @@ class QueuedWriter(ABC):
     async def _stop_writer(self) -> None:
         """Let the writer finish what was handed over, then end it."""
         if self._thread is not None:
+            self._send_outbox()
             self._queue.put(None)
             await asyncio.to_thread(self._thread.join)
             self._thread = None
 
     def _hand_over(self, seqs: list[int], events: list[Event]) -> asyncio.Future[None]:
+        """Queue a write for the end of this turn of the event loop (``_send_outbox``)."""
         assert self._loop is not None, "store not started"
         future: asyncio.Future[None] = self._loop.create_future()
-        self._queue.put(Write(seqs, events, future))
+        if not self._outbox:
+            self._loop.call_soon(self._send_outbox)
+        self._outbox.append(Write(seqs, events, future))
         return future
+
+    def _send_outbox(self) -> None:
+        """Hand the writer thread this turn's writes together. One at a time, the first woke
+        the thread while the loop was still deciding the rest, and the thread, wanting the
+        interpreter lock for each, kept the loop waiting (32 clients side by side: 0.82–0.86×
+        the bare insert one at a time, 0.90–0.93× by turn). Anything else for the thread
+        (a read, a stop) sends the outbox first, so it stays in order with the writes."""
+        writes, self._outbox = self._outbox, []
+        for write in writes:
+            self._queue.put(write)
 
     async def _call(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the writer thread, in order with the writes."""
         assert self._loop is not None, "store not started"
         future: asyncio.Future[T] = self._loop.create_future()
+        self._send_outbox()
         self._queue.put(Job(fn, future))
         return await future
 
