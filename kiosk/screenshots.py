@@ -44,7 +44,10 @@ def sample_app(printer: TicketPrinter | None) -> KioskApp:
     return KioskApp(SampleBackend, printer, idle_timeout=3600)
 
 
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+async def until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Wait for the kiosk to reach a screen. Printing a ticket (its QR code, the printer's
+    answer) takes about a second here and took over five on a busy 2-core test machine; the
+    wait ends as soon as the screen is there."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
         if asyncio.get_running_loop().time() > deadline:
