@@ -190,7 +190,7 @@ class Publisher:
                 if ticket_id in due and due[ticket_id] > now:
                     continue
                 ticket = engine.tickets[ticket_id]
-                waited, estimate = self._look_again_after(ticket, now)
+                waited, estimate = self._look_again_after(ticket, now, due)
                 target = engine.services[ticket.service].target_wait_min
                 view = shown.get(ticket_id)
                 if (
@@ -216,14 +216,17 @@ class Publisher:
             self._due_for = made
         return self._due
 
-    def _look_again_after(self, ticket: Ticket, now: datetime) -> tuple[float, WaitEstimate]:
-        """A waiting visitor's wait and estimate now; notes when either can next move."""
+    def _look_again_after(
+        self, ticket: Ticket, now: datetime, due: dict[int, datetime]
+    ) -> tuple[float, WaitEstimate]:
+        """A waiting visitor's wait and estimate now; notes in ``due`` (from
+        ``_due_for_forecast``) when either can next move."""
         engine = self.engine
         waited = present.waited_min(ticket, now)
         estimate, steady = engine.estimate_and_steady(ticket.service, now, ticket)
         target = engine.services[ticket.service].target_wait_min
         steady = min(steady, present.steady_wait_min(waited, target))
-        self._due_for_forecast(now)[ticket.id] = now + timedelta(minutes=steady) - EARLY
+        due[ticket.id] = now + timedelta(minutes=steady) - EARLY
         return waited, estimate
 
     def publish(self, out: Outgoing) -> None:
@@ -322,6 +325,7 @@ class Publisher:
         tickets_diff: list[p.TicketView] = []
         if role in present.STAFF_ROLES:
             ids = sorted(engine.open_ids if reach.tickets is None else reach.tickets)
+            due = self._due_for_forecast(now)
             for i in ids:
                 ticket = engine.tickets.get(i)
                 if ticket is None:
@@ -332,7 +336,7 @@ class Publisher:
                 ):
                     tickets_diff.append(view)
                 if ticket.state == "waiting":  # shown as of now: the tick can pass it by
-                    self._look_again_after(ticket, now)
+                    self._look_again_after(ticket, now, due)
         return counters_diff, tickets_diff
 
     def _reach(self, events: Iterable[Event]) -> Reach:

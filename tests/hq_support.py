@@ -12,8 +12,7 @@ import contextlib
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,22 +26,13 @@ from server.config import OfficeConfig, parse_config
 from server.hq.app import create_hq_app
 from server.hq.database import add_office, drop_headquarters, offices_of
 from tests.conftest import CONFIG_PATH, RunningServer, free_port, seed_accounts
-from tests.store_backends import POSTGRES_URL, postgres_admin
+from tests.store_backends import postgres_schema
 
 
-@contextlib.contextmanager
-def hq_database() -> Iterator[str]:
+def hq_database() -> contextlib.AbstractContextManager[str]:
     """The URL of a new schema for headquarters; it and every office copy beside it are
     dropped afterwards."""
-    admin = postgres_admin()
-    schema = f"lobby_hq_{uuid.uuid4().hex[:12]}"
-    try:
-        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-        separator = "&" if "?" in POSTGRES_URL else "?"
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        drop_headquarters(admin, schema)
-        admin.close()
+    return postgres_schema("lobby_hq", drop_headquarters)
 
 
 @dataclass

@@ -20,7 +20,7 @@ import pytest
 from psycopg import sql
 
 from server.engine import Event
-from server.store.encoding import encode_event, epoch_us
+from server.store.encoding import encode_event, event_row
 from server.store.port import Store
 from server.store.postgres import PostgresStore
 from server.store.sqlite import SqliteStore
@@ -144,17 +144,25 @@ def postgres_admin() -> psycopg.Connection[Any]:
         pytest.skip(why)
 
 
+def _drop_schema(admin: psycopg.Connection[Any], schema: str) -> None:
+    admin.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
 @contextlib.contextmanager
-def postgres_schema() -> Iterator[str]:
-    """The URL of a new, empty schema in the test database, dropped afterwards."""
+def postgres_schema(
+    prefix: str = "lobby_test",
+    drop: Callable[[psycopg.Connection[Any], str], None] = _drop_schema,
+) -> Iterator[str]:
+    """The URL of a new, empty schema in the test database, dropped afterwards by ``drop``
+    (headquarters also drops the office copies it made beside it)."""
     admin = postgres_admin()
-    schema = f"lobby_test_{uuid.uuid4().hex[:16]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
         admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
         separator = "&" if "?" in POSTGRES_URL else "?"
         yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
     finally:
-        admin.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        drop(admin, schema)
         admin.close()
 
 
@@ -172,7 +180,7 @@ class PostgresBackend:
             conn.execute(POSTGRES_VERSION_ONE)
             conn.cursor().executemany(
                 "INSERT INTO events (seq, at, kind, data, at_us) VALUES (%s, %s, %s, %s, %s)",
-                [(seq, *encode_event(e), epoch_us(e.at)) for seq, e in enumerate(events, start=1)],
+                [event_row(seq, e) for seq, e in enumerate(events, start=1)],
             )
             conn.execute(
                 "INSERT INTO staff (name, role, password_hash, created_at) VALUES (%s, %s, %s, %s)",

@@ -26,6 +26,11 @@ def encode_event(event: Event) -> tuple[str, str, str]:
     return (event.at.isoformat(), event.kind, _encoder.encode(event.data).decode())
 
 
+def event_row(seq: int, event: Event) -> tuple[int, str, str, str, int]:
+    """One event as the log's ``events`` table holds it: seq, at, kind, data, at_us."""
+    return (seq, *encode_event(event), epoch_us(event.at))
+
+
 def decode_event(at: str, kind: str, data: str) -> Event:
     return Event(kind, datetime.fromisoformat(at), _decoder.decode(data))
 

@@ -24,16 +24,12 @@ from typing import Any, Protocol, TypeVar
 
 from server.engine import Event
 from server.reports.records import Changes, RecordFold
-from server.store.encoding import encode_event, epoch_us
+from server.store.encoding import event_row
 from server.store.port import Account, Accounts, Device
 
 T = TypeVar("T")
 R = TypeVar("R", bound="RecordRows")
 BATCH_LIMIT = 512
-
-
-EventRow = tuple[int, str, str, str, int]
-"""One event as the log's ``events`` table holds it: seq, at, kind, data, at_us."""
 
 
 class Write:
@@ -49,10 +45,7 @@ class Write:
         self.seqs = seqs
         self.events = events
         self.future = future
-        self.rows: list[EventRow] = [
-            (seq, *encode_event(event), epoch_us(event.at))
-            for seq, event in zip(seqs, events, strict=True)
-        ]
+        self.rows = [event_row(seq, event) for seq, event in zip(seqs, events, strict=True)]
 
 
 class Job:
