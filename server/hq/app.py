@@ -32,7 +32,6 @@ BODY_LIMIT = 16 * 1024 * 1024
 """A full batch of events with their data fits well inside."""
 HOUSEKEEPING_SEC = 60.0
 COOKIE = "lobby_hq"
-VIEWERS_CACHE_SEC = 30.0
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

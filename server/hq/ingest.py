@@ -30,7 +30,7 @@ from server.engine import Event
 from server.hq.database import OFFICE_COLUMNS, Office, Pool, office_from, use_office
 from server.hq.wire import Batch, Profile, Received
 from server.reports.records import STAFFED
-from server.store.encoding import encode_event, epoch_us
+from server.store.encoding import event_row
 from server.store.postgres import erase_old_rows, scrub_private
 from server.store.postgres_records import RecordWriter
 from server.store.writer import caught_up
@@ -144,11 +144,7 @@ class Ingest:
         events = checked_events(batch)
         profile = checked_profile(batch.profile)
         with self._lock(office_id), self.pool.connection() as conn:
-            try:
-                return self._take(conn, office_id, token, batch, events, profile)
-            except BaseException:
-                self._writers.clear()  # a fold may have run ahead of a rolled-back commit
-                raise
+            return self._take(conn, office_id, token, batch, events, profile)
 
     def _take(
         self,
@@ -160,48 +156,55 @@ class Ingest:
         profile: Profile | None,
     ) -> Received:
         purged = False
-        with conn.transaction():
-            office = self._office(conn, office_id, lock=True)
-            self._authorised(office, token)
-            held = office.received_seq
-            if events and events[0][0] > held + 1:
-                raise IngestRefused(
-                    409,
-                    "gap",
-                    f"headquarters holds this office's log up to seq {held}: the next batch must"
-                    f" start at seq {held + 1}, not {events[0][0]}",
-                    "events[0].seq",
-                    expected=held + 1,
-                )
-            fresh = [(seq, event) for seq, event in events if seq > held]
-            use_office(conn, self.pool.schema, office.number)
-            self._same_as_held(conn, [(seq, e) for seq, e in events if seq <= held])
-            profile = profile or office.profile
-            layout = (
-                None if profile is None else {c.id: tuple(c.services) for c in profile.counters}
-            )
-            writer = self._writer(conn, office.number, layout, held)
-            if fresh:
-                with conn.cursor() as cursor:
-                    cursor.executemany(
-                        "INSERT INTO events (seq, at, kind, data, at_us)"
-                        " VALUES (%s, %s, %s, %s, %s)",
-                        [(seq, *encode_event(e), epoch_us(e.at)) for seq, e in fresh],
+        folded: int | None = None
+        try:
+            with conn.transaction():
+                office = self._office(conn, office_id, lock=True)
+                self._authorised(office, token)
+                held = office.received_seq
+                if events and events[0][0] > held + 1:
+                    raise IngestRefused(
+                        409,
+                        "gap",
+                        f"headquarters holds this office's log up to seq {held}: the next batch"
+                        f" must start at seq {held + 1}, not {events[0][0]}",
+                        "events[0].seq",
+                        expected=held + 1,
                     )
-                for _, event in fresh:
-                    if event.kind == "tickets.purged":
-                        scrub_private(conn, list(event.data.get("ids", [])))
-                        purged = True
-                try:
-                    changes = writer.fold.fold(event for _, event in fresh)
-                except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                    raise _malformed(
-                        f"an event the visit records cannot read ({type(exc).__name__}: {exc})",
-                        "events",
-                    ) from None
-                writer.write(changes, fresh[-1][0])
-            received = fresh[-1][0] if fresh else held
-            self._update(conn, office, batch, fresh, profile, writer, received)
+                fresh = [(seq, event) for seq, event in events if seq > held]
+                use_office(conn, self.pool.schema, office.number)
+                self._same_as_held(conn, [(seq, e) for seq, e in events if seq <= held])
+                profile = profile or office.profile
+                layout = (
+                    None if profile is None else {c.id: tuple(c.services) for c in profile.counters}
+                )
+                folded = office.number  # from here its fold may run ahead
+                writer = self._writer(conn, office.number, layout, held)
+                if fresh:
+                    with conn.cursor() as cursor:
+                        cursor.executemany(
+                            "INSERT INTO events (seq, at, kind, data, at_us)"
+                            " VALUES (%s, %s, %s, %s, %s)",
+                            [event_row(seq, e) for seq, e in fresh],
+                        )
+                    for _, event in fresh:
+                        if event.kind == "tickets.purged":
+                            scrub_private(conn, list(event.data.get("ids", [])))
+                            purged = True
+                    try:
+                        changes = writer.fold.fold(event for _, event in fresh)
+                    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                        raise _malformed(
+                            f"an event the visit records cannot read ({type(exc).__name__}: {exc})",
+                            "events",
+                        ) from None
+                    writer.write(changes, fresh[-1][0])
+                received = fresh[-1][0] if fresh else held
+                self._update(conn, office, batch, fresh, profile, writer, received)
+        except BaseException:
+            if folded is not None:  # its fold may have run ahead of a rolled-back commit
+                self._writers.pop(folded, None)
+            raise
         if purged:  # after the commit: VACUUM runs outside a transaction
             erase_old_rows(conn)
         return Received(received, len(fresh), len(events) - len(fresh))
@@ -221,8 +224,7 @@ class Ingest:
             )
         }
         for seq, event in duplicates:
-            at, kind, _ = encode_event(event)
-            if held.get(seq) != (at, kind):
+            if held.get(seq) != (event.at.isoformat(), event.kind):
                 raise IngestRefused(
                     409,
                     "conflict",
@@ -238,8 +240,7 @@ class Ingest:
         writer = self._writers.get(number)
         if writer is not None and writer.layout == layout:
             writer.conn = conn
-            state = conn.execute("SELECT seq FROM records_state").fetchone()
-            if state is not None and int(state[0]) == held:
+            if writer.up_to_date(held):
                 return writer
         writer = caught_up(RecordWriter(conn, layout), held)
         self._writers[number] = writer

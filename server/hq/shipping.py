@@ -29,7 +29,6 @@ from prometheus_client.registry import Collector
 from server.config import HeadquartersConfig, OfficeConfig
 from server.engine import Event
 from server.hq.wire import Batch, Profile, Received, WireEvent, profile_of
-from server.store.encoding import encode_event
 from server.store.port import PRIVATE_FIELDS, Logged, Store
 
 log = logging.getLogger("lobby.headquarters")
@@ -51,8 +50,8 @@ def shareable(event: Event, share_private: bool) -> Event:
 def wire_events(logged: list[Logged], share_private: bool) -> list[WireEvent]:
     events = []
     for seq, event in logged:
-        at, kind, _ = encode_event(event)
-        events.append(WireEvent(seq, at, kind, shareable(event, share_private).data))
+        data = shareable(event, share_private).data
+        events.append(WireEvent(seq, event.at.isoformat(), event.kind, data))
     return events
 
 
