@@ -33,10 +33,9 @@ import msgspec
 from aiohttp import web
 
 from lobby.client import ApiError, LobbyClient, ServerUnreachable
-from server.auth import require
 from server.display_page import spoken_languages
 from server.keys import OFFICE, SPEECH
-from server.metrics import from_this_machine
+from server.metrics import require_monitoring
 from server.office import Office
 from server.store.port import StorageFailed
 from server.store.sqlite_checks import Unreadable, journal_mode, quick_check
@@ -93,9 +92,7 @@ class DoctorFacts(msgspec.Struct):
 
 
 async def doctor_facts(request: web.Request) -> web.Response:
-    office = request.app[OFFICE]
-    if not (office.config.security.metrics_from_loopback and from_this_machine(request)):
-        require(request, "supervisor", "admin")
+    require_monitoring(request)
     facts = await gather_facts(request.app)
     return web.json_response(body=msgspec.json.encode(facts), headers={"Cache-Control": "no-store"})
 

@@ -29,7 +29,6 @@ ANSWERED = web.AppKey("answered", list[Answered])
 """Who else wants each request's line (the metrics): one middleware times every request."""
 events_log = logging.getLogger("lobby.events")
 requests_log = logging.getLogger("lobby.requests")
-FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(name)s %(message)s"
 PUBLIC_EVENT_FIELDS = ("service", "counter", "to_service", "from_service")
 """The parts of an event's data a log line may carry, besides the visit's id and number."""

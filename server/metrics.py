@@ -185,10 +185,17 @@ def from_this_machine(request: web.Request) -> bool:
         return False
 
 
-async def metrics(request: web.Request) -> web.Response:
-    office = request.app[OFFICE]
-    if not (office.config.security.metrics_from_loopback and from_this_machine(request)):
+def require_monitoring(request: web.Request) -> None:
+    """/metrics and the doctor's facts: this machine's own scraper when the office allows it
+    (``metrics_from_loopback``), else a supervisor or admin."""
+    if not (
+        request.app[OFFICE].config.security.metrics_from_loopback and from_this_machine(request)
+    ):
         require(request, "supervisor", "admin")
+
+
+async def metrics(request: web.Request) -> web.Response:
+    require_monitoring(request)
     body = generate_latest(request.app[METRICS].registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 

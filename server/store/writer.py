@@ -136,7 +136,7 @@ class QueuedWriter(ABC):
 
     def _hand_over(self, seqs: list[int], events: list[Event]) -> asyncio.Future[None]:
         """Queue a write for the end of this turn of the event loop (``_send_outbox``)."""
-        assert self._loop is not None, "store not started"
+        assert self._loop is not None and self._thread is not None, "store not running"
         future: asyncio.Future[None] = self._loop.create_future()
         if not self._outbox:
             self._loop.call_soon(self._send_outbox)
