@@ -29,6 +29,7 @@ from playwright.async_api import expect
 from lobby.client import ApiError
 from server.config import OfficeConfig
 from server.keys import OFFICE
+from server.store import sqlite as sqlite_store
 from tests.browser import WAIT_MS, chromium, screenshot
 from tests.conftest import (
     CONFIG_PATH,
@@ -289,3 +290,45 @@ async def test_a_burst_on_a_filling_disk_keeps_exactly_what_was_acknowledged(
         await server.restart()
         after = (await (await server.staff("super")).state()).tickets
         assert sorted(t.id for t in after) == sorted(kept)
+
+
+async def test_a_defect_in_a_commit_fails_that_commit_and_the_office_carries_on(
+    tmp_path: Path,
+    office_config: OfficeConfig,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An error that is not the disk's (a defect in the records' fold, say) is handled like a
+    refused commit: the caller is told, the office rebuilds from the log, and the writer goes on
+    serving. A writer thread that died of it would have left every caller waiting for ever."""
+    real_write_records = sqlite_store.write_records
+    broken = {"times": 1}
+
+    def write_records_once_broken(records: object, batch: list[object]) -> None:
+        if broken["times"]:
+            broken["times"] -= 1
+            raise RuntimeError("a defect in the visit records")
+        real_write_records(records, batch)  # type: ignore[arg-type]
+
+    async with running_server(tmp_path, office_config) as server:
+        kiosk, boss = server.kiosk(), await server.staff("super")
+        first = await kiosk.check_in(visitor("before-defect"))
+        monkeypatch.setattr(sqlite_store, "write_records", write_records_once_broken)
+        with (
+            caplog.at_level(logging.ERROR, logger="lobby.store"),
+            pytest.raises(ApiError) as refused,
+        ):
+            await asyncio.wait_for(kiosk.check_in(visitor("hit-by-defect")), 10)
+        assert (refused.value.status, refused.value.code) == (503, "storage_error")
+        assert "nothing changed" in refused.value.message
+        assert any("unexpected error" in r.getMessage() and r.exc_info for r in caplog.records)
+        office = server.app[OFFICE]
+        assert "hit-by-defect" not in office.engine.request_ids, "the queue holds only the log"
+
+        retried = await asyncio.wait_for(kiosk.check_in(visitor("hit-by-defect")), 10)
+        assert retried.number != first.number
+        numbers = [t.number for t in (await boss.state()).tickets]
+        assert sorted(numbers) == sorted([first.number, retried.number])
+        await server.restart()
+        after = (await (await server.staff("super")).state()).tickets
+        assert sorted(t.number for t in after) == sorted(numbers), "the log holds what was told"

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from server.engine import Event
-from server.store.port import Logged, Store
+from server.reports.records import Changes, RecordFold
+from server.store.port import Logged, StorageFailed, Store
 from tests.store_backends import BACKENDS, Backend
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -96,6 +97,33 @@ async def test_committed_events_survive_closing_and_reopening(backend: Backend) 
     async with again.running():
         assert again.last_seq == 3
         assert await durable(again, [check_in(4)]) == [4], "a reopened log carries on numbering"
+
+
+async def test_a_defect_in_a_commit_fails_it_and_the_writer_serves_on(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error that is not the database's, here a defect in the visit records' fold, fails
+    its commit and what was decided on top of it, like a full disk would; the writer thread
+    lives on, so after ``recover`` the log carries on from what it holds."""
+    await durable(store, [check_in(1)])
+    real_fold = RecordFold.fold
+    left = [1]
+
+    def fold_once_broken(self: RecordFold, events: Any) -> Changes:
+        if left[0]:
+            left[0] -= 1
+            raise RuntimeError("a defect in the fold")
+        return real_fold(self, events)
+
+    monkeypatch.setattr(RecordFold, "fold", fold_once_broken)
+    with pytest.raises(StorageFailed) as failed:
+        await asyncio.wait_for(durable(store, [check_in(2)]), 10)
+    assert failed.value.code == "storage_error" and "RuntimeError" in failed.value.detail
+    with pytest.raises(StorageFailed):
+        await asyncio.wait_for(durable(store, [check_in(3)]), 10)
+    assert await store.recover() == 1
+    assert await asyncio.wait_for(durable(store, [check_in(2)]), 10) == [2]
+    assert [entry.seq for entry in await store.events_since(0)] == [1, 2]
 
 
 async def test_events_since_gives_only_what_came_after(store: Store) -> None:

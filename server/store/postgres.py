@@ -14,7 +14,6 @@ same transaction as the events they come from, as in the SQLite store.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
@@ -43,7 +42,7 @@ from server.store.port import (
 )
 from server.store.postgres_records import EMERGENCY_SCHEMA, RecordWriter, read_records
 from server.store.postgres_records import SCHEMA as RECORDS_SCHEMA
-from server.store.writer import QueuedWriter, Write, caught_up, write_records
+from server.store.writer import QueuedWriter, Write, caught_up, purged_ids, write_records
 
 log = logging.getLogger("lobby.store")
 URL_PREFIXES = ("postgresql://", "postgres://")
@@ -370,8 +369,6 @@ class PostgresStore(QueuedWriter, Store):
         self._conn: psycopg.Connection[Any] | None = None
         self._accounts: PostgresAccounts | None = None
         self._records: RecordWriter | None = None
-        self._failed: StorageFailed | None = None  # written and read on the writer thread
-        self.trouble: StorageFailed | None = None
 
     def __str__(self) -> str:
         return where(self.url)
@@ -573,38 +570,31 @@ class PostgresStore(QueuedWriter, Store):
 
     # ------------------------------------------------------ the writer thread
 
-    def _commit(self, loop: asyncio.AbstractEventLoop, batch: list[Write]) -> None:
-        futures = [write.future for write in batch]
-        if self._failed is not None:  # decided on top of a commit that failed: refused too
-            self._settle(loop, futures, None, self._failed)
-            return
-        purged = False
-        try:
-            conn = self._usable()
-            with conn.transaction(), conn.cursor() as cursor:
-                cursor.executemany(
-                    "INSERT INTO events (seq, at, kind, data, at_us) VALUES (%s, %s, %s, %s, %s)",
-                    [row for write in batch for row in write.rows],
-                )
-                for write in batch:
-                    for event in write.events:
-                        if event.kind == "tickets.purged":
-                            scrub_private(conn, event.data["ids"])
-                            conn.execute("DELETE FROM snapshots")  # they may hold what was erased
-                            purged = True
-                write_records(self._records, batch)
-            if purged:
-                erase_old_rows(conn)
-        except (psycopg.Error, StorageFailed) as exc:
-            failed = exc if isinstance(exc, StorageFailed) else failure(exc)
-            with contextlib.suppress(psycopg.Error):
-                if self._records is not None and not self._records.conn.broken:
-                    self._records.restore()  # the fold ran ahead of what was committed
-            self._failed = self.trouble = failed
-            self._settle(loop, futures, None, failed)
-            return
-        self.trouble = None
-        self._settle(loop, futures, None, None)
+    def _write_batch(self, batch: list[Write]) -> None:
+        purges = purged_ids(batch)
+        conn = self._usable()
+        with conn.transaction(), conn.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO events (seq, at, kind, data, at_us) VALUES (%s, %s, %s, %s, %s)",
+                [row for write in batch for row in write.rows],
+            )
+            for ids in purges:
+                scrub_private(conn, ids)
+                conn.execute("DELETE FROM snapshots")  # they may hold what was erased
+            write_records(self._records, batch)
+        if purges:
+            erase_old_rows(conn)
+
+    def _failure(self, error: Exception) -> StorageFailed | None:
+        if isinstance(error, StorageFailed):
+            return error
+        return failure(error) if isinstance(error, psycopg.Error) else None
+
+    def _undo(self) -> None:
+        # the transaction block rolled back on the way out
+        with contextlib.suppress(psycopg.Error):
+            if self._records is not None and not self._records.conn.broken:
+                self._records.restore()  # the fold ran ahead of what was committed
 
 
 def erase_old_rows(conn: psycopg.Connection[Any]) -> None:

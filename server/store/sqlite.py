@@ -6,7 +6,6 @@ commit, ``server.store.writer``: one fsync for everything that queued up meanwhi
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno
 import json
@@ -36,7 +35,7 @@ from server.store.port import (
 from server.store.sqlite_records import EMERGENCY_SCHEMA, RecordWriter, read_records
 from server.store.sqlite_records import SCHEMA as RECORDS_SCHEMA
 from server.store.sqlite_rows import write_rows
-from server.store.writer import QueuedWriter, Write, caught_up, write_records
+from server.store.writer import QueuedWriter, Write, caught_up, purged_ids, write_records
 
 T = TypeVar("T")
 log = logging.getLogger("lobby.store")
@@ -424,8 +423,6 @@ class SqliteStore(QueuedWriter, Store):
         self._init = init
         self._conn: sqlite3.Connection | None = None
         self._accounts: SqliteAccounts | None = None
-        self._failed: StorageFailed | None = None  # written and read on the writer thread
-        self.trouble: StorageFailed | None = None
 
     # ----------------------------------------------------------- lifecycle
 
@@ -590,40 +587,32 @@ class SqliteStore(QueuedWriter, Store):
 
     # ------------------------------------------------------ the writer thread
 
-    def _commit(self, loop: asyncio.AbstractEventLoop, batch: list[Write]) -> None:
+    def _write_batch(self, batch: list[Write]) -> None:
         conn = self._conn
         assert conn is not None
-        futures = [write.future for write in batch]
-        if self._failed is not None:  # decided on top of a commit that failed: refused too
-            self._settle(loop, futures, None, self._failed)
-            return
-        purged = False
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            rows = [row for write in batch for row in write.rows]
-            write_rows(conn, "INSERT", "events", EVENT_COLUMNS, rows)
-            for write in batch:
-                for event in write.events:
-                    if event.kind == "tickets.purged":
-                        scrub_private(conn, event.data["ids"])
-                        conn.execute("DELETE FROM snapshots")  # they may hold what was erased
-                        purged = True
-            write_records(self._records, batch)
-            conn.execute("COMMIT")
-            if purged:
-                erase_old_pages(conn)
-        except (sqlite3.Error, OSError) as exc:
-            with contextlib.suppress(sqlite3.Error):
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-            with contextlib.suppress(sqlite3.Error, OSError):
-                if self._records is not None:  # the fold ran ahead of what was committed
-                    self._records.restore()
-            self._failed = self.trouble = failure(exc)
-            self._settle(loop, futures, None, self._failed)
-            return
-        self.trouble = None
-        self._settle(loop, futures, None, None)
+        purges = purged_ids(batch)
+        conn.execute("BEGIN IMMEDIATE")
+        rows = [row for write in batch for row in write.rows]
+        write_rows(conn, "INSERT", "events", EVENT_COLUMNS, rows)
+        for ids in purges:
+            scrub_private(conn, ids)
+            conn.execute("DELETE FROM snapshots")  # they may hold what was erased
+        write_records(self._records, batch)
+        conn.execute("COMMIT")
+        if purges:
+            erase_old_pages(conn)
+
+    def _failure(self, error: Exception) -> StorageFailed | None:
+        return failure(error) if isinstance(error, (sqlite3.Error, OSError)) else None
+
+    def _undo(self) -> None:
+        conn = self._conn
+        with contextlib.suppress(sqlite3.Error):
+            if conn is not None and conn.in_transaction:
+                conn.execute("ROLLBACK")
+        with contextlib.suppress(sqlite3.Error, OSError):
+            if self._records is not None:  # the fold ran ahead of what was committed
+                self._records.restore()
 
 
 @contextlib.contextmanager

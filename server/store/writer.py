@@ -7,15 +7,18 @@ is still answered only after its own events are durable. Keeping the database on
 also keeps the event loop free while the disk or the network works. Reads and account calls
 queue on the same thread, in order with the writes.
 
-A store subclasses :class:`QueuedWriter` and says how one batch is committed
-(:meth:`QueuedWriter._commit`) and where its accounts are (:meth:`QueuedWriter._open_accounts`);
-the seqs, the queue, the batching, the settling of futures and the serving face of the
-accounts are here.
+A store subclasses :class:`QueuedWriter` and says how one batch is written in one
+transaction (:meth:`QueuedWriter._write_batch`), what its errors mean
+(:meth:`QueuedWriter._failure`), how it takes up again after a failed one
+(:meth:`QueuedWriter._undo`) and where its accounts are (:meth:`QueuedWriter._open_accounts`);
+the seqs, the queue, the batching, what a failed commit leaves, the settling of futures and the
+serving face of the accounts are here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import threading
 from abc import ABC, abstractmethod
@@ -25,8 +28,9 @@ from typing import Any, Protocol, TypeVar
 from server.engine import Event
 from server.reports.records import Changes, RecordFold
 from server.store.encoding import event_row
-from server.store.port import Account, Accounts, Device
+from server.store.port import Account, Accounts, Device, StorageFailed
 
+log = logging.getLogger("lobby.store")
 T = TypeVar("T")
 R = TypeVar("R", bound="RecordRows")
 BATCH_LIMIT = 512
@@ -68,10 +72,24 @@ class QueuedWriter(ABC):
         self._last_seq = 0
         self._outbox: list[Write] = []
         """Writes handed over in this turn of the event loop, not yet queued."""
+        self._failed: StorageFailed | None = None
+        """The failure every later write is refused with until ``recover`` (writer thread)."""
+        self.trouble: StorageFailed | None = None
 
     @abstractmethod
-    def _commit(self, loop: asyncio.AbstractEventLoop, batch: list[Write]) -> None:
-        """Commit ``batch`` in one transaction and settle its futures (on the writer thread)."""
+    def _write_batch(self, batch: list[Write]) -> None:
+        """Write ``batch`` (its events, what a purge scrubs, the visit records) in one
+        transaction and commit it; raise on any failure (on the writer thread)."""
+
+    @abstractmethod
+    def _failure(self, error: Exception) -> StorageFailed | None:
+        """What the store's own error means for the office (a full disk, a lost server);
+        None for an error that is not the store's (a defect, reported as one)."""
+
+    @abstractmethod
+    def _undo(self) -> None:
+        """After a failed commit: end the transaction and take the visit records' fold back
+        to what is committed, as far as the store still answers."""
 
     @abstractmethod
     def _open_accounts(self) -> Accounts:
@@ -192,6 +210,32 @@ class QueuedWriter(ABC):
             if stop:
                 return
 
+    def _commit(self, loop: asyncio.AbstractEventLoop, batch: list[Write]) -> None:
+        """Commit ``batch`` and settle its futures. A failure of any kind, the disk's or a
+        defect's, fails this batch and every later write until ``recover``: a writer thread
+        that died instead would leave every caller waiting for ever, and writes decided on top
+        of a failed one must not reach the log without it."""
+        futures = [write.future for write in batch]
+        if self._failed is not None:  # decided on top of a commit that failed: refused too
+            self._settle(loop, futures, None, self._failed)
+            return
+        try:
+            self._write_batch(batch)
+        except Exception as exc:
+            failed = self._failure(exc)
+            if failed is None:
+                log.exception("a commit failed on an unexpected error")
+                failed = StorageFailed(f"{type(exc).__name__}: {exc}", full=False)
+            try:
+                self._undo()
+            except Exception:  # the next start rebuilds what it could not
+                log.exception("taking up again after a failed commit went wrong too")
+            self._failed = self.trouble = failed
+            self._settle(loop, futures, None, failed)
+            return
+        self.trouble = None
+        self._settle(loop, futures, None, None)
+
     @staticmethod
     def _settle(
         loop: asyncio.AbstractEventLoop,
@@ -248,6 +292,17 @@ def caught_up(records: R, last_seq: int) -> R:
     else:
         records.rebuild(last_seq)
     return records
+
+
+def purged_ids(batch: list[Write]) -> list[list[int]]:
+    """The tickets each purge of the batch erases: the store scrubs their private fields in
+    the same transaction (and drops the snapshots, which may hold them)."""
+    return [
+        event.data["ids"]
+        for write in batch
+        for event in write.events
+        if event.kind == "tickets.purged"
+    ]
 
 
 def write_records(records: RecordRows | None, batch: list[Write]) -> None:
