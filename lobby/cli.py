@@ -654,9 +654,27 @@ def _assignment(text: str) -> tuple[str, tuple[str, ...]]:
     return counter, tuple(s.strip() for s in services.split(",") if s.strip())
 
 
-def add_simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from server.simulation.rules import ESTIMATORS, RULES
+class _NamesOf:
+    """Choices looked up when argparse first needs them (a value to check, a help to print):
+    the simulator's rules live with the engine, which ``lobby kiosk`` and every other command
+    would otherwise import at start. (A ``metavar`` keeps argparse from listing them sooner.)"""
 
+    def __init__(self, which: str) -> None:
+        self.which = which
+
+    def _names(self) -> list[str]:
+        from server.simulation import rules
+
+        return sorted(getattr(rules, self.which))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+
+def add_simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     simulate = sub.add_parser(
         "simulate", help="play a day through the engine and measure it (plan tomorrow)"
     )
@@ -675,8 +693,20 @@ def add_simulate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         metavar="COUNTER=SERVICES",
         help="a counter serving other services, e.g. w4=billing,permits (repeatable)",
     )
-    simulate.add_argument("--rule", choices=sorted(RULES), default="longest-wait")
-    simulate.add_argument("--estimator", choices=sorted(ESTIMATORS), default="forecast")
+    simulate.add_argument(
+        "--rule",
+        choices=_NamesOf("RULES"),
+        default="longest-wait",
+        metavar="RULE",
+        help="who is called next: %(choices)s (default %(default)s)",
+    )
+    simulate.add_argument(
+        "--estimator",
+        choices=_NamesOf("ESTIMATORS"),
+        default="forecast",
+        metavar="NAME",
+        help="how waits are estimated: %(choices)s (default %(default)s)",
+    )
     simulate.add_argument("--compare", action="store_true", help="measure every estimator")
     simulate.add_argument("--format", choices=("table", "json"), default="table")
     simulate.set_defaults(func=cmd_simulate)

@@ -153,3 +153,29 @@ def test_a_device_token_comes_from_the_environment_so_ps_never_shows_it(
     args = parser.parse_args(["kiosk", "--server", "http://x", "--token", "given"])
     device_token(args)
     assert args.token == "given", "a token on the command line still wins"
+
+
+def test_the_command_line_loads_no_engine_before_a_command_needs_it() -> None:
+    """``lobby kiosk`` on a small computer starts the kiosk, not the engine: building the
+    parser (every command's options) imports neither the engine nor the office config."""
+    probe = (
+        "import sys; from lobby.cli import build_parser; build_parser()"
+        ".parse_args(['kiosk', '--server', 'http://127.0.0.1:8080', '--token', 'x']);"
+        " print(' '.join(sorted(m for m in sys.modules if m.startswith('server.'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = done.stdout.split()
+    assert "server.engine" not in loaded and "server.config" not in loaded, loaded
+
+
+def test_a_simulated_rule_is_checked_against_the_rules_there_are() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "lobby.cli", "simulate", "--rule", "loudest"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "invalid choice: 'loudest' (choose from 'first-come', 'longest-wait')" in done.stderr
