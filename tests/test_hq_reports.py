@@ -4,6 +4,7 @@ across them, from what the offices shipped."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -85,6 +86,10 @@ async def test_overview_and_reports_match_each_office(
 
         status, _, page = await get(hq, f"/?token={viewer}")
         assert status == 200 and "Test Office north" in page and "Test Office south" in page
+        as_of = re.search(r"As of (.+?) ·", str(page))
+        assert as_of is not None and re.fullmatch(
+            r"\w{3} \d{1,2} \w{3} \d{4}, \d{2}:\d{2}:\d{2}( \S+)?", as_of.group(1)
+        ), "the page's time is read by a person, not a program"
 
         day = now.date().isoformat()
         status, figures, _ = await get(hq, f"/api/hq/reports?from={day}&to={day}", viewer)

@@ -83,6 +83,13 @@ def _ago(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h ago"
 
 
+def _as_of(at: str) -> str:
+    """When the page was made, on headquarters' own clock, as a person reads it: "Thu 3 Dec
+    2026, 09:41:07 CST" (the JSON keeps the ISO time for programs)."""
+    local = datetime.fromisoformat(at).astimezone()
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M:%S} {local.tzname() or ''}".rstrip()
+
+
 def _moment(at: str | None) -> str:
     """An event's time as the office's clock showed it, to the minute."""
     return "–" if at is None else at[:16].replace("T", " ")
@@ -147,7 +154,7 @@ def overview_page(data: dict[str, Any]) -> str:
         rows.append('<tr><td colspan="7">No office has sent its log yet.</td></tr>')
     return PAGE.format(
         refresh=REFRESH_SEC,
-        as_of=html.escape(data["as_of"]),
+        as_of=html.escape(_as_of(data["as_of"])),
         silent=SILENT_AFTER_SEC,
         rows="\n".join(rows),
     )
