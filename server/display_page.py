@@ -109,7 +109,7 @@ async def display_settings(request: web.Request) -> web.Response:
     )
 
 
-async def announcement(request: web.Request) -> web.Response:
+async def announcement(request: web.Request) -> web.StreamResponse:
     """``?number=P-014&counter=w3&lang=es``: the spoken call as a WAV (cached on disk)."""
     require(request, "display")
     office = request.app[OFFICE]
@@ -133,14 +133,23 @@ async def announcement(request: web.Request) -> web.Response:
     except SpeechUnavailable as exc:
         log.warning("announcement unavailable: %s", exc)
         raise api_error(503, "unavailable", "speech is not available right now") from None
-    return web.Response(
-        body=path.read_bytes(),
-        content_type="audio/wav",
-        headers={"Cache-Control": "private, max-age=3600"},
-    )
+    return wav_file(path)
 
 
-async def emergency_speech(request: web.Request) -> web.Response:
+WAV_HEADERS = {"Content-Type": "audio/wav", "Cache-Control": "private, max-age=3600"}
+
+
+def wav_file(path: Path) -> web.FileResponse:
+    """A WAV from disk, read and sent off the event loop (aiohttp opens it in a thread and
+    sends it with ``sendfile``): a call is fetched by every display at once."""
+    return web.FileResponse(path, headers=dict(WAV_HEADERS))
+
+
+def clips_of(config: OfficeConfig) -> Clips | None:
+    return Clips(config.speech_clips) if config.speech_clips else None
+
+
+async def emergency_speech(request: web.Request) -> web.StreamResponse:
     """``?kind=evacuate&lang=es``: that emergency kind's instruction said in ``lang``: by an
     espeak-ng voice, or the office's recording (``LANG/emergency-KIND.wav`` in its clips).
     404 where neither exists: the page then shows the instruction without saying it."""
@@ -154,8 +163,8 @@ async def emergency_speech(request: web.Request) -> web.Response:
     if emergency is None:
         kinds = ", ".join(e.kind for e in config.emergencies)
         raise api_error(422, "invalid", f"kind must be one of the office's: {kinds}", "kind")
-    clips = Clips(config.speech_clips) if config.speech_clips else None
-    recorded = clips.emergency(lang, emergency.kind) if clips else None
+    clips = clips_of(config)
+    recorded = await asyncio.to_thread(clips.emergency, lang, emergency.kind) if clips else None
     if recorded is not None:
         path = recorded
     elif lang in await speech.languages(config.languages):
@@ -166,40 +175,44 @@ async def emergency_speech(request: web.Request) -> web.Response:
             raise api_error(503, "unavailable", "speech is not available right now") from None
     else:
         raise api_error(404, "not_found", f"no voice for language {lang!r} on this server", "lang")
-    return web.Response(
-        body=path.read_bytes(),
-        content_type="audio/wav",
-        headers={"Cache-Control": "private, max-age=3600"},
-    )
+    return wav_file(path)
 
 
 async def spoken_languages(config: OfficeConfig, speech: Speech) -> list[str]:
     """The office languages a call is said in: by an espeak-ng voice, or by the office's
     recorded clips (``server/clips.py``)."""
     voiced = await speech.languages(config.languages)
-    clips = Clips(config.speech_clips) if config.speech_clips else None
-    return [
-        lang
-        for lang in config.languages
-        if lang in voiced or (clips is not None and clips.speaks(lang, config))
-    ]
+    clips = clips_of(config)
+
+    def spoken() -> list[str]:  # the clips are looked for on disk, off the event loop
+        return [
+            lang
+            for lang in config.languages
+            if lang in voiced or (clips is not None and clips.speaks(lang, config))
+        ]
+
+    return await asyncio.to_thread(spoken) if clips else spoken()
 
 
 async def recorded_announcement(
     config: OfficeConfig, lang: str, number: str, counter_id: str
 ) -> web.Response:
     """A call in a language without a voice, from the office's clips."""
-    clips = Clips(config.speech_clips) if config.speech_clips else None
-    if clips is None or not clips.speaks(lang, config):
-        raise api_error(404, "not_found", f"no voice for language {lang!r} on this server", "lang")
+    clips = clips_of(config)
+
+    def recorded() -> bytes | None:  # read off the event loop
+        if clips is None or not clips.speaks(lang, config):
+            return None
+        return clips.announcement(lang, number, counter_id)
+
     try:
-        body = await asyncio.to_thread(clips.announcement, lang, number, counter_id)
+        body = await asyncio.to_thread(recorded)
     except ClipError as exc:
         log.warning("recorded announcement unavailable: %s", exc)
         raise api_error(503, "unavailable", "speech is not available right now") from None
-    return web.Response(
-        body=body, content_type="audio/wav", headers={"Cache-Control": "private, max-age=3600"}
-    )
+    if body is None:
+        raise api_error(404, "not_found", f"no voice for language {lang!r} on this server", "lang")
+    return web.Response(body=body, headers=dict(WAV_HEADERS))
 
 
 def add_display_routes(app: web.Application) -> None:
