@@ -175,11 +175,12 @@ class Office:
     waiting: dict[str, tuple[int, int]]
     """service -> (visitors waiting, arrival of the longest waiting in epoch microseconds)"""
 
-    @property
-    def layout(self) -> Layout | None:
-        if self.profile is None:
-            return None
-        return {c.id: tuple(c.services) for c in self.profile.counters}
+
+def layout_of(profile: Profile | None) -> Layout | None:
+    """The office's counters and their services as its visit records need them."""
+    if profile is None:
+        return None
+    return {c.id: tuple(c.services) for c in profile.counters}
 
 
 OFFICE_COLUMNS = (

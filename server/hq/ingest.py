@@ -27,9 +27,16 @@ from psycopg import sql
 
 from server.auth import hash_token
 from server.engine import Event
-from server.hq.database import OFFICE_COLUMNS, Office, Pool, office_from, use_office
+from server.hq.database import (
+    OFFICE_COLUMNS,
+    Office,
+    Pool,
+    layout_of,
+    office_from,
+    use_office,
+)
 from server.hq.wire import Batch, Profile, Received
-from server.reports.records import STAFFED
+from server.reports.records import STAFFED, Layout
 from server.store.encoding import event_row
 from server.store.postgres import erase_old_rows, scrub_private
 from server.store.postgres_records import RecordWriter
@@ -175,11 +182,8 @@ class Ingest:
                 use_office(conn, self.pool.schema, office.number)
                 self._same_as_held(conn, [(seq, e) for seq, e in events if seq <= held])
                 profile = profile or office.profile
-                layout = (
-                    None if profile is None else {c.id: tuple(c.services) for c in profile.counters}
-                )
                 folded = office.number  # from here its fold may run ahead
-                writer = self._writer(conn, office.number, layout, held)
+                writer = self._writer(conn, office.number, layout_of(profile), held)
                 if fresh:
                     with conn.cursor() as cursor:
                         cursor.executemany(
@@ -235,7 +239,7 @@ class Ingest:
                 )
 
     def _writer(
-        self, conn: psycopg.Connection[Any], number: int, layout: Any, held: int
+        self, conn: psycopg.Connection[Any], number: int, layout: Layout | None, held: int
     ) -> RecordWriter:
         writer = self._writers.get(number)
         if writer is not None and writer.layout == layout:
