@@ -21,6 +21,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -29,7 +30,7 @@ from playwright.async_api import expect
 from lobby.client import ApiError
 from server.config import OfficeConfig
 from server.keys import OFFICE
-from server.store import sqlite as sqlite_store
+from server.reports.records import Changes, RecordFold
 from tests.browser import WAIT_MS, chromium, screenshot
 from tests.conftest import (
     CONFIG_PATH,
@@ -301,19 +302,19 @@ async def test_a_defect_in_a_commit_fails_that_commit_and_the_office_carries_on(
     """An error that is not the disk's (a defect in the records' fold, say) is handled like a
     refused commit: the caller is told, the office rebuilds from the log, and the writer goes on
     serving. A writer thread that died of it would have left every caller waiting for ever."""
-    real_write_records = sqlite_store.write_records
-    broken = {"times": 1}
+    real_fold = RecordFold.fold
+    left = [1]
 
-    def write_records_once_broken(records: object, batch: list[object]) -> None:
-        if broken["times"]:
-            broken["times"] -= 1
+    def fold_once_broken(self: RecordFold, events: Any) -> Changes:
+        if left[0]:
+            left[0] -= 1
             raise RuntimeError("a defect in the visit records")
-        real_write_records(records, batch)  # type: ignore[arg-type]
+        return real_fold(self, events)
 
     async with running_server(tmp_path, office_config) as server:
         kiosk, boss = server.kiosk(), await server.staff("super")
         first = await kiosk.check_in(visitor("before-defect"))
-        monkeypatch.setattr(sqlite_store, "write_records", write_records_once_broken)
+        monkeypatch.setattr(RecordFold, "fold", fold_once_broken)
         with (
             caplog.at_level(logging.ERROR, logger="lobby.store"),
             pytest.raises(ApiError) as refused,

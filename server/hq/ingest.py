@@ -40,7 +40,7 @@ from server.reports.records import STAFFED, Layout
 from server.store.encoding import event_row
 from server.store.postgres import erase_old_rows, scrub_private
 from server.store.postgres_records import RecordWriter
-from server.store.writer import caught_up
+from server.store.writer import caught_up, purged_ids
 
 
 class IngestRefused(Exception):
@@ -191,10 +191,9 @@ class Ingest:
                             " VALUES (%s, %s, %s, %s, %s)",
                             [event_row(seq, e) for seq, e in fresh],
                         )
-                    for _, event in fresh:
-                        if event.kind == "tickets.purged":
-                            scrub_private(conn, list(event.data.get("ids", [])))
-                            purged = True
+                    for ids in purged_ids(event for _, event in fresh):
+                        scrub_private(conn, ids)
+                        purged = True
                     try:
                         changes = writer.fold.fold(event for _, event in fresh)
                     except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -465,18 +465,6 @@ class PostgresStore(QueuedWriter, Store):
                 self._records.conn = conn
         return conn
 
-    async def recover(self) -> int:
-        def reset() -> int:
-            self._failed = None
-            self._usable()
-            assert self._records is not None
-            self._records.restore()  # the fold ran ahead of what was committed
-            return self._max_seq()
-
-        # A job runs after every write queued before it, so all of those have failed by now.
-        self._last_seq = await self._call(reset)
-        return self._last_seq
-
     async def probe(self) -> None:
         def write() -> None:
             try:  # rewriting the schema version is a real commit that changes nothing
@@ -571,7 +559,7 @@ class PostgresStore(QueuedWriter, Store):
     # ------------------------------------------------------ the writer thread
 
     def _write_batch(self, batch: list[Write]) -> None:
-        purges = purged_ids(batch)
+        purges = purged_ids(event for write in batch for event in write.events)
         conn = self._usable()
         with conn.transaction(), conn.cursor() as cursor:
             cursor.executemany(
@@ -590,11 +578,14 @@ class PostgresStore(QueuedWriter, Store):
             return error
         return failure(error) if isinstance(error, psycopg.Error) else None
 
-    def _undo(self) -> None:
-        # the transaction block rolled back on the way out
-        with contextlib.suppress(psycopg.Error):
-            if self._records is not None and not self._records.conn.broken:
-                self._records.restore()  # the fold ran ahead of what was committed
+    def _roll_back(self) -> None:
+        pass  # the transaction block of _write_batch rolled back on the way out
+
+    def _take_up(self) -> int:
+        self._usable()  # connected again if the failure lost the connection
+        assert self._records is not None
+        self._records.restore()
+        return self._max_seq()
 
 
 def erase_old_rows(conn: psycopg.Connection[Any]) -> None:

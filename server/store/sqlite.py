@@ -481,17 +481,6 @@ class SqliteStore(QueuedWriter, Store):
 
     # ------------------------------------------------------------- the log
 
-    async def recover(self) -> int:
-        def reset() -> int:
-            self._failed = None
-            assert self._conn is not None and self._records is not None
-            self._records.restore()
-            return int(self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
-
-        # A job runs after every write queued before it, so all of those have failed by now.
-        self._last_seq = await self._call(reset)
-        return self._last_seq
-
     async def probe(self) -> None:
         def write() -> None:
             conn = self._conn
@@ -590,7 +579,7 @@ class SqliteStore(QueuedWriter, Store):
     def _write_batch(self, batch: list[Write]) -> None:
         conn = self._conn
         assert conn is not None
-        purges = purged_ids(batch)
+        purges = purged_ids(event for write in batch for event in write.events)
         conn.execute("BEGIN IMMEDIATE")
         rows = [row for write in batch for row in write.rows]
         write_rows(conn, "INSERT", "events", EVENT_COLUMNS, rows)
@@ -605,14 +594,14 @@ class SqliteStore(QueuedWriter, Store):
     def _failure(self, error: Exception) -> StorageFailed | None:
         return failure(error) if isinstance(error, (sqlite3.Error, OSError)) else None
 
-    def _undo(self) -> None:
-        conn = self._conn
-        with contextlib.suppress(sqlite3.Error):
-            if conn is not None and conn.in_transaction:
-                conn.execute("ROLLBACK")
-        with contextlib.suppress(sqlite3.Error, OSError):
-            if self._records is not None:  # the fold ran ahead of what was committed
-                self._records.restore()
+    def _roll_back(self) -> None:
+        if self._conn is not None and self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def _take_up(self) -> int:
+        assert self._conn is not None and self._records is not None
+        self._records.restore()
+        return int(self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
 
 
 @contextlib.contextmanager

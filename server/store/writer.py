@@ -10,19 +10,20 @@ queue on the same thread, in order with the writes.
 A store subclasses :class:`QueuedWriter` and says how one batch is written in one
 transaction (:meth:`QueuedWriter._write_batch`), what its errors mean
 (:meth:`QueuedWriter._failure`), how it takes up again after a failed one
-(:meth:`QueuedWriter._undo`) and where its accounts are (:meth:`QueuedWriter._open_accounts`);
-the seqs, the queue, the batching, what a failed commit leaves, the settling of futures and the
-serving face of the accounts are here.
+(:meth:`QueuedWriter._take_up`) and where its accounts are
+(:meth:`QueuedWriter._open_accounts`); the seqs, the queue, the batching, what a failed commit
+leaves, the settling of futures and the serving face of the accounts are here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
 from server.engine import Event
@@ -87,9 +88,14 @@ class QueuedWriter(ABC):
         None for an error that is not the store's (a defect, reported as one)."""
 
     @abstractmethod
-    def _undo(self) -> None:
-        """After a failed commit: end the transaction and take the visit records' fold back
-        to what is committed, as far as the store still answers."""
+    def _roll_back(self) -> None:
+        """After a failed commit: end its transaction, if the store's way of writing a batch
+        has not already (on the writer thread)."""
+
+    @abstractmethod
+    def _take_up(self) -> int:
+        """At :meth:`recover`: the visit records' fold back to what is committed (it ran ahead
+        of the failed commit), and the log's last durable seq (on the writer thread)."""
 
     @abstractmethod
     def _open_accounts(self) -> Accounts:
@@ -106,6 +112,15 @@ class QueuedWriter(ABC):
         seqs = list(range(self._last_seq + 1, self._last_seq + 1 + len(events)))
         self._last_seq += len(events)
         return seqs, self._hand_over(seqs, events)
+
+    async def recover(self) -> int:
+        def reset() -> int:
+            self._failed = None
+            return self._take_up()
+
+        # A job runs after every write queued before it, so all of those have failed by now.
+        self._last_seq = await self._call(reset)
+        return self._last_seq
 
     # ------------------------------------------------------------ accounts
     # The serving face of :class:`Accounts`: the same calls, in order with the writes.
@@ -226,10 +241,8 @@ class QueuedWriter(ABC):
             if failed is None:
                 log.exception("a commit failed on an unexpected error")
                 failed = StorageFailed(f"{type(exc).__name__}: {exc}", full=False)
-            try:
-                self._undo()
-            except Exception:  # the next start rebuilds what it could not
-                log.exception("taking up again after a failed commit went wrong too")
+            with contextlib.suppress(Exception):  # recover() or the next start takes up again
+                self._roll_back()
             self._failed = self.trouble = failed
             self._settle(loop, futures, None, failed)
             return
@@ -294,15 +307,10 @@ def caught_up(records: R, last_seq: int) -> R:
     return records
 
 
-def purged_ids(batch: list[Write]) -> list[list[int]]:
-    """The tickets each purge of the batch erases: the store scrubs their private fields in
-    the same transaction (and drops the snapshots, which may hold them)."""
-    return [
-        event.data["ids"]
-        for write in batch
-        for event in write.events
-        if event.kind == "tickets.purged"
-    ]
+def purged_ids(events: Iterable[Event]) -> list[list[int]]:
+    """The tickets each purge among ``events`` erases: a store scrubs their private fields in
+    the same transaction as the purge (and drops the snapshots, which may hold them)."""
+    return [list(e.data.get("ids", ())) for e in events if e.kind == "tickets.purged"]
 
 
 def write_records(records: RecordRows | None, batch: list[Write]) -> None:
