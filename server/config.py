@@ -211,7 +211,7 @@ class ServiceConfig:
     names: Texts = field(default_factory=dict, compare=False)
     infos: Texts = field(default_factory=dict, compare=False)
 
-    @property
+    @cached_property  # shown in every service's view, on every patch
     def hours_text(self) -> str:
         closes = "24:00" if self.closes == time.max else f"{self.closes:%H:%M}"
         return f"{self.opens:%H:%M}-{closes}"

@@ -585,6 +585,9 @@ class Engine:
         rule = self.config.priority
         priority = bool(set(needs) & set(rule.needs)) or (appointment and rule.appointment)
         quote = self.estimate(service, now)
+        worked_out = self._estimates.get((service, now, None))  # by the forecast (not a rule
+        # a simulation compares it with), with how long the clock leaves it as it is
+        quoted_from = self._forecast
         # the language used at the kiosk is the visitor's unless they chose another
         ui_language_offered = ui_language if ui_language in self.config.languages else None
         event = Event(
@@ -611,7 +614,24 @@ class Engine:
         if arrival is not None:
             event.data["arrived_at"] = arrival.isoformat()
         self.apply(event)
-        return self.tickets[event.data["id"]], [event]
+        ticket = self.tickets[event.data["id"]]
+        if (
+            worked_out is not None
+            and worked_out[0] == quote
+            and quoted_from is not None
+            and self._forecast is quoted_from  # not started afresh
+        ):
+            self._keep_quote(ticket, now, quoted_from[1], worked_out)
+        return ticket, [event]
+
+    def _keep_quote(
+        self, ticket: Ticket, now: datetime, made: Forecast, quoted: tuple[WaitEstimate, float]
+    ) -> None:
+        """A visitor who joined the forecast at the end of their line is called when it said
+        the next one would be (``Forecast.join``), so their estimate now is the quote they
+        were just given: kept as such rather than worked out again for every screen."""
+        if ticket.id in made.call_in_min:
+            self._estimates[(ticket.service, now, ticket.id)] = quoted
 
     def _late_arrival(self, arrived_at: datetime | None, now: datetime) -> datetime | None:
         """A kiosk's own arrival time, checked: the same office day and not in the future

@@ -149,6 +149,9 @@ def test_the_kiosks_estimate_is_the_one_the_ticket_carries(
             )
             assert ticket.quoted == shown
             assert engine.estimate(service_id, now, ticket) == shown
+            kept = engine.estimate_and_steady(service_id, now, ticket)
+            engine._estimates.clear()  # the quote kept for the ticket, against one worked out
+            assert engine.estimate_and_steady(service_id, now, ticket) == kept
         elif move == "open" and counter.state in ("closed", "break"):
             engine.open_counter(now, counter_id, "ana")
         elif move == "break" and counter.state == "open":
