@@ -25,7 +25,9 @@ from server.config import OfficeConfig, ServiceConfig
 from server.forecast import (
     Desk,
     Forecast,
+    KeptRange,
     Line,
+    Range,
     first_to_call,
     forecast,
     typical_minutes,
@@ -296,6 +298,11 @@ class Engine:
         # asked again within one command (a view per audience and the reply); cleared on apply
         self._estimates: dict[tuple[str, datetime, int | None], tuple[WaitEstimate, float]] = {}
         self._ahead: dict[tuple[str, tuple[datetime, int] | None], int] = {}
+        # waiting visitors' ranges from the held forecast (see KeptRange); kept across applies
+        self._ranges: dict[int, KeptRange] = {}
+        # each service's typical minutes at a counter: they change only when a visit ends (a
+        # snapshot fills the recent visits of an engine that has not been asked yet)
+        self._typical: dict[str, tuple[float, float]] = {}
         self.serving: dict[str, tuple[Counter, ...]] = {
             s: tuple(c for c in self.counters.values() if s in c.services) for s in self.services
         }
@@ -409,8 +416,12 @@ class Engine:
 
     def typical_minutes(self, service_id: str) -> tuple[float, float]:
         """Expected minutes at a counter for one visit of ``service_id``, and their spread."""
-        configured = self.services[service_id].mean_service_min
-        return typical_minutes(list(self.recent_minutes[service_id]), configured)
+        known = self._typical.get(service_id)
+        if known is None:
+            configured = self.services[service_id].mean_service_min
+            recent = list(self.recent_minutes[service_id])
+            known = self._typical[service_id] = typical_minutes(recent, configured)
+        return known
 
     def forecast(self, now: datetime) -> tuple[Forecast, float]:
         """When every waiting visitor will be called (see :mod:`server.forecast`), and how many
@@ -423,6 +434,7 @@ class Engine:
                 return held[1], since / 60
         made = forecast(self._desks(now), self._lines(now))
         self._forecast = (now, made)
+        self._ranges.clear()  # they came from the forecast before
         return made, 0.0
 
     def reforecast(self) -> None:
@@ -501,9 +513,26 @@ class Engine:
         if known is not None:
             return known
         made, since = self.forecast(now)
+        kept = self._ranges.get(ticket.id) if ticket is not None else None
+        if kept is not None and kept.holds(made, since):
+            shown = kept.at(since)
+        else:
+            shown = self._work_out(service_id, made, since, ticket)
+        if len(self._estimates) > 10_000:
+            self._estimates.clear()
+        estimate = WaitEstimate(shown.low, shown.high, shown.point)
+        known = self._estimates[memo] = (estimate, shown.steady_min)
+        return known
+
+    def _work_out(
+        self, service_id: str, made: Forecast, since: float, ticket: Ticket | None
+    ) -> Range:
+        """The range from the forecast ``made``, ``since`` minutes old; a waiting visitor's is
+        kept for as long as it holds (``KeptRange``)."""
         minutes, cv = self.typical_minutes(service_id)
         coming = made.next_arrival(service_id) if ticket is None else None
-        if ticket is not None and ticket.id in made.call_in_min:
+        in_forecast = ticket is not None and ticket.id in made.call_in_min
+        if ticket is not None and in_forecast:
             call, depth = made.call_in_min[ticket.id], made.depth[ticket.id]
         elif coming is not None:
             call, depth = coming
@@ -512,11 +541,13 @@ class Engine:
             depth = self.people_ahead(service_id, key) + 1.0
             call = depth * minutes
         shown = wait_range(max(0.0, call - since), depth, minutes, cv)
-        steady = shown.steady_min if call > since else math.inf  # a call already due stays
-        if len(self._estimates) > 10_000:
-            self._estimates.clear()
-        known = self._estimates[memo] = (WaitEstimate(shown.low, shown.high, shown.point), steady)
-        return known
+        if call <= since:  # a call already due stays as it is
+            shown = Range(shown.low, shown.high, shown.point, math.inf)
+        if ticket is not None and in_forecast:
+            self._ranges[ticket.id] = KeptRange(
+                made, call, since, since + shown.steady_min, shown.low, shown.high
+            )
+        return shown
 
     def position(self, ticket: Ticket) -> int | None:
         if ticket.state != "waiting":
@@ -587,7 +618,7 @@ class Engine:
         quote = self.estimate(service, now)
         worked_out = self._estimates.get((service, now, None))  # by the forecast (not a rule
         # a simulation compares it with), with how long the clock leaves it as it is
-        quoted_from = self._forecast
+        quoted_from = self.forecast(now) if worked_out is not None else None  # the one held
         # the language used at the kiosk is the visitor's unless they chose another
         ui_language_offered = ui_language if ui_language in self.config.languages else None
         event = Event(
@@ -619,19 +650,29 @@ class Engine:
             worked_out is not None
             and worked_out[0] == quote
             and quoted_from is not None
-            and self._forecast is quoted_from  # not started afresh
+            and self._forecast is not None
+            and self._forecast[1] is quoted_from[0]  # not started afresh
         ):
-            self._keep_quote(ticket, now, quoted_from[1], worked_out)
+            self._keep_quote(ticket, quoted_from, worked_out)
         return ticket, [event]
 
     def _keep_quote(
-        self, ticket: Ticket, now: datetime, made: Forecast, quoted: tuple[WaitEstimate, float]
+        self,
+        ticket: Ticket,
+        quoted_from: tuple[Forecast, float],
+        quoted: tuple[WaitEstimate, float],
     ) -> None:
         """A visitor who joined the forecast at the end of their line is called when it said
-        the next one would be (``Forecast.join``), so their estimate now is the quote they
-        were just given: kept as such rather than worked out again for every screen."""
-        if ticket.id in made.call_in_min:
-            self._estimates[(ticket.service, now, ticket.id)] = quoted
+        the next one would be (``Forecast.join``), so their range is the quote they were just
+        given (``quoted_from``: the forecast and its age then): kept as such rather than
+        worked out again for every screen."""
+        made, since = quoted_from
+        call = made.call_in_min.get(ticket.id)
+        if call is not None:
+            estimate, steady = quoted
+            self._ranges[ticket.id] = KeptRange(
+                made, call, since, since + steady, estimate.low, estimate.high
+            )
 
     def _late_arrival(self, arrived_at: datetime | None, now: datetime) -> datetime | None:
         """A kiosk's own arrival time, checked: the same office day and not in the future
@@ -1167,6 +1208,7 @@ class Engine:
         began = ticket.last_called_at or ticket.called_at
         if began is not None:
             self.recent_minutes[ticket.service].append((at - began).total_seconds() / 60)
+            self._typical.pop(ticket.service, None)
         self._finish(ticket, "done", at)
 
     def _on_ticket_no_show(self, at: datetime, d: dict[str, Any]) -> None:

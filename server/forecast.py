@@ -239,7 +239,7 @@ def wait_range(call_in_min: float, depth: float, service_min: float, cv: float) 
     ``HIGH_Z`` above the point.
     """
     spread = cv * service_min * math.sqrt(max(depth, 0.0))
-    point = call_in_min * (1 + UNSEEN_SHARE)
+    point = _point(call_in_min)
     bottom = call_in_min - LOW_Z * spread
     top = point + HIGH_Z * spread
     low = max(0, math.floor(bottom))
@@ -253,6 +253,37 @@ def wait_range(call_in_min: float, depth: float, service_min: float, cv: float) 
         call_in_min if call_in_min > 0 else math.inf,
     )
     return Range(low, high, round(point, 2), steady)
+
+
+def _point(call_in_min: float) -> float:
+    return call_in_min * (1 + UNSEEN_SHARE)
+
+
+@dataclass(frozen=True, slots=True)
+class KeptRange:
+    """A waiting visitor's range from one forecast, kept while the clock leaves it as it is.
+
+    Visitors who check in behind them join that forecast without moving anyone already in it
+    (:meth:`Forecast.join`), so each range is worked out once per forecast and per step of
+    the clock, not again for every screen after every check-in."""
+
+    made: Forecast
+    call_min: float
+    """The call, in minutes from the forecast's own moment."""
+    from_min: float
+    """How old the forecast was (minutes) when the range was worked out."""
+    until_min: float
+    """How old it is when ``low`` or ``high`` may next change (``Range.steady_min`` later)."""
+    low: int
+    high: int
+
+    def holds(self, made: Forecast, age_min: float) -> bool:
+        return made is self.made and self.from_min <= age_min < self.until_min
+
+    def at(self, age_min: float) -> Range:
+        """The range when the forecast is ``age_min`` old (``holds`` must be true)."""
+        point = _point(max(0.0, self.call_min - age_min))
+        return Range(self.low, self.high, round(point, 2), self.until_min - age_min)
 
 
 def typical_minutes(recent: list[float], configured: float) -> tuple[float, float]:

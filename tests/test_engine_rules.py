@@ -350,23 +350,25 @@ def test_positions_run_from_one_and_estimates_err_high() -> None:
 
 
 def test_estimates_learn_each_services_time_at_a_counter() -> None:
-    """Five billing visits of four minutes each (call to end) at the only counter serving
-    billing alone: the next visitor's wait is what is left of the visit in hand."""
+    """Five billing visits of five minutes each (call to end; the configured mean is four) at
+    the only counter serving billing alone: the next visitor's wait is what is left of the
+    visit in hand."""
     desk = Desk()
     desk.open(at(9, 0), "w4")
     for m in range(7):
         desk.arrive(at(9, m), "billing")
-    for start in range(0, 20, 4):
+    for start in range(0, 25, 5):
         ticket = desk.call(at(9, start), "w4")
         desk.log += desk.engine.start(at(9, start), ticket.id)
-        desk.log += desk.engine.complete(at(9, start + 4), ticket.id, True, None, "staff")
-    assert desk.engine.typical_minutes("billing")[0] == 4.0
-    desk.call(at(9, 20), "w4")
+        desk.engine.estimate("billing", at(9, start))  # asked before each visit ends, as screens do
+        desk.log += desk.engine.complete(at(9, start + 5), ticket.id, True, None, "staff")
+    assert desk.engine.typical_minutes("billing")[0] == 5.0
+    desk.call(at(9, 25), "w4")
     waiting = desk.engine.waiting_in("billing")[0]
-    # w1 and w2 serve billing too but are closed: only w4 counts, free at 9:24
-    made, _ = desk.engine.forecast(at(9, 21))
-    assert made.call_in_min[waiting.id] == 3.0
-    assert desk.engine.estimate("billing", at(9, 21), waiting).point == 3.75  # errs high
+    # w1 and w2 serve billing too but are closed: only w4 counts, free at 9:30
+    made, _ = desk.engine.forecast(at(9, 26))
+    assert made.call_in_min[waiting.id] == 4.0
+    assert desk.engine.estimate("billing", at(9, 26), waiting).point == 5.0  # errs high
 
 
 # ---------------------------------------------------------------- the log

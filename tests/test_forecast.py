@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -131,17 +133,40 @@ moves = st.lists(
 )
 
 
+Move = tuple[str, str, str, int]
+
+
+def moments(moves: list[Move]) -> Iterator[tuple[int, str, str, str, datetime]]:
+    """Each move of a generated morning with its moment."""
+    minute = 0.0
+    for n, (move, counter_id, service_id, later) in enumerate(moves):
+        minute += later
+        yield n, move, counter_id, service_id, at(minute)
+
+
+def act(engine: Engine, move: str, counter_id: str, now: datetime) -> None:
+    """A counter's move of a generated morning, where the counter's state allows it."""
+    counter = engine.counters[counter_id]
+    if move == "open" and counter.state in ("closed", "break"):
+        engine.open_counter(now, counter_id, "ana")
+    elif move == "break" and counter.state == "open":
+        engine.take_break(now, counter_id)
+    elif move == "call" and counter.state == "open" and engine.eligible_waiting(counter):
+        engine.call_next(now, counter_id)
+    elif move == "finish" and counter.ticket is not None:
+        ticket = engine.tickets[counter.ticket]
+        if ticket.state == "called":
+            engine.start(now, ticket.id)
+        engine.complete(now, ticket.id, True, None, "ana")
+
+
 @settings(max_examples=150, deadline=None)
 @given(moves=moves)
 def test_the_kiosks_estimate_is_the_one_the_ticket_carries(
     moves: list[tuple[str, str, str, int]],
 ) -> None:
     engine = Engine(OFFICE)
-    minute = 0.0
-    for n, (move, counter_id, service_id, later) in enumerate(moves):
-        minute += later
-        now = at(minute)
-        counter = engine.counters[counter_id]
+    for n, move, counter_id, service_id, now in moments(moves):
         if move == "arrive":
             shown = engine.estimate(service_id, now)
             ticket, _ = engine.check_in(
@@ -151,15 +176,32 @@ def test_the_kiosks_estimate_is_the_one_the_ticket_carries(
             assert engine.estimate(service_id, now, ticket) == shown
             kept = engine.estimate_and_steady(service_id, now, ticket)
             engine._estimates.clear()  # the quote kept for the ticket, against one worked out
+            engine._ranges.clear()
             assert engine.estimate_and_steady(service_id, now, ticket) == kept
-        elif move == "open" and counter.state in ("closed", "break"):
-            engine.open_counter(now, counter_id, "ana")
-        elif move == "break" and counter.state == "open":
-            engine.take_break(now, counter_id)
-        elif move == "call" and counter.state == "open" and engine.eligible_waiting(counter):
-            engine.call_next(now, counter_id)
-        elif move == "finish" and counter.ticket is not None:
-            ticket = engine.tickets[counter.ticket]
-            if ticket.state == "called":
-                engine.start(now, ticket.id)
-            engine.complete(now, ticket.id, True, None, "ana")
+        else:
+            act(engine, move, counter_id, now)
+
+
+@settings(max_examples=100, deadline=None)
+@given(moves=moves, seconds=st.lists(st.integers(0, 29), min_size=1, max_size=4))
+def test_a_kept_range_is_the_one_worked_out_afresh_as_the_clock_moves(
+    moves: list[tuple[str, str, str, int]], seconds: list[int]
+) -> None:
+    """Ranges are kept across check-ins and clock steps (``KeptRange``); at any moment while
+    their forecast is held they are what working them out again from it gives."""
+    engine = Engine(OFFICE)
+    for n, move, counter_id, service_id, now in moments(moves):
+        if move == "arrive":
+            engine.check_in(now, service=service_id, request_id=f"r{n}", status_token=f"s{n}")
+        else:
+            act(engine, move, counter_id, now)
+        waiting = [t for t in engine.tickets.values() if t.state == "waiting"]
+        for second in sorted(seconds):
+            moment = now + timedelta(seconds=second)
+            kept = [engine.estimate_and_steady(t.service, moment, t) for t in waiting]
+            engine._estimates.clear()
+            engine._ranges.clear()  # the same forecast, every range worked out again
+            fresh = [engine.estimate_and_steady(t.service, moment, t) for t in waiting]
+            assert [e for e, _ in kept] == [e for e, _ in fresh]
+            for (_, steady_kept), (_, steady_fresh) in zip(kept, fresh, strict=True):
+                assert steady_kept == pytest.approx(steady_fresh, abs=1e-6)
