@@ -384,6 +384,25 @@ async def test_visit_records_are_written_with_their_events_and_read_back(
             assert reader.flagged(NINE.date(), NINE.date()) == flagged, "kept across a reopen"
 
 
+async def test_a_wait_of_exactly_the_target_meets_it_and_a_second_more_does_not(
+    backend: Backend,
+) -> None:
+    """docs/measures.md: met is a wait of *at most* the target, in every store's SQL."""
+    store = backend.store()
+    called = [(1, timedelta(minutes=10)), (2, timedelta(minutes=10, seconds=1))]
+    events = [check_in(ticket_id, NINE) for ticket_id, _ in called]
+    events += [
+        Event("ticket.called", NINE + wait, {"id": ticket_id, "counter": "w1"})
+        for ticket_id, wait in called
+    ]
+    async with store.running():
+        await durable(store, events)
+        with store.records() as reader:
+            tallies = reader.visit_tallies(NINE.date(), NINE.date(), "", {"permits": 10}, NINE)
+    assert (tallies[""]["level_met"], tallies[""]["level_counted"]) == (1, 2)
+    assert tallies[""]["wait_sum_min"] == pytest.approx(10 + 10 + 1 / 60)
+
+
 async def test_a_purge_erases_the_debrief_reason_from_the_records(backend: Backend) -> None:
     store = backend.store()
     async with store.running():

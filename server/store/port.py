@@ -363,7 +363,7 @@ class RecordReader(ABC):
         self, first: date, last: date, by: str, targets_min: Mapping[str, float], now: datetime
     ) -> dict[str, dict[str, float]]:
         """Per group of visits: counts and sums (check-ins, outcomes, answers, service level
-        against each service's target, estimate accuracy); see VISIT_TALLIES."""
+        against each service's target, estimate accuracy); see ``records_sql.figures``."""
 
     @abstractmethod
     def leg_tallies(self, first: date, last: date, by: str) -> dict[str, dict[str, float]]:

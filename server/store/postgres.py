@@ -8,8 +8,8 @@ as SQLite's does, with the same group commit: whatever queued during a commit go
 next transaction together. PostgreSQL's own ``synchronous_commit`` (on by default) makes each
 commit durable before its callers are answered.
 
-The visit records reports query (``server/store/postgres_records.py``) are written in the
-same transaction as the events they come from, as in the SQLite store.
+The visit records reports query (``server/store/records_sql.py``, in PostgreSQL's dialect)
+are written in the same transaction as the events they come from, as in the SQLite store.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ MIGRATIONS: list[str] = [
         detail TEXT NOT NULL
     );
     """,
-    # 2: the visit records reports query (server/store/postgres_records.py), built from the
+    # 2: the visit records reports query (server/store/records_sql.py), built from the
     # log at the next serving start
     RECORDS_SCHEMA,
     # 3: the emergencies and drills, and the visits that waited through one

@@ -119,7 +119,7 @@ MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
         data BLOB NOT NULL
     );
     """,
-    # 5: the visit records reports query (server/store/sqlite_records.py), built from the log
+    # 5: the visit records reports query (server/store/records_sql.py), built from the log
     # at the next serving start
     RECORDS_SCHEMA,
     # 6: the office a database belongs to, so a server never serves another office's log;
