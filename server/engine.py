@@ -536,10 +536,13 @@ class Engine:
             call, depth = made.call_in_min[ticket.id], made.depth[ticket.id]
         elif coming is not None:
             call, depth = coming
-        else:  # no counter serving it is staffed: as if one opened now
+        else:
+            # no counter serving it is staffed: as if one opened now, however old the forecast
+            # is; nothing but an event (one opening, a visitor ahead) moves that
             key = ticket.queue_key(self.head_start) if ticket is not None else None
             depth = self.people_ahead(service_id, key) + 1.0
-            call = depth * minutes
+            shown = wait_range(depth * minutes, depth, minutes, cv)
+            return Range(shown.low, shown.high, shown.point, math.inf)
         shown = wait_range(max(0.0, call - since), depth, minutes, cv)
         if call <= since:  # a call already due stays as it is
             shown = Range(shown.low, shown.high, shown.point, math.inf)

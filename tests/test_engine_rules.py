@@ -7,6 +7,7 @@ start passing (and so fail the run) once the bug is fixed, as a reminder to drop
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -347,6 +348,23 @@ def test_positions_run_from_one_and_estimates_err_high() -> None:
     assert all(0 <= q.low < q.high and q.high >= q.point for q in quotes)
     assert [q.point for q in quotes] == sorted(q.point for q in quotes)
     assert tickets[-1].quoted is not None and tickets[-1].quoted.low >= 0
+
+
+def test_with_no_counter_staffed_an_estimate_stands_until_one_opens() -> None:
+    """Before a counter serving permits opens, a visitor's estimate is worked out as if one
+    opened now, so the clock alone never moves it (nor a new visitor's quote): every screen
+    keeps the one figure, across forecasts played afresh, until an event moves it."""
+    desk = Desk()
+    last = [desk.arrive(at(8, 0, s), "permits") for s in range(0, 50, 10)][-1]
+    engine = desk.engine
+    first, steady = engine.estimate_and_steady("permits", at(8, 1), last)
+    assert steady == math.inf
+    assert {engine.estimate("permits", at(8, 1, s), last) for s in range(0, 60, 5)} == {first}
+    quote = engine.estimate("permits", at(8, 2))
+    assert engine.estimate("permits", at(8, 2, 40)) == quote and quote.point > first.point
+    desk.open(at(8, 3), "w1")
+    opened = engine.estimate("permits", at(8, 3), last)
+    assert opened.point < first.point  # four visits ahead of them at one counter, from now
 
 
 def test_estimates_learn_each_services_time_at_a_counter() -> None:
