@@ -28,6 +28,7 @@ from server.forecast import (
     KeptRange,
     Line,
     Range,
+    StandingRange,
     first_to_call,
     forecast,
     typical_minutes,
@@ -298,8 +299,8 @@ class Engine:
         # asked again within one command (a view per audience and the reply); cleared on apply
         self._estimates: dict[tuple[str, datetime, int | None], tuple[WaitEstimate, float]] = {}
         self._ahead: dict[tuple[str, tuple[datetime, int] | None], int] = {}
-        # waiting visitors' ranges from the held forecast (see KeptRange); kept across applies
-        self._ranges: dict[int, KeptRange] = {}
+        # waiting visitors' ranges from the held forecast; kept across applies
+        self._ranges: dict[int, KeptRange | StandingRange] = {}
         # each service's typical minutes at a counter: they change only when a visit ends (a
         # snapshot fills the recent visits of an engine that has not been asked yet)
         self._typical: dict[str, tuple[float, float]] = {}
@@ -542,7 +543,10 @@ class Engine:
             key = ticket.queue_key(self.head_start) if ticket is not None else None
             depth = self.people_ahead(service_id, key) + 1.0
             shown = wait_range(depth * minutes, depth, minutes, cv)
-            return Range(shown.low, shown.high, shown.point, math.inf)
+            shown = Range(shown.low, shown.high, shown.point, math.inf)
+            if ticket is not None:
+                self._ranges[ticket.id] = StandingRange(made, shown)
+            return shown
         shown = wait_range(max(0.0, call - since), depth, minutes, cv)
         if call <= since:  # a call already due stays as it is
             shown = Range(shown.low, shown.high, shown.point, math.inf)
@@ -668,14 +672,18 @@ class Engine:
         """A visitor who joined the forecast at the end of their line is called when it said
         the next one would be (``Forecast.join``), so their range is the quote they were just
         given (``quoted_from``: the forecast and its age then): kept as such rather than
-        worked out again for every screen."""
+        worked out again for every screen. So is one that no staffed counter serves: the
+        people ahead of them are those who were waiting when they were quoted."""
         made, since = quoted_from
         call = made.call_in_min.get(ticket.id)
+        estimate, steady = quoted
         if call is not None:
-            estimate, steady = quoted
             self._ranges[ticket.id] = KeptRange(
                 made, call, since, since + steady, estimate.low, estimate.high
             )
+        elif not made.serving.get(ticket.service):
+            shown = Range(estimate.low, estimate.high, estimate.point, steady)
+            self._ranges[ticket.id] = StandingRange(made, shown)
 
     def _late_arrival(self, arrived_at: datetime | None, now: datetime) -> datetime | None:
         """A kiosk's own arrival time, checked: the same office day and not in the future

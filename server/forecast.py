@@ -259,6 +259,10 @@ def _point(call_in_min: float) -> float:
     return call_in_min * (1 + UNSEEN_SHARE)
 
 
+ROUNDING_MIN = 1e-6
+"""A minute's share within which floating point may put a range's next change either side."""
+
+
 @dataclass(frozen=True, slots=True)
 class KeptRange:
     """A waiting visitor's range from one forecast, kept while the clock leaves it as it is.
@@ -278,12 +282,30 @@ class KeptRange:
     high: int
 
     def holds(self, made: Forecast, age_min: float) -> bool:
-        return made is self.made and self.from_min <= age_min < self.until_min
+        """Not within ``ROUNDING_MIN`` of the next change: there the range worked out afresh
+        may round either way."""
+        return made is self.made and self.from_min <= age_min < self.until_min - ROUNDING_MIN
 
     def at(self, age_min: float) -> Range:
         """The range when the forecast is ``age_min`` old (``holds`` must be true)."""
         point = _point(max(0.0, self.call_min - age_min))
         return Range(self.low, self.high, round(point, 2), self.until_min - age_min)
+
+
+@dataclass(frozen=True, slots=True)
+class StandingRange:
+    """A range the clock does not move: of a visitor no staffed counter serves yet, worked
+    out as if one opened now. Kept for as long as its forecast is held, which ends with any
+    event but a check-in at the end of a line (one that moves nobody already waiting)."""
+
+    made: Forecast
+    shown: Range
+
+    def holds(self, made: Forecast, age_min: float) -> bool:
+        return made is self.made
+
+    def at(self, age_min: float) -> Range:
+        return self.shown
 
 
 def typical_minutes(recent: list[float], configured: float) -> tuple[float, float]:

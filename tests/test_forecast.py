@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from server.config import load_config
@@ -184,6 +184,18 @@ def test_the_kiosks_estimate_is_the_one_the_ticket_carries(
 
 @settings(max_examples=100, deadline=None)
 @given(moves=moves, seconds=st.lists(st.integers(0, 29), min_size=1, max_size=4))
+@example(  # a range whose next change falls, to the last bit, on the moment it is asked for
+    moves=[
+        ("open", "w4", "records", 3),
+        ("arrive", "w4", "records", 4),
+        ("open", "w4", "permits", 2),
+        ("open", "w4", "permits", 1),
+        ("arrive", "w1", "records", 0),
+        ("open", "w3", "records", 5),
+        ("arrive", "w3", "records", 3),
+    ],
+    seconds=[24],
+)
 def test_a_kept_range_is_the_one_worked_out_afresh_as_the_clock_moves(
     moves: list[tuple[str, str, str, int]], seconds: list[int]
 ) -> None:
