@@ -14,6 +14,7 @@ disagree.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 from array import array
 from collections import deque
@@ -515,7 +516,7 @@ class Engine:
             return known
         made, since = self.forecast(now)
         kept = self._ranges.get(ticket.id) if ticket is not None else None
-        if kept is not None and kept.holds(made, since):
+        if kept is not None and kept.holds(since):
             shown = kept.at(since)
         else:
             shown = self._work_out(service_id, made, since, ticket)
@@ -529,32 +530,37 @@ class Engine:
         self, service_id: str, made: Forecast, since: float, ticket: Ticket | None
     ) -> Range:
         """The range from the forecast ``made``, ``since`` minutes old; a waiting visitor's is
-        kept for as long as it holds (``KeptRange``)."""
+        kept for as long as it holds (``_keep``)."""
         minutes, cv = self.typical_minutes(service_id)
-        coming = made.next_arrival(service_id) if ticket is None else None
-        in_forecast = ticket is not None and ticket.id in made.call_in_min
-        if ticket is not None and in_forecast:
+        if ticket is not None and ticket.id in made.call_in_min:
             call, depth = made.call_in_min[ticket.id], made.depth[ticket.id]
-        elif coming is not None:
-            call, depth = coming
-        else:
-            # no counter serving it is staffed: as if one opened now, however old the forecast
-            # is; nothing but an event (one opening, a visitor ahead) moves that
-            key = ticket.queue_key(self.head_start) if ticket is not None else None
-            depth = self.people_ahead(service_id, key) + 1.0
-            shown = wait_range(depth * minutes, depth, minutes, cv)
-            shown = Range(shown.low, shown.high, shown.point, math.inf)
-            if ticket is not None:
-                self._ranges[ticket.id] = StandingRange(made, shown)
+            shown = wait_range(max(0.0, call - since), depth, minutes, cv)
+            self._keep(ticket.id, call, since, shown)
             return shown
-        shown = wait_range(max(0.0, call - since), depth, minutes, cv)
-        if call <= since:  # a call already due stays as it is
-            shown = Range(shown.low, shown.high, shown.point, math.inf)
-        if ticket is not None and in_forecast:
-            self._ranges[ticket.id] = KeptRange(
-                made, call, since, since + shown.steady_min, shown.low, shown.high
-            )
+        coming = made.next_arrival(service_id) if ticket is None else None
+        if coming is not None:
+            call, depth = coming
+            return wait_range(max(0.0, call - since), depth, minutes, cv)
+        # no counter serving it is staffed: as if one opened now, however old the forecast is;
+        # nothing but an event (one opening, a visitor ahead) moves that
+        key = ticket.queue_key(self.head_start) if ticket is not None else None
+        depth = self.people_ahead(service_id, key) + 1.0
+        shown = dataclasses.replace(
+            wait_range(depth * minutes, depth, minutes, cv), steady_min=math.inf
+        )
+        if ticket is not None:
+            self._keep(ticket.id, None, since, shown)
         return shown
+
+    def _keep(self, ticket_id: int, call: float | None, since: float, shown: Range) -> None:
+        """Keep a waiting visitor's range ``shown`` while the forecast held is ``since``
+        minutes old: one that comes closer with a ``call`` (minutes from the forecast's moment)
+        or, without one, a range the clock does not move."""
+        self._ranges[ticket_id] = (
+            StandingRange(shown)
+            if call is None
+            else KeptRange(call, since, since + shown.steady_min, shown.low, shown.high)
+        )
 
     def position(self, ticket: Ticket) -> int | None:
         if ticket.state != "waiting":
@@ -675,15 +681,11 @@ class Engine:
         worked out again for every screen. So is one that no staffed counter serves: the
         people ahead of them are those who were waiting when they were quoted."""
         made, since = quoted_from
-        call = made.call_in_min.get(ticket.id)
         estimate, steady = quoted
-        if call is not None:
-            self._ranges[ticket.id] = KeptRange(
-                made, call, since, since + steady, estimate.low, estimate.high
-            )
-        elif not made.serving.get(ticket.service):
+        call = made.call_in_min.get(ticket.id)
+        if call is not None or not made.serving.get(ticket.service):
             shown = Range(estimate.low, estimate.high, estimate.point, steady)
-            self._ranges[ticket.id] = StandingRange(made, shown)
+            self._keep(ticket.id, call, since, shown)
 
     def _late_arrival(self, arrived_at: datetime | None, now: datetime) -> datetime | None:
         """A kiosk's own arrival time, checked: the same office day and not in the future

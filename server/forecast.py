@@ -246,12 +246,15 @@ def wait_range(call_in_min: float, depth: float, service_min: float, cv: float) 
     high = max(low + MIN_WIDTH, math.ceil(top))
     # As the call comes closer, ``bottom`` falls one for one and ``top`` by 1 + UNSEEN_SHARE:
     # each rounds to a new whole minute when it reaches the one below (a clamped ``low`` or
-    # ``high`` may not move then; looking again early does no harm).
-    steady = min(
-        bottom - math.floor(bottom) if bottom > 0 else math.inf,
-        (top - (math.ceil(top) - 1)) / (1 + UNSEEN_SHARE),
-        call_in_min if call_in_min > 0 else math.inf,
-    )
+    # ``high`` may not move then; looking again early does no harm). A call already due
+    # comes no closer, so nothing moves it.
+    steady = math.inf
+    if call_in_min > 0:
+        steady = min(
+            bottom - math.floor(bottom) if bottom > 0 else math.inf,
+            (top - (math.ceil(top) - 1)) / (1 + UNSEEN_SHARE),
+            call_in_min,
+        )
     return Range(low, high, round(point, 2), steady)
 
 
@@ -265,13 +268,13 @@ ROUNDING_MIN = 1e-6
 
 @dataclass(frozen=True, slots=True)
 class KeptRange:
-    """A waiting visitor's range from one forecast, kept while the clock leaves it as it is.
+    """A waiting visitor's range from the forecast held, kept while the clock leaves it as it
+    is (the engine forgets its kept ranges whenever it plays a forecast afresh).
 
     Visitors who check in behind them join that forecast without moving anyone already in it
     (:meth:`Forecast.join`), so each range is worked out once per forecast and per step of
     the clock, not again for every screen after every check-in."""
 
-    made: Forecast
     call_min: float
     """The call, in minutes from the forecast's own moment."""
     from_min: float
@@ -281,10 +284,10 @@ class KeptRange:
     low: int
     high: int
 
-    def holds(self, made: Forecast, age_min: float) -> bool:
+    def holds(self, age_min: float) -> bool:
         """Not within ``ROUNDING_MIN`` of the next change: there the range worked out afresh
         may round either way."""
-        return made is self.made and self.from_min <= age_min < self.until_min - ROUNDING_MIN
+        return self.from_min <= age_min < self.until_min - ROUNDING_MIN
 
     def at(self, age_min: float) -> Range:
         """The range when the forecast is ``age_min`` old (``holds`` must be true)."""
@@ -298,11 +301,10 @@ class StandingRange:
     out as if one opened now. Kept for as long as its forecast is held, which ends with any
     event but a check-in at the end of a line (one that moves nobody already waiting)."""
 
-    made: Forecast
     shown: Range
 
-    def holds(self, made: Forecast, age_min: float) -> bool:
-        return made is self.made
+    def holds(self, age_min: float) -> bool:
+        return True
 
     def at(self, age_min: float) -> Range:
         return self.shown
