@@ -67,8 +67,7 @@ class PostgresRecordReader(RecordQueries[psycopg.Connection[Any]]):
             conn.read_only = False
             with conn.transaction():
                 conn.cursor().executemany(
-                    "INSERT INTO day_summaries (day, key, data) VALUES (%s, %s, %s)"
-                    " ON CONFLICT (day, key) DO UPDATE SET data = excluded.data",
+                    _upsert("day_summaries", ("day", "key", "data"), ("day", "key")),
                     [(day, key, data) for day, data in summaries.items()],
                 )
         except psycopg.Error as exc:

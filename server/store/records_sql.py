@@ -264,16 +264,30 @@ def _insert_span(table: str) -> str:
     return f"INSERT INTO {table} ({SPAN_SQL}) VALUES ({', '.join('?' * len(SPAN_COLUMNS))})"
 
 
-# ------------------------------------------------------------------ writing
-
-
-class RecordRows(Generic[C]):
-    """The fold on the writer's connection: restored at open, written in each commit."""
+class Statements(Generic[C]):
+    """SQL written with ``?`` placeholders, run on ``conn`` in the subclass's dialect."""
 
     dialect: ClassVar[Dialect]
 
-    def __init__(self, conn: C, layout: Layout | None) -> None:
+    def __init__(self, conn: C) -> None:
         self.conn = conn
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(self.dialect.sql(sql), params)
+
+    def _each(self, sql: str, rows: Rows) -> None:
+        with contextlib.closing(self.conn.cursor()) as cursor:
+            cursor.executemany(self.dialect.sql(sql), rows)
+
+
+# ------------------------------------------------------------------ writing
+
+
+class RecordRows(Statements[C]):
+    """The fold on the writer's connection: restored at open, written in each commit."""
+
+    def __init__(self, conn: C, layout: Layout | None) -> None:
+        super().__init__(conn)
         self.layout = layout
         self.built_with = fingerprint(layout)
         """The layout's fingerprint, stored with every commit: worked out once."""
@@ -287,13 +301,6 @@ class RecordRows(Generic[C]):
         """Write ``rows`` into ``table``, each replacing the row of the same ``key`` (its
         primary key)."""
         raise NotImplementedError
-
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self.conn.execute(self.dialect.sql(sql), params)
-
-    def _each(self, sql: str, rows: Rows) -> None:
-        with contextlib.closing(self.conn.cursor()) as cursor:
-            cursor.executemany(self.dialect.sql(sql), rows)
 
     def _open_emergencies(self) -> list[EmergencyRecord]:
         rows = self._execute(f"SELECT {EMERGENCY_SQL} FROM emergencies WHERE ended_us IS NULL")
@@ -532,22 +539,17 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-class RecordQueries(RecordReader, Generic[C]):
+class RecordQueries(RecordReader, Statements[C]):
     """Period queries inside one read-only transaction that the store opened (one consistent
     moment of the records, whatever commits meanwhile)."""
 
-    dialect: ClassVar[Dialect]
-
     def __init__(self, conn: C) -> None:
-        self.conn = conn
+        super().__init__(conn)
         self.figures = figures(self.dialect)
         self._ranges: dict[tuple[str, str, str], tuple[int, int]] = {}
 
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self.conn.execute(self.dialect.sql(sql), params)
-
     def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...]:
-        found = self._rows(sql, params).fetchone()
+        found = self._execute(sql, params).fetchone()
         assert found is not None
         return tuple(found)
 
@@ -575,7 +577,7 @@ class RecordQueries(RecordReader, Generic[C]):
         return f"{column} BETWEEN ? AND ? AND day BETWEEN ? AND ?", (low, high, *days)
 
     def _tallies(self, sql: str, names: list[str], params: tuple[object, ...]) -> dict[str, Any]:
-        rows = self._rows(sql, params)
+        rows = self._execute(sql, params)
         return {str(r[0]): dict(zip(names, (_number(v) for v in r[1:]), strict=True)) for r in rows}
 
     def visit_tallies(
@@ -619,7 +621,7 @@ class RecordQueries(RecordReader, Generic[C]):
             " GROUP BY g, b ORDER BY g, b"
         )
         found: dict[str, tuple[list[tuple[int, int]], list[float]]] = {}
-        for group, bucket_value, count, total in self._rows(sql, params):
+        for group, bucket_value, count, total in self._execute(sql, params):
             buckets, totals = found.setdefault(str(group), ([], []))
             buckets.append((int(bucket_value), int(count)))
             totals.append(float(total))
@@ -637,7 +639,7 @@ class RecordQueries(RecordReader, Generic[C]):
         d = self.dialect
         low, high = epoch_us(start), epoch_us(end)
         overlap = d.total(f"{d.least}(to_us, ?) - {d.greatest}(from_us, ?)")
-        rows = self._rows(
+        rows = self._execute(
             f"SELECT {self.figures.groups[by]}, {overlap} FROM idle_spans"
             " WHERE day BETWEEN ? AND ? AND to_us > ? AND from_us < ? GROUP BY 1",
             (high, low, *self._days(start, end), low, high),
@@ -650,7 +652,7 @@ class RecordQueries(RecordReader, Generic[C]):
 
     def staffed_spans(self, start: datetime, end: datetime) -> list[Span]:
         low, high = epoch_us(start), epoch_us(end)
-        rows = self._rows(
+        rows = self._execute(
             f"SELECT {SPAN_SQL} FROM staffed_spans WHERE day BETWEEN ? AND ?"
             " AND to_us > ? AND from_us < ?",
             (*self._days(start, end), low, high),
@@ -673,13 +675,13 @@ class RecordQueries(RecordReader, Generic[C]):
         """Days whose records can no longer change: the log has moved past them and none of
         their visits is open (a survey, flag or acknowledgement is refused once the visit's
         day is over, and the morning's housekeeping closes what was left open)."""
-        latest = self._rows("SELECT at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        latest = self._execute("SELECT at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         if latest is None:
             return set()
         today = datetime.fromisoformat(latest[0]).date()
         still_open = {
             r[0]
-            for r in self._rows(
+            for r in self._execute(
                 "SELECT DISTINCT day FROM visits WHERE state IN ('waiting', 'called', 'serving')"
             )
         }
@@ -693,7 +695,7 @@ class RecordQueries(RecordReader, Generic[C]):
     def unsummarised_days(self, key: str) -> list[str]:
         days = [
             r[0]
-            for r in self._rows(
+            for r in self._execute(
                 "SELECT DISTINCT day FROM visits WHERE day NOT IN"
                 " (SELECT day FROM day_summaries WHERE key = ?) ORDER BY day DESC",
                 (key,),
@@ -707,7 +709,7 @@ class RecordQueries(RecordReader, Generic[C]):
     def cached(self, key: str, days: set[str]) -> dict[str, bytes]:
         if not days:
             return {}
-        rows = self._rows(
+        rows = self._execute(
             "SELECT day, data FROM day_summaries WHERE key = ? AND day BETWEEN ? AND ?",
             (key, min(days), max(days)),
         )
@@ -716,7 +718,7 @@ class RecordQueries(RecordReader, Generic[C]):
     def closed_at_end_of_day(self, first: date, last: date) -> list[str]:
         return [
             str(r[0])
-            for r in self._rows(
+            for r in self._execute(
                 "SELECT number FROM visits WHERE day BETWEEN ? AND ?"
                 " AND state = 'closed_at_end_of_day' ORDER BY id",
                 (first.isoformat(), last.isoformat()),
@@ -726,7 +728,7 @@ class RecordQueries(RecordReader, Generic[C]):
     def flagged(self, first: date, last: date) -> list[tuple[str, str, int]]:
         return [
             (str(number), str(flag), int(arrived))
-            for number, flag, arrived in self._rows(
+            for number, flag, arrived in self._execute(
                 "SELECT number, flag, arrived_us FROM visits WHERE day BETWEEN ? AND ?"
                 " AND flag IS NOT NULL ORDER BY id",
                 (first.isoformat(), last.isoformat()),
@@ -734,7 +736,7 @@ class RecordQueries(RecordReader, Generic[C]):
         ]
 
     def emergencies(self, first: date, last: date) -> list[EmergencyRecord]:
-        rows = self._rows(
+        rows = self._execute(
             f"SELECT {EMERGENCY_SQL} FROM emergencies WHERE day BETWEEN ? AND ? ORDER BY id",
             (first.isoformat(), last.isoformat()),
         )
